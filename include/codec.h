@@ -1,0 +1,130 @@
+// codec.cpp: neural audio codec inference on ggml.
+//
+// One model (weights, read-only after load) is shared by any number of contexts.
+// Each context owns its backend state, graph cache, results and last error.
+//
+// Thread safety:
+//   - codec_model_* getters and codec_context_new/free may be called from any thread
+//     while other threads use contexts of the same model.
+//   - a codec_context must be used by one thread at a time; use one context per thread.
+//   - codec_model_free must only be called once every context of that model is freed.
+//
+// Layouts:
+//   - PCM is float, interleaved [n_samples][n_channels], n_channels == codec_model_channels().
+//   - codes are int32, row-major [n_q][n_frames]: row q holds codebook q for every frame.
+//   - latents are float, row-major [latent_dim][n_frames] (PyTorch's [C, T] layout).
+// Result pointers returned by a context stay valid until the next call on that context.
+#ifndef CODEC_H
+#define CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(CODEC_SHARED)
+#  ifdef CODEC_BUILD
+#    define CODEC_API __declspec(dllexport)
+#  else
+#    define CODEC_API __declspec(dllimport)
+#  endif
+#elif defined(CODEC_SHARED)
+#  define CODEC_API __attribute__((visibility("default")))
+#else
+#  define CODEC_API
+#endif
+
+typedef enum codec_status {
+    CODEC_OK = 0,
+    CODEC_ERR_INVALID_ARG = 1,  // bad argument: NULL, n_q out of range, code out of range, empty input
+    CODEC_ERR_IO = 2,           // file cannot be opened or read
+    CODEC_ERR_FORMAT = 3,       // file is not a valid codec GGUF (bad magic, missing key, bad tensor)
+    CODEC_ERR_UNSUPPORTED = 4,  // unknown architecture, or the model lacks the encoder/decoder
+    CODEC_ERR_BACKEND = 5,      // backend could not be created, allocated or computed
+    CODEC_ERR_NO_MEMORY = 6,
+} codec_status;
+
+CODEC_API const char * codec_status_str(codec_status status);
+
+typedef struct codec_model   codec_model;
+typedef struct codec_context codec_context;
+
+typedef struct codec_model_params {
+    int32_t n_threads;  // default CPU threads for contexts of this model (<= 0: all cores)
+    bool    use_gpu;    // place weights and compute on the first GPU backend, if ggml has one
+} codec_model_params;
+
+typedef struct codec_context_params {
+    int32_t n_threads;  // <= 0: the model's n_threads
+} codec_context_params;
+
+CODEC_API codec_model_params   codec_model_default_params(void);
+CODEC_API codec_context_params codec_context_default_params(void);
+
+// Loads a GGUF model. On failure returns NULL, sets *status (if not NULL) and writes a
+// message naming the problem into err (if not NULL, truncated to err_size).
+CODEC_API codec_model * codec_model_load(const char * path, codec_model_params params,
+                                         codec_status * status, char * err, size_t err_size);
+CODEC_API void          codec_model_free(codec_model * model);
+
+// Model information.
+CODEC_API const char * codec_model_arch         (const codec_model * model);
+CODEC_API int32_t      codec_model_sample_rate  (const codec_model * model);
+CODEC_API int32_t      codec_model_hop_size     (const codec_model * model);  // samples per frame
+CODEC_API int32_t      codec_model_n_q          (const codec_model * model);  // max codebooks
+CODEC_API int32_t      codec_model_codebook_size(const codec_model * model);
+CODEC_API int32_t      codec_model_codebook_dim (const codec_model * model);
+CODEC_API int32_t      codec_model_latent_dim   (const codec_model * model);
+CODEC_API int32_t      codec_model_channels     (const codec_model * model);
+CODEC_API bool         codec_model_has_encoder  (const codec_model * model);
+CODEC_API bool         codec_model_has_decoder  (const codec_model * model);
+CODEC_API bool         codec_model_uses_gpu     (const codec_model * model);
+// Any GGUF metadata value rendered as a string (numbers in decimal, arrays as [a, b, ...]).
+// Returns the full length (like snprintf), or -1 if the key does not exist.
+CODEC_API int32_t      codec_model_meta_str     (const codec_model * model, const char * key,
+                                                 char * buf, size_t buf_size);
+
+CODEC_API codec_context * codec_context_new (codec_model * model, codec_context_params params);
+CODEC_API void            codec_context_free(codec_context * ctx);
+// Message of the last failed call on this context ("" after a successful call).
+CODEC_API const char *    codec_context_last_error(const codec_context * ctx);
+CODEC_API void            codec_context_set_n_threads(codec_context * ctx, int32_t n_threads);
+
+// Encoded codes, owned by the context.
+typedef struct codec_codes {
+    int32_t         n_q;       // rows
+    int32_t         n_frames;  // columns
+    const int32_t * data;      // [n_q][n_frames]
+} codec_codes;
+
+// Audio, owned by the context.
+typedef struct codec_audio {
+    int64_t       n_samples;   // per channel
+    int32_t       n_channels;
+    int32_t       sample_rate;
+    const float * data;        // interleaved [n_samples][n_channels]
+} codec_audio;
+
+#define CODEC_N_Q_ALL (-1)
+
+// Mono/multi-channel PCM at the model's sample rate -> codes. n_q: 1..codec_model_n_q(),
+// or CODEC_N_Q_ALL; 0 and values above the model's are errors. Non-finite samples are rejected.
+CODEC_API codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples,
+                                    int32_t n_q, codec_codes * out);
+
+// Codes -> PCM. codes is [n_q][n_frames] row-major with 1 <= n_q <= codec_model_n_q().
+CODEC_API codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q,
+                                    int32_t n_frames, codec_audio * out);
+
+// Quantized latent [latent_dim][n_frames] (the decoder's input) -> PCM.
+CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * latent,
+                                           int32_t latent_dim, int32_t n_frames, codec_audio * out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // CODEC_H

@@ -1,0 +1,162 @@
+"""Python bindings for codec.cpp (ctypes over libcodec.so; numpy in, numpy out).
+
+    import codec_cpp
+    with codec_cpp.Model("dac44.gguf", n_threads=2) as m:
+        codes = m.encode(pcm)          # int32 [n_q, n_frames]
+        audio = m.decode(codes)        # float32 [n_samples] (or [n_samples, channels])
+
+Set CODEC_LIB to the library path if it is not in build/ next to this package's repo.
+"""
+import ctypes
+import os
+
+import numpy as np
+
+__all__ = ["Model", "CodecError", "load_library"]
+
+_LIB = None
+
+
+class CodecError(RuntimeError):
+    def __init__(self, status, message):
+        super().__init__(f"{message} (status {status})")
+        self.status = status
+
+
+class _Codes(ctypes.Structure):
+    _fields_ = [("n_q", ctypes.c_int32), ("n_frames", ctypes.c_int32), ("data", ctypes.POINTER(ctypes.c_int32))]
+
+
+class _Audio(ctypes.Structure):
+    _fields_ = [("n_samples", ctypes.c_int64), ("n_channels", ctypes.c_int32), ("sample_rate", ctypes.c_int32),
+                ("data", ctypes.POINTER(ctypes.c_float))]
+
+
+class _ModelParams(ctypes.Structure):
+    _fields_ = [("n_threads", ctypes.c_int32), ("use_gpu", ctypes.c_bool)]
+
+
+class _ContextParams(ctypes.Structure):
+    _fields_ = [("n_threads", ctypes.c_int32)]
+
+
+def load_library(path=None):
+    global _LIB
+    if _LIB is not None:
+        return _LIB
+    if path is None:
+        path = os.environ.get("CODEC_LIB")
+    if path is None:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        path = os.path.join(root, "build", "libcodec.so")
+    lib = ctypes.CDLL(path)
+    P, I32, I64 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64
+    lib.codec_model_load.restype = P
+    lib.codec_model_load.argtypes = [ctypes.c_char_p, _ModelParams, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]
+    lib.codec_model_free.argtypes = [P]
+    for name in ("sample_rate", "hop_size", "n_q", "codebook_size", "codebook_dim", "latent_dim", "channels"):
+        f = getattr(lib, "codec_model_" + name)
+        f.restype, f.argtypes = I32, [P]
+    for name in ("has_encoder", "has_decoder", "uses_gpu"):
+        f = getattr(lib, "codec_model_" + name)
+        f.restype, f.argtypes = ctypes.c_bool, [P]
+    lib.codec_model_arch.restype, lib.codec_model_arch.argtypes = ctypes.c_char_p, [P]
+    lib.codec_model_meta_str.restype = I32
+    lib.codec_model_meta_str.argtypes = [P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.codec_context_new.restype, lib.codec_context_new.argtypes = P, [P, _ContextParams]
+    lib.codec_context_free.argtypes = [P]
+    lib.codec_context_last_error.restype, lib.codec_context_last_error.argtypes = ctypes.c_char_p, [P]
+    lib.codec_encode.restype = ctypes.c_int
+    lib.codec_encode.argtypes = [P, ctypes.POINTER(ctypes.c_float), I64, I32, ctypes.POINTER(_Codes)]
+    lib.codec_decode.restype = ctypes.c_int
+    lib.codec_decode.argtypes = [P, ctypes.POINTER(I32), I32, I32, ctypes.POINTER(_Audio)]
+    lib.codec_decode_latent.restype = ctypes.c_int
+    lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
+    _LIB = lib
+    return lib
+
+
+class Model:
+    """A loaded model with one context (use one Model per thread, or share weights in C)."""
+
+    def __init__(self, path, n_threads=0, use_gpu=False, lib=None):
+        self._lib = load_library(lib)
+        err = ctypes.create_string_buffer(1024)
+        status = ctypes.c_int(0)
+        self._model = self._lib.codec_model_load(os.fsencode(path), _ModelParams(n_threads, use_gpu),
+                                                 ctypes.byref(status), err, len(err))
+        if not self._model:
+            raise CodecError(status.value, err.value.decode(errors="replace"))
+        self._ctx = self._lib.codec_context_new(self._model, _ContextParams(n_threads))
+        if not self._ctx:
+            self._lib.codec_model_free(self._model)
+            self._model = None
+            raise CodecError(5, "cannot create a context")
+        g = lambda n: getattr(self._lib, "codec_model_" + n)(self._model)  # noqa: E731
+        self.arch = g("arch").decode()
+        self.sample_rate, self.hop_size, self.n_q = g("sample_rate"), g("hop_size"), g("n_q")
+        self.codebook_size, self.codebook_dim = g("codebook_size"), g("codebook_dim")
+        self.latent_dim, self.channels = g("latent_dim"), g("channels")
+        self.has_encoder, self.has_decoder, self.uses_gpu = g("has_encoder"), g("has_decoder"), g("uses_gpu")
+
+    def meta(self, key):
+        n = self._lib.codec_model_meta_str(self._model, key.encode(), None, 0)
+        if n < 0:
+            return None
+        buf = ctypes.create_string_buffer(n + 1)
+        self._lib.codec_model_meta_str(self._model, key.encode(), buf, n + 1)
+        return buf.value.decode()
+
+    def _check(self, status):
+        if status != 0:
+            raise CodecError(status, self._lib.codec_context_last_error(self._ctx).decode(errors="replace"))
+
+    def encode(self, pcm, n_q=-1):
+        """pcm: float [n_samples] (mono) or [n_samples, channels]; returns int32 [n_q, n_frames]."""
+        x = np.ascontiguousarray(pcm, dtype=np.float32)
+        n = x.shape[0] if x.ndim else 0
+        out = _Codes()
+        self._check(self._lib.codec_encode(self._ctx, x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), n, n_q,
+                                           ctypes.byref(out)))
+        return np.ctypeslib.as_array(out.data, shape=(out.n_q, out.n_frames)).copy()
+
+    def _audio(self, out):
+        a = np.ctypeslib.as_array(out.data, shape=(out.n_samples * out.n_channels,)).copy()
+        return a if out.n_channels == 1 else a.reshape(out.n_samples, out.n_channels)
+
+    def decode(self, codes):
+        """codes: int [n_q, n_frames]; returns float32 audio."""
+        c = np.ascontiguousarray(codes, dtype=np.int32)
+        if c.ndim != 2:
+            raise ValueError("codes must be 2-D [n_q, n_frames]")
+        out = _Audio()
+        self._check(self._lib.codec_decode(self._ctx, c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                                           c.shape[0], c.shape[1], ctypes.byref(out)))
+        return self._audio(out)
+
+    def decode_latent(self, latent):
+        """latent: float [latent_dim, n_frames]; returns float32 audio."""
+        z = np.ascontiguousarray(latent, dtype=np.float32)
+        if z.ndim != 2:
+            raise ValueError("latent must be 2-D [latent_dim, n_frames]")
+        out = _Audio()
+        self._check(self._lib.codec_decode_latent(self._ctx, z.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                                  z.shape[0], z.shape[1], ctypes.byref(out)))
+        return self._audio(out)
+
+    def close(self):
+        if getattr(self, "_ctx", None):
+            self._lib.codec_context_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_model", None):
+            self._lib.codec_model_free(self._model)
+            self._model = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()

@@ -1,0 +1,1 @@
+"""Hugging Face checkpoint -> codec.cpp GGUF converters, one module per architecture."""

@@ -1,0 +1,26 @@
+// Residual vector quantization blocks. The residual is kept channel-major ([C, T], ne0 = C)
+// inside the quantizer so projections are plain matrix products.
+#pragma once
+
+#include <ggml.h>
+
+#include <vector>
+
+// One factorized, l2-normalized VQ stage (DAC / improved-VQGAN style).
+struct codec_vq_factorized {
+    ggml_tensor * in_w;       // [C, D]
+    ggml_tensor * in_b;       // [D]
+    ggml_tensor * out_w;      // [D, C]
+    ggml_tensor * out_b;      // [C]
+    ggml_tensor * codebook;   // [D, N]
+    ggml_tensor * cb_norm;    // [D, N] l2-normalized codebook (converter)
+    ggml_tensor * cb_norm_sq; // [N]    squared norms of cb_norm (converter)
+};
+
+// Encodes the latent z ([T, C]) with the first n_q stages; appends one I32 [T] code row per stage.
+void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
+                                 ggml_tensor * z, std::vector<ggml_tensor *> & codes);
+
+// Sum of the first n_q stages' projected codebook vectors for codes I32 [T, n_q]; returns [T, C].
+ggml_tensor * codec_rvq_factorized_decode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq,
+                                          ggml_tensor * codes);

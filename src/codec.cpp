@@ -1,0 +1,390 @@
+// C API: model loading, contexts, and the checked encode/decode entry points.
+#include "codec_impl.h"
+
+#include <ggml-cpu.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <thread>
+
+std::string codec_fmt(const char * fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+codec_model::~codec_model() {
+    if (ops && impl) ops->destroy(impl);
+}
+
+static int default_threads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : (int) n;
+}
+
+extern "C" {
+
+const char * codec_status_str(codec_status s) {
+    switch (s) {
+        case CODEC_OK:              return "ok";
+        case CODEC_ERR_INVALID_ARG: return "invalid argument";
+        case CODEC_ERR_IO:          return "i/o error";
+        case CODEC_ERR_FORMAT:      return "invalid model file";
+        case CODEC_ERR_UNSUPPORTED: return "unsupported";
+        case CODEC_ERR_BACKEND:     return "backend error";
+        case CODEC_ERR_NO_MEMORY:   return "out of memory";
+    }
+    return "unknown status";
+}
+
+codec_model_params codec_model_default_params(void) {
+    codec_model_params p;
+    p.n_threads = 0;
+    p.use_gpu = false;
+    return p;
+}
+
+codec_context_params codec_context_default_params(void) {
+    codec_context_params p;
+    p.n_threads = 0;
+    return p;
+}
+
+static codec_status load_model(codec_model & m, const char * path, const codec_model_params & params, std::string & err) {
+    if (!m.loader.open(path, err)) {
+        return err.rfind("cannot open", 0) == 0 ? CODEC_ERR_IO : CODEC_ERR_FORMAT;
+    }
+    codec_model_loader & ld = m.loader;
+    codec_hparams & hp = m.hparams;
+    if (!ld.get_str("codec.arch", hp.arch, err)) return CODEC_ERR_FORMAT;
+    m.ops = codec_find_arch(hp.arch);
+    if (!m.ops) {
+        err = "unsupported architecture '" + hp.arch + "' (codec.arch)";
+        return CODEC_ERR_UNSUPPORTED;
+    }
+    if (!ld.get_i32("codec.sample_rate",   hp.sample_rate,   1000, 1000000, err) ||
+        !ld.get_i32("codec.hop_size",      hp.hop_size,      1, 1 << 20, err) ||
+        !ld.get_i32("codec.n_q",           hp.n_q,           1, 1024, err) ||
+        !ld.get_i32("codec.codebook_size", hp.codebook_size, 2, 1 << 20, err) ||
+        !ld.get_i32("codec.codebook_dim",  hp.codebook_dim,  1, 1 << 16, err) ||
+        !ld.get_i32("codec.latent_dim",    hp.latent_dim,    1, 1 << 20, err) ||
+        !ld.get_i32("codec.channels",      hp.channels,      1, 64, err) ||
+        !ld.get_bool("codec.has_encoder",  hp.has_encoder, err) ||
+        !ld.get_bool("codec.has_decoder",  hp.has_decoder, err)) {
+        return CODEC_ERR_FORMAT;
+    }
+    m.impl = m.ops->create();
+    if (!m.ops->init(m, ld, err)) return CODEC_ERR_FORMAT;
+    if (!ld.ok()) {
+        err = ld.error();
+        return CODEC_ERR_FORMAT;
+    }
+
+    m.n_threads = params.n_threads > 0 ? params.n_threads : default_threads();
+    m.dev = nullptr;
+    if (params.use_gpu) m.dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_GPU);
+    m.on_gpu = m.dev != nullptr;
+    if (!m.dev) m.dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!m.dev) {
+        err = "no ggml CPU backend available";
+        return CODEC_ERR_BACKEND;
+    }
+    if (!ld.load(ggml_backend_dev_buffer_type(m.dev), err)) {
+        return err.rfind("cannot allocate", 0) == 0 ? CODEC_ERR_NO_MEMORY : CODEC_ERR_FORMAT;
+    }
+    return CODEC_OK;
+}
+
+codec_model * codec_model_load(const char * path, codec_model_params params, codec_status * status,
+                               char * err, size_t err_size) {
+    std::string msg;
+    codec_status st = CODEC_OK;
+    codec_model * m = nullptr;
+    if (!path) {
+        st = CODEC_ERR_INVALID_ARG;
+        msg = "model path is NULL";
+    } else {
+        m = new (std::nothrow) codec_model();
+        if (!m) {
+            st = CODEC_ERR_NO_MEMORY;
+            msg = "out of memory";
+        } else {
+            try {
+                st = load_model(*m, path, params, msg);
+            } catch (const std::bad_alloc &) {
+                st = CODEC_ERR_NO_MEMORY;
+                msg = "out of memory while loading the model";
+            }
+            if (st != CODEC_OK) {
+                delete m;
+                m = nullptr;
+            }
+        }
+    }
+    if (status) *status = st;
+    if (err && err_size > 0) std::snprintf(err, err_size, "%s", msg.c_str());
+    return m;
+}
+
+void codec_model_free(codec_model * model) { delete model; }
+
+const char * codec_model_arch(const codec_model * m)          { return m ? m->hparams.arch.c_str() : ""; }
+int32_t codec_model_sample_rate(const codec_model * m)        { return m ? m->hparams.sample_rate : 0; }
+int32_t codec_model_hop_size(const codec_model * m)           { return m ? m->hparams.hop_size : 0; }
+int32_t codec_model_n_q(const codec_model * m)                { return m ? m->hparams.n_q : 0; }
+int32_t codec_model_codebook_size(const codec_model * m)      { return m ? m->hparams.codebook_size : 0; }
+int32_t codec_model_codebook_dim(const codec_model * m)       { return m ? m->hparams.codebook_dim : 0; }
+int32_t codec_model_latent_dim(const codec_model * m)         { return m ? m->hparams.latent_dim : 0; }
+int32_t codec_model_channels(const codec_model * m)           { return m ? m->hparams.channels : 0; }
+bool    codec_model_has_encoder(const codec_model * m)        { return m && m->hparams.has_encoder; }
+bool    codec_model_has_decoder(const codec_model * m)        { return m && m->hparams.has_decoder; }
+bool    codec_model_uses_gpu(const codec_model * m)           { return m && m->on_gpu; }
+
+static std::string render_value(const gguf_context * g, int64_t id, gguf_type t, const void * data, size_t i) {
+    switch (t) {
+        case GGUF_TYPE_UINT8:   return std::to_string(((const uint8_t  *) data)[i]);
+        case GGUF_TYPE_INT8:    return std::to_string(((const int8_t   *) data)[i]);
+        case GGUF_TYPE_UINT16:  return std::to_string(((const uint16_t *) data)[i]);
+        case GGUF_TYPE_INT16:   return std::to_string(((const int16_t  *) data)[i]);
+        case GGUF_TYPE_UINT32:  return std::to_string(((const uint32_t *) data)[i]);
+        case GGUF_TYPE_INT32:   return std::to_string(((const int32_t  *) data)[i]);
+        case GGUF_TYPE_UINT64:  return std::to_string(((const uint64_t *) data)[i]);
+        case GGUF_TYPE_INT64:   return std::to_string(((const int64_t  *) data)[i]);
+        case GGUF_TYPE_FLOAT32: return codec_fmt("%.9g", ((const float  *) data)[i]);
+        case GGUF_TYPE_FLOAT64: return codec_fmt("%.17g", ((const double *) data)[i]);
+        case GGUF_TYPE_BOOL:    return ((const int8_t *) data)[i] ? "true" : "false";
+        case GGUF_TYPE_STRING:  return gguf_get_arr_str(g, id, i);
+        default:                return "?";
+    }
+}
+
+int32_t codec_model_meta_str(const codec_model * m, const char * key, char * buf, size_t buf_size) {
+    if (!m || !key || !m->loader.gguf()) return -1;
+    const gguf_context * g = m->loader.gguf();
+    const int64_t id = gguf_find_key(g, key);
+    if (id < 0) return -1;
+    std::string s;
+    const gguf_type t = gguf_get_kv_type(g, id);
+    if (t == GGUF_TYPE_STRING) {
+        s = gguf_get_val_str(g, id);
+    } else if (t == GGUF_TYPE_ARRAY) {
+        const gguf_type at = gguf_get_arr_type(g, id);
+        const size_t n = gguf_get_arr_n(g, id);
+        const void * data = at == GGUF_TYPE_STRING ? nullptr : gguf_get_arr_data(g, id);
+        s = "[";
+        for (size_t i = 0; i < n; ++i) {
+            s += render_value(g, id, at, data, i);
+            if (i + 1 < n) s += ", ";
+        }
+        s += "]";
+    } else {
+        s = render_value(g, id, t, gguf_get_val_data(g, id), 0);
+    }
+    if (buf && buf_size > 0) std::snprintf(buf, buf_size, "%s", s.c_str());
+    return (int32_t) std::min<size_t>(s.size(), INT32_MAX);
+}
+
+codec_context * codec_context_new(codec_model * model, codec_context_params params) {
+    if (!model) return nullptr;
+    codec_context * ctx = new (std::nothrow) codec_context();
+    if (!ctx) return nullptr;
+    ctx->model = model;
+    ctx->n_threads = params.n_threads > 0 ? params.n_threads : model->n_threads;
+    std::string err;
+    if (!ctx->runner.init(model->dev, ctx->n_threads, err)) {
+        delete ctx;
+        return nullptr;
+    }
+    return ctx;
+}
+
+void codec_context_free(codec_context * ctx) { delete ctx; }
+
+const char * codec_context_last_error(const codec_context * ctx) {
+    return ctx ? ctx->last_error.c_str() : "context is NULL";
+}
+
+void codec_context_set_n_threads(codec_context * ctx, int32_t n_threads) {
+    if (!ctx) return;
+    ctx->n_threads = n_threads > 0 ? n_threads : ctx->model->n_threads;
+    ctx->runner.set_n_threads(ctx->n_threads);
+}
+
+}  // extern "C"
+
+static codec_status fail(codec_context * ctx, codec_status st, std::string msg) {
+    ctx->last_error = std::move(msg);
+    return st;
+}
+
+// Builds (or reuses) the graph for `req`, uploads the inputs and computes it.
+static codec_status run_graph(codec_context * ctx, const codec_graph_request & req,
+                              const std::vector<std::pair<const void *, size_t>> & inputs, codec_graph ** out) {
+    const codec_model & m = *ctx->model;
+    std::string err;
+    const auto build = [&](codec_graph & g, std::string & e) {
+        return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
+    };
+    codec_graph * g = ctx->runner.get(req, build, m.ops->graph_size(m, req), err);
+    if (!g) return fail(ctx, CODEC_ERR_INVALID_ARG, err);
+    if (g->inputs.size() != inputs.size()) return fail(ctx, CODEC_ERR_BACKEND, "graph input count mismatch (model bug)");
+    if (!ctx->runner.alloc(*g, err)) return fail(ctx, CODEC_ERR_NO_MEMORY, err);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        if (ggml_nbytes(g->inputs[i]) != inputs[i].second) {
+            return fail(ctx, CODEC_ERR_BACKEND, "graph input size mismatch (model bug)");
+        }
+        ggml_backend_tensor_set(g->inputs[i], inputs[i].first, 0, inputs[i].second);
+    }
+    if (!ctx->runner.compute(*g, err)) return fail(ctx, CODEC_ERR_BACKEND, err);
+    *out = g;
+    return CODEC_OK;
+}
+
+// Copies the decoder's [T, C] output into the context's interleaved PCM.
+static void read_audio(codec_context * ctx, ggml_tensor * t, codec_audio * out) {
+    const int64_t n = t->ne[0];
+    const int32_t ch = (int32_t) t->ne[1];
+    std::vector<float> planar((size_t) (n * ch));
+    ggml_backend_tensor_get(t, planar.data(), 0, ggml_nbytes(t));
+    if (ch == 1) {
+        ctx->pcm.swap(planar);
+    } else {
+        ctx->pcm.resize(planar.size());
+        for (int32_t c = 0; c < ch; ++c)
+            for (int64_t i = 0; i < n; ++i) ctx->pcm[(size_t) (i * ch + c)] = planar[(size_t) (c * n + i)];
+    }
+    if (out) {
+        out->n_samples = n;
+        out->n_channels = ch;
+        out->sample_rate = ctx->model->hparams.sample_rate;
+        out->data = ctx->pcm.data();
+    }
+}
+
+template <typename F>
+static codec_status guarded(codec_context * ctx, F && f) {
+    if (!ctx) return CODEC_ERR_INVALID_ARG;
+    ctx->last_error.clear();
+    try {
+        return f();
+    } catch (const std::bad_alloc &) {
+        return fail(ctx, CODEC_ERR_NO_MEMORY, "out of memory");
+    }
+}
+
+extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples, int32_t n_q,
+                                     codec_codes * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder");
+        if (!pcm) return fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
+        if (n_samples <= 0) return fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
+        if (n_samples > (INT64_MAX / 64) / hp.channels) return fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
+        if (n_q == CODEC_N_Q_ALL) n_q = hp.n_q;
+        if (n_q < 1 || n_q > hp.n_q) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
+        }
+        const int64_t total = n_samples * hp.channels;
+        for (int64_t i = 0; i < total; ++i) {
+            if (!std::isfinite(pcm[i])) {
+                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
+            }
+        }
+        codec_graph_request req;
+        req.kind = CODEC_GRAPH_ENCODE;
+        req.n_in = n_samples;
+        req.n_q = n_q;
+        req.hop = hp.hop_size;
+        req.latent_dim = hp.latent_dim;
+        // The graph takes planar [T, C]; most codecs are mono so this is usually a copy-free view.
+        std::vector<float> planar;
+        const float * src = pcm;
+        if (hp.channels > 1) {
+            planar.resize((size_t) total);
+            for (int64_t i = 0; i < n_samples; ++i)
+                for (int c = 0; c < hp.channels; ++c) planar[(size_t) (c * n_samples + i)] = pcm[i * hp.channels + c];
+            src = planar.data();
+        }
+        codec_graph * g = nullptr;
+        const codec_status st = run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, &g);
+        if (st != CODEC_OK) return st;
+        const int64_t n_frames = g->outputs[0]->ne[0];
+        ctx->codes.resize((size_t) (n_frames * n_q));
+        for (int q = 0; q < n_q; ++q) {
+            ggml_backend_tensor_get(g->outputs[q], ctx->codes.data() + (size_t) q * n_frames, 0, (size_t) n_frames * sizeof(int32_t));
+        }
+        if (out) {
+            out->n_q = n_q;
+            out->n_frames = (int32_t) n_frames;
+            out->data = ctx->codes.data();
+        }
+        return CODEC_OK;
+    });
+}
+
+extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames,
+                                     codec_audio * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
+        if (n_q < 1 || n_q > hp.n_q) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
+        }
+        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+        for (int32_t q = 0; q < n_q; ++q) {
+            for (int32_t t = 0; t < n_frames; ++t) {
+                const int32_t c = codes[(size_t) q * n_frames + t];
+                if (c < 0 || c >= hp.codebook_size) {
+                    return fail(ctx, CODEC_ERR_INVALID_ARG,
+                                codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, hp.codebook_size));
+                }
+            }
+        }
+        codec_graph_request req;
+        req.kind = CODEC_GRAPH_DECODE;
+        req.n_frames = n_frames;
+        req.n_q = n_q;
+        req.hop = hp.hop_size;
+        req.latent_dim = hp.latent_dim;
+        codec_graph * g = nullptr;
+        const codec_status st = run_graph(ctx, req, {{codes, (size_t) n_q * n_frames * sizeof(int32_t)}}, &g);
+        if (st != CODEC_OK) return st;
+        read_audio(ctx, g->outputs[0], out);
+        return CODEC_OK;
+    });
+}
+
+extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * latent, int32_t latent_dim,
+                                            int32_t n_frames, codec_audio * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!latent) return fail(ctx, CODEC_ERR_INVALID_ARG, "latent is NULL");
+        if (latent_dim != hp.latent_dim) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, hp.latent_dim));
+        }
+        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: nothing to decode", n_frames));
+        const size_t total = (size_t) latent_dim * n_frames;
+        for (size_t i = 0; i < total; ++i) {
+            if (!std::isfinite(latent[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
+        }
+        codec_graph_request req;
+        req.kind = CODEC_GRAPH_DECODE_LATENT;
+        req.n_frames = n_frames;
+        req.hop = hp.hop_size;
+        req.latent_dim = latent_dim;
+        codec_graph * g = nullptr;
+        const codec_status st = run_graph(ctx, req, {{latent, total * sizeof(float)}}, &g);
+        if (st != CODEC_OK) return st;
+        read_audio(ctx, g->outputs[0], out);
+        return CODEC_OK;
+    });
+}

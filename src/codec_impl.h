@@ -1,0 +1,75 @@
+// Internal model/context structures shared by the C API, the graph cache and the models.
+#pragma once
+
+#include "codec.h"
+#include "graph.h"
+#include "model_loader.h"
+
+#include <ggml-backend.h>
+#include <ggml.h>
+#include <gguf.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+// Hyper-parameters every codec has (the codec.* GGUF keys).
+struct codec_hparams {
+    std::string arch;
+    int32_t sample_rate   = 0;
+    int32_t hop_size      = 0;
+    int32_t n_q           = 0;
+    int32_t codebook_size = 0;
+    int32_t codebook_dim  = 0;
+    int32_t latent_dim    = 0;
+    int32_t channels      = 1;
+    bool    has_encoder   = false;
+    bool    has_decoder   = false;
+};
+
+struct codec_model;
+
+// Per-architecture operations. Every model registers one of these in models/registry.cpp.
+struct codec_arch_ops {
+    const char * name;
+    void * (*create)();
+    void   (*destroy)(void * impl);
+    // Reads model-specific hparams and declares every weight on the loader (validated there).
+    bool   (*init)(codec_model & model, codec_model_loader & loader, std::string & err);
+    // Graph builders: create inputs with codec_graph_input() and mark outputs on `g`.
+    // encode: input F32 [n_in, channels] -> n_q outputs I32 [n_frames]
+    bool   (*encode)(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err);
+    // decode: input I32 [n_frames, n_q] codes (or F32 [n_frames, latent_dim] latent) -> F32 [n_out, channels]
+    bool   (*decode)(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err);
+    // Upper bound on the tensors the builder creates for `req` (sizes the probe context).
+    size_t (*graph_size)(const codec_model & model, const codec_graph_request & req);
+};
+
+const codec_arch_ops * codec_find_arch(const std::string & name);
+
+struct codec_model {
+    codec_hparams hparams;
+    const codec_arch_ops * ops = nullptr;
+    void * impl = nullptr;  // model-specific struct (hparams + tensors)
+
+    codec_model_loader loader;  // owns gguf metadata and the weight buffer
+
+    ggml_backend_dev_t dev = nullptr;  // device holding the weights
+    bool on_gpu = false;
+    int32_t n_threads = 1;
+
+    ~codec_model();
+};
+
+struct codec_context {
+    codec_model * model = nullptr;
+    int32_t n_threads = 1;
+
+    codec_graph_runner runner;
+
+    std::string last_error;
+    std::vector<int32_t> codes;
+    std::vector<float> pcm;
+};
+
+std::string codec_fmt(const char * fmt, ...);

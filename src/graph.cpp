@@ -1,0 +1,146 @@
+#include "graph.h"
+
+#include <ggml-cpu.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+ggml_tensor * codec_graph_input(codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1, const char * name) {
+    ggml_tensor * t = ggml_new_tensor_2d(g.ctx, type, ne0, ne1);
+    ggml_set_name(t, name);
+    ggml_set_input(t);
+    g.inputs.push_back(t);
+    return t;
+}
+
+void codec_graph_output(codec_graph & g, ggml_tensor * t, const char * name) {
+    ggml_set_name(t, name);
+    ggml_set_output(t);
+    g.outputs.push_back(t);
+}
+
+// Counts what ggml_build_forward_expand will record: tensors without an op (and not
+// trainable parameters) are leafs, everything else is a node.
+static void count_dag(const std::vector<ggml_tensor *> & outputs, int & n_nodes, int & n_leafs) {
+    std::unordered_set<const ggml_tensor *> seen;
+    std::vector<const ggml_tensor *> stack(outputs.begin(), outputs.end());
+    n_nodes = n_leafs = 0;
+    while (!stack.empty()) {
+        const ggml_tensor * t = stack.back();
+        stack.pop_back();
+        if (!seen.insert(t).second) continue;
+        for (int i = 0; i < GGML_MAX_SRC; ++i) {
+            if (t->src[i]) stack.push_back(t->src[i]);
+        }
+        if (t->op == GGML_OP_NONE && !(t->flags & GGML_TENSOR_FLAG_PARAM)) ++n_leafs;
+        else ++n_nodes;
+    }
+}
+
+static size_t count_tensors(ggml_context * ctx) {
+    size_t n = 0;
+    for (ggml_tensor * t = ggml_get_first_tensor(ctx); t; t = ggml_get_next_tensor(ctx, t)) ++n;
+    return n;
+}
+
+std::unique_ptr<codec_graph> codec_graph_build_exact(const codec_graph_builder & build, size_t max_tensors,
+                                                     std::string & err) {
+    size_t n_tensors = 0;
+    int n_nodes = 0, n_leafs = 0;
+    {
+        codec_graph probe;
+        ggml_init_params ip = { max_tensors * ggml_tensor_overhead(), nullptr, /*no_alloc =*/ true };
+        probe.ctx = ggml_init(ip);
+        if (!probe.ctx) { err = "out of memory (graph probe context)"; return nullptr; }
+        if (!build(probe, err)) return nullptr;
+        if (probe.outputs.empty()) { err = "graph builder produced no output (model bug)"; return nullptr; }
+        n_tensors = count_tensors(probe.ctx);
+        count_dag(probe.outputs, n_nodes, n_leafs);
+    }
+    const size_t size = (size_t) std::max(n_nodes, n_leafs);
+    auto g = std::make_unique<codec_graph>();
+    ggml_init_params ip = { n_tensors * ggml_tensor_overhead() + ggml_graph_overhead_custom(size, false), nullptr, true };
+    g->ctx = ggml_init(ip);
+    if (!g->ctx) { err = "out of memory (graph context)"; return nullptr; }
+    if (!build(*g, err)) return nullptr;
+    g->gf = ggml_new_graph_custom(g->ctx, size, false);
+    for (ggml_tensor * out : g->outputs) ggml_build_forward_expand(g->gf, out);
+    g->n_nodes = ggml_graph_n_nodes(g->gf);
+    g->n_leafs = n_leafs;
+    if (g->n_nodes != n_nodes) {
+        err = "graph node count differs between probe and build (non-deterministic builder)";
+        return nullptr;
+    }
+    return g;
+}
+
+codec_graph_runner::~codec_graph_runner() {
+    cache_.clear();
+    if (sched_) ggml_backend_sched_free(sched_);
+    if (cpu_ && cpu_ != backend_) ggml_backend_free(cpu_);
+    if (backend_) ggml_backend_free(backend_);
+}
+
+bool codec_graph_runner::init(ggml_backend_dev_t dev, int n_threads, std::string & err) {
+    backend_ = ggml_backend_dev_init(dev, nullptr);
+    if (!backend_) {
+        err = std::string("cannot initialize backend on device ") + ggml_backend_dev_name(dev);
+        return false;
+    }
+    if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
+        cpu_ = backend_;
+    } else {
+        cpu_ = ggml_backend_cpu_init();
+        if (!cpu_) { err = "cannot initialize the CPU backend"; return false; }
+    }
+    set_n_threads(n_threads);
+    return true;
+}
+
+void codec_graph_runner::set_n_threads(int n_threads) {
+    n_threads_ = std::max(1, n_threads);
+    if (cpu_) ggml_backend_cpu_set_n_threads(cpu_, n_threads_);
+}
+
+codec_graph * codec_graph_runner::get(const codec_graph_request & req, const codec_graph_builder & build,
+                                      size_t max_tensors, std::string & err) {
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        if (it->req == req) {
+            cache_.splice(cache_.begin(), cache_, it);
+            return cache_.front().graph.get();
+        }
+    }
+    auto g = codec_graph_build_exact(build, max_tensors, err);
+    if (!g) return nullptr;
+    if (cache_.size() >= k_cache_size) cache_.pop_back();
+    cache_.push_front({req, std::move(g)});
+    return cache_.front().graph.get();
+}
+
+bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
+    // ggml's contract: the scheduler's hash set must hold every node and leaf of the graph.
+    const size_t need = (size_t) g.n_nodes + (size_t) g.n_leafs;
+    if (!sched_ || sched_size_ < need) {
+        if (sched_) ggml_backend_sched_free(sched_);
+        ggml_backend_t backends[2] = { backend_, cpu_ };
+        const int n = cpu_ == backend_ ? 1 : 2;
+        sched_ = ggml_backend_sched_new(backends, nullptr, n, need, /*parallel =*/ false, /*op_offload =*/ false);
+        sched_size_ = need;
+        if (!sched_) { err = "cannot create the backend scheduler"; return false; }
+    }
+    ggml_backend_sched_reset(sched_);
+    if (!ggml_backend_sched_alloc_graph(sched_, g.gf)) {
+        err = "cannot allocate compute buffers for the graph (out of memory?)";
+        return false;
+    }
+    return true;
+}
+
+bool codec_graph_runner::compute(codec_graph & g, std::string & err) {
+    const ggml_status st = ggml_backend_sched_graph_compute(sched_, g.gf);
+    if (st != GGML_STATUS_SUCCESS) {
+        err = std::string("graph compute failed: ") + ggml_status_to_string(st);
+        return false;
+    }
+    return true;
+}

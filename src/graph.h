@@ -1,0 +1,89 @@
+// Graph building with exact capacities, a small per-context graph cache and execution
+// through ggml's backend scheduler.
+#pragma once
+
+#include <ggml-backend.h>
+#include <ggml.h>
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+enum codec_graph_kind {
+    CODEC_GRAPH_ENCODE        = 0,
+    CODEC_GRAPH_DECODE        = 1,  // from codes
+    CODEC_GRAPH_DECODE_LATENT = 2,  // from the quantized latent
+};
+
+// One request for a graph; also the graph-cache key.
+struct codec_graph_request {
+    codec_graph_kind kind = CODEC_GRAPH_ENCODE;
+    int64_t n_frames   = 0;  // decode: input frames
+    int32_t n_q        = 0;
+    int32_t hop        = 0;
+    int64_t n_in       = 0;  // encode: input samples per channel
+    int32_t latent_dim = 0;
+
+    bool operator==(const codec_graph_request & o) const {
+        return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
+               n_in == o.n_in && latent_dim == o.latent_dim;
+    }
+};
+
+// A built graph: its tensors' metadata context, inputs (in creation order) and outputs.
+struct codec_graph {
+    ggml_context * ctx = nullptr;
+    ggml_cgraph  * gf  = nullptr;
+    std::vector<ggml_tensor *> inputs;
+    std::vector<ggml_tensor *> outputs;
+    int n_nodes = 0;
+    int n_leafs = 0;
+
+    codec_graph() = default;
+    codec_graph(const codec_graph &) = delete;
+    codec_graph & operator=(const codec_graph &) = delete;
+    ~codec_graph() { if (ctx) ggml_free(ctx); }
+};
+
+// Helpers for builders.
+ggml_tensor * codec_graph_input (codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1 = 1, const char * name = "input");
+void          codec_graph_output(codec_graph & g, ggml_tensor * t, const char * name = "output");
+
+using codec_graph_builder = std::function<bool(codec_graph & g, std::string & err)>;
+
+// Builds `build` twice: once in a probe context of at most `max_tensors` tensors, to count
+// the tensors and the DAG's nodes and leafs; then into a context and graph sized exactly.
+std::unique_ptr<codec_graph> codec_graph_build_exact(const codec_graph_builder & build, size_t max_tensors,
+                                                     std::string & err);
+
+// Runs graphs on the model's device (plus the CPU for ops the device lacks).
+class codec_graph_runner {
+public:
+    ~codec_graph_runner();
+    bool init(ggml_backend_dev_t dev, int n_threads, std::string & err);
+    void set_n_threads(int n_threads);
+
+    // Cached graph for `req`, built by `build` on a miss.
+    codec_graph * get(const codec_graph_request & req, const codec_graph_builder & build, size_t max_tensors,
+                      std::string & err);
+    // Allocates the graph's tensors; set inputs after this, then compute().
+    bool alloc(codec_graph & g, std::string & err);
+    bool compute(codec_graph & g, std::string & err);
+
+private:
+    struct entry {
+        codec_graph_request req;
+        std::unique_ptr<codec_graph> graph;
+    };
+    static constexpr size_t k_cache_size = 4;  // distinct shapes kept per context
+
+    ggml_backend_t backend_ = nullptr;  // the model's device
+    ggml_backend_t cpu_     = nullptr;  // fallback (== backend_ on CPU-only)
+    ggml_backend_sched_t sched_ = nullptr;
+    size_t sched_size_ = 0;
+    int n_threads_ = 1;
+    std::list<entry> cache_;  // most recently used first
+};

@@ -1,0 +1,294 @@
+#include "model_loader.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+
+static std::string fmt_ne(const int64_t * ne, int n) {
+    std::string s = "[";
+    for (int i = 0; i < n; ++i) {
+        s += std::to_string(ne[i]);
+        if (i + 1 < n) s += ", ";
+    }
+    return s + "]";
+}
+
+static std::string codec_fmt_tensor_oob(const char * name, uint64_t off, uint64_t size, uint64_t file_size) {
+    char buf[512];
+    std::snprintf(buf, sizeof(buf),
+                  "tensor '%s' data [%" PRIu64 ", +%" PRIu64 ") lies outside the file (%" PRIu64 " bytes): truncated GGUF",
+                  name, off, size, file_size);
+    return buf;
+}
+
+codec_model_loader::~codec_model_loader() {
+    if (buf_)  ggml_backend_buffer_free(buf_);
+    if (ctx_)  ggml_free(ctx_);
+    if (gguf_) gguf_free(gguf_);
+}
+
+bool codec_model_loader::open(const std::string & path, std::string & err) {
+    path_ = path;
+    FILE * f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        err = "cannot open model file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    char magic[4] = {0};
+    const size_t got = std::fread(magic, 1, 4, f);
+    std::fseek(f, 0, SEEK_END);
+    const long size = std::ftell(f);
+    std::fclose(f);
+    if (got != 4 || std::memcmp(magic, "GGUF", 4) != 0) {
+        err = "'" + path + "' is not a GGUF file (bad magic)";
+        return false;
+    }
+    file_size_ = size < 0 ? 0 : (uint64_t) size;
+
+    gguf_init_params params = { /*no_alloc =*/ true, /*ctx =*/ nullptr };
+    gguf_ = gguf_init_from_file(path.c_str(), params);
+    if (!gguf_) {
+        err = "'" + path + "' is a malformed or truncated GGUF file (header could not be parsed)";
+        return false;
+    }
+    // Every tensor's data must lie inside the file before anything is allocated for it.
+    const int64_t n = gguf_get_n_tensors(gguf_);
+    const uint64_t data_off = gguf_get_data_offset(gguf_);
+    for (int64_t i = 0; i < n; ++i) {
+        const uint64_t off = gguf_get_tensor_offset(gguf_, i);
+        const uint64_t sz  = gguf_get_tensor_size(gguf_, i);
+        if (data_off > file_size_ || off > file_size_ - data_off || sz > file_size_ - data_off - off) {
+            err = codec_fmt_tensor_oob(gguf_get_tensor_name(gguf_, i), data_off + off, sz, file_size_);
+            return false;
+        }
+    }
+    ggml_init_params ip = { /*mem_size =*/ (size_t) (n + 1) * ggml_tensor_overhead(), nullptr, /*no_alloc =*/ true };
+    ctx_ = ggml_init(ip);
+    if (!ctx_) {
+        err = "out of memory creating the weight context";
+        return false;
+    }
+    return true;
+}
+
+bool codec_model_loader::has_key(const char * key) const {
+    return gguf_ && gguf_find_key(gguf_, key) >= 0;
+}
+
+int64_t codec_model_loader::find_key(const char * key, std::string & err) const {
+    const int64_t id = gguf_find_key(gguf_, key);
+    if (id < 0) err = std::string("missing GGUF key '") + key + "' (re-convert the model with scripts/convert.py)";
+    return id;
+}
+
+static bool read_int(const gguf_context * g, int64_t id, int64_t & v) {
+    switch (gguf_get_kv_type(g, id)) {
+        case GGUF_TYPE_UINT8:  v = gguf_get_val_u8 (g, id); return true;
+        case GGUF_TYPE_INT8:   v = gguf_get_val_i8 (g, id); return true;
+        case GGUF_TYPE_UINT16: v = gguf_get_val_u16(g, id); return true;
+        case GGUF_TYPE_INT16:  v = gguf_get_val_i16(g, id); return true;
+        case GGUF_TYPE_UINT32: v = gguf_get_val_u32(g, id); return true;
+        case GGUF_TYPE_INT32:  v = gguf_get_val_i32(g, id); return true;
+        case GGUF_TYPE_INT64:  v = gguf_get_val_i64(g, id); return true;
+        case GGUF_TYPE_UINT64: {
+            const uint64_t u = gguf_get_val_u64(g, id);
+            if (u > (uint64_t) std::numeric_limits<int64_t>::max()) return false;
+            v = (int64_t) u; return true;
+        }
+        default: return false;
+    }
+}
+
+bool codec_model_loader::get_i32(const char * key, int32_t & out, int64_t lo, int64_t hi, std::string & err) const {
+    const int64_t id = find_key(key, err);
+    if (id < 0) return false;
+    int64_t v = 0;
+    if (!read_int(gguf_, id, v)) {
+        err = std::string("GGUF key '") + key + "' has type " + gguf_type_name(gguf_get_kv_type(gguf_, id)) + ", expected an integer";
+        return false;
+    }
+    if (v < lo || v > hi) {
+        err = std::string("GGUF key '") + key + "' = " + std::to_string(v) + " is outside the valid range [" +
+              std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        return false;
+    }
+    out = (int32_t) v;
+    return true;
+}
+
+bool codec_model_loader::get_f32(const char * key, float & out, std::string & err) const {
+    const int64_t id = find_key(key, err);
+    if (id < 0) return false;
+    const auto t = gguf_get_kv_type(gguf_, id);
+    if (t == GGUF_TYPE_FLOAT32)      out = gguf_get_val_f32(gguf_, id);
+    else if (t == GGUF_TYPE_FLOAT64) out = (float) gguf_get_val_f64(gguf_, id);
+    else {
+        err = std::string("GGUF key '") + key + "' has type " + gguf_type_name(t) + ", expected a float";
+        return false;
+    }
+    if (!(out == out) || out > std::numeric_limits<float>::max() || out < -std::numeric_limits<float>::max()) {
+        err = std::string("GGUF key '") + key + "' is not a finite number";
+        return false;
+    }
+    return true;
+}
+
+bool codec_model_loader::get_bool(const char * key, bool & out, std::string & err) const {
+    const int64_t id = find_key(key, err);
+    if (id < 0) return false;
+    if (gguf_get_kv_type(gguf_, id) != GGUF_TYPE_BOOL) {
+        err = std::string("GGUF key '") + key + "' has type " + gguf_type_name(gguf_get_kv_type(gguf_, id)) + ", expected bool";
+        return false;
+    }
+    out = gguf_get_val_bool(gguf_, id);
+    return true;
+}
+
+bool codec_model_loader::get_str(const char * key, std::string & out, std::string & err) const {
+    const int64_t id = find_key(key, err);
+    if (id < 0) return false;
+    if (gguf_get_kv_type(gguf_, id) != GGUF_TYPE_STRING) {
+        err = std::string("GGUF key '") + key + "' has type " + gguf_type_name(gguf_get_kv_type(gguf_, id)) + ", expected string";
+        return false;
+    }
+    out = gguf_get_val_str(gguf_, id);
+    return true;
+}
+
+bool codec_model_loader::get_i32_arr(const char * key, std::vector<int32_t> & out, size_t min_n, size_t max_n,
+                                     int64_t lo, int64_t hi, std::string & err) const {
+    const int64_t id = find_key(key, err);
+    if (id < 0) return false;
+    if (gguf_get_kv_type(gguf_, id) != GGUF_TYPE_ARRAY) {
+        err = std::string("GGUF key '") + key + "' is not an array";
+        return false;
+    }
+    const auto at = gguf_get_arr_type(gguf_, id);
+    const size_t n = gguf_get_arr_n(gguf_, id);
+    if (n < min_n || n > max_n) {
+        err = std::string("GGUF key '") + key + "' has " + std::to_string(n) + " elements, expected " +
+              std::to_string(min_n) + ".." + std::to_string(max_n);
+        return false;
+    }
+    const void * data = gguf_get_arr_data(gguf_, id);
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        int64_t v;
+        switch (at) {
+            case GGUF_TYPE_INT32:  v = ((const int32_t  *) data)[i]; break;
+            case GGUF_TYPE_UINT32: v = ((const uint32_t *) data)[i]; break;
+            case GGUF_TYPE_INT64:  v = ((const int64_t  *) data)[i]; break;
+            default:
+                err = std::string("GGUF key '") + key + "' must be an array of integers, has " + gguf_type_name(at);
+                return false;
+        }
+        if (v < lo || v > hi) {
+            err = std::string("GGUF key '") + key + "'[" + std::to_string(i) + "] = " + std::to_string(v) +
+                  " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+            return false;
+        }
+        out[i] = (int32_t) v;
+    }
+    return true;
+}
+
+ggml_tensor * codec_model_loader::tensor(const std::string & name, std::initializer_list<int64_t> ne, codec_wtype wtype) {
+    return tensor(name, std::vector<int64_t>(ne), wtype);
+}
+
+ggml_tensor * codec_model_loader::tensor(const std::string & name, const std::vector<int64_t> & ne, codec_wtype wtype) {
+    if (!err_.empty()) return nullptr;
+    const int64_t id = gguf_find_tensor(gguf_, name.c_str());
+    if (id < 0) {
+        err_ = "missing tensor '" + name + "'";
+        return nullptr;
+    }
+    for (const auto & d : decls_) {
+        if (d.id == id) {
+            err_ = "tensor '" + name + "' declared twice (model bug)";
+            return nullptr;
+        }
+    }
+    const int64_t * fne = gguf_get_tensor_ne(gguf_, id);
+    int64_t want[GGML_MAX_DIMS] = {1, 1, 1, 1};
+    for (size_t i = 0; i < ne.size() && i < GGML_MAX_DIMS; ++i) want[i] = ne[i];
+    for (int i = 0; i < GGML_MAX_DIMS; ++i) {
+        if (fne[i] != want[i]) {
+            err_ = "tensor '" + name + "' has shape " + fmt_ne(fne, GGML_MAX_DIMS) + ", expected " +
+                   fmt_ne(want, GGML_MAX_DIMS);
+            return nullptr;
+        }
+    }
+    const ggml_type type = gguf_get_tensor_type(gguf_, id);
+    bool type_ok = type == GGML_TYPE_F32;
+    if (wtype == CODEC_W_FLOAT) type_ok = type_ok || type == GGML_TYPE_F16;
+    if (wtype == CODEC_W_MATMUL) {
+        type_ok = type_ok || type == GGML_TYPE_F16 ||
+                  (type == GGML_TYPE_Q8_0 && want[0] % ggml_blck_size(GGML_TYPE_Q8_0) == 0);
+    }
+    if (!type_ok) {
+        err_ = "tensor '" + name + "' has type " + ggml_type_name(type) +
+               (wtype == CODEC_W_F32 ? ", expected f32" : wtype == CODEC_W_FLOAT ? ", expected f32 or f16" : ", expected f32, f16 or q8_0");
+        return nullptr;
+    }
+    if (ggml_get_mem_size(ctx_) - ggml_used_mem(ctx_) < ggml_tensor_overhead()) {
+        err_ = "too many tensors declared (model bug)";
+        return nullptr;
+    }
+    ggml_tensor * t = ggml_new_tensor(ctx_, type, GGML_MAX_DIMS, want);
+    ggml_set_name(t, name.c_str());
+    decls_.push_back({t, id});
+    return t;
+}
+
+bool codec_model_loader::load(ggml_backend_buffer_type_t buft, std::string & err) {
+    if (!err_.empty()) {
+        err = err_;
+        return false;
+    }
+    if (decls_.empty()) {
+        err = "model declares no weights";
+        return false;
+    }
+    buf_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, buft);
+    if (!buf_) {
+        err = "cannot allocate the weight buffer on " + std::string(ggml_backend_buft_name(buft));
+        return false;
+    }
+    ggml_backend_buffer_set_usage(buf_, GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+
+    FILE * f = std::fopen(path_.c_str(), "rb");
+    if (!f) {
+        err = "cannot reopen model file '" + path_ + "'";
+        return false;
+    }
+    const bool host = ggml_backend_buffer_is_host(buf_);
+    std::vector<uint8_t> staging;
+    const uint64_t data_off = gguf_get_data_offset(gguf_);
+    bool ok = true;
+    for (const auto & d : decls_) {
+        const size_t nbytes = ggml_nbytes(d.t);
+        if (nbytes != gguf_get_tensor_size(gguf_, d.id)) {
+            err = std::string("tensor '") + ggml_get_name(d.t) + "' size mismatch";
+            ok = false;
+            break;
+        }
+        const uint64_t off = data_off + gguf_get_tensor_offset(gguf_, d.id);
+        void * dst = d.t->data;
+        if (!host) {
+            staging.resize(nbytes);
+            dst = staging.data();
+        }
+        if (fseeko(f, (off_t) off, SEEK_SET) != 0 || std::fread(dst, 1, nbytes, f) != nbytes) {
+            err = std::string("cannot read tensor '") + ggml_get_name(d.t) + "' from the file (truncated?)";
+            ok = false;
+            break;
+        }
+        if (!host) ggml_backend_tensor_set(d.t, staging.data(), 0, nbytes);
+    }
+    std::fclose(f);
+    return ok;
+}

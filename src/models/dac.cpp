@@ -1,0 +1,213 @@
+// DAC: snake/conv SEANet-like encoder and decoder around a factorized RVQ.
+// Module tree mirrors transformers' modeling_dac.py; tensor names are its state-dict keys.
+#include "dac.h"
+
+#include "blocks/conv.h"
+#include "blocks/rvq.h"
+
+#include <cmath>
+
+namespace {
+
+struct dac_res_unit {
+    codec_snake_w snake1, snake2;
+    codec_conv conv1, conv2;
+    int dilation;
+};
+
+struct dac_enc_block {
+    dac_res_unit res[3];
+    codec_snake_w snake1;
+    codec_conv conv1;
+    int stride;
+};
+
+struct dac_dec_block {
+    codec_snake_w snake1;
+    codec_conv conv_t1;
+    dac_res_unit res[3];
+    int stride;
+};
+
+struct dac_model {
+    int32_t enc_hidden = 0, dec_hidden = 0;
+    std::vector<int32_t> down, up;  // encoder strides, decoder strides
+
+    codec_conv enc_conv1, enc_conv2;
+    std::vector<dac_enc_block> enc_blocks;
+    codec_snake_w enc_snake;
+
+    std::vector<codec_vq_factorized> vq;
+
+    codec_conv dec_conv1, dec_conv2;
+    std::vector<dac_dec_block> dec_blocks;
+    codec_snake_w dec_snake;
+};
+
+const int k_dilations[3] = {1, 3, 9};
+
+dac_res_unit load_res_unit(codec_model_loader & ld, const std::string & p, int dim, int dilation) {
+    dac_res_unit r;
+    r.snake1 = codec_load_snake(ld, p + ".snake1", dim);
+    r.conv1  = codec_load_conv(ld, p + ".conv1", 7, dim, dim);
+    r.snake2 = codec_load_snake(ld, p + ".snake2", dim);
+    r.conv2  = codec_load_conv(ld, p + ".conv2", 1, dim, dim);
+    r.dilation = dilation;
+    return r;
+}
+
+bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    dac_model & m = *(dac_model *) model.impl;
+    codec_hparams & hp = model.hparams;
+    if (!ld.get_i32("dac.encoder_hidden_size", m.enc_hidden, 1, 4096, err) ||
+        !ld.get_i32("dac.decoder_hidden_size", m.dec_hidden, 1, 65536, err) ||
+        !ld.get_i32_arr("dac.downsampling_ratios", m.down, 1, 8, 1, 64, err) ||
+        !ld.get_i32_arr("dac.upsampling_ratios", m.up, 1, 8, 1, 64, err)) {
+        return false;
+    }
+    int64_t hop = 1;
+    for (int s : m.down) hop *= s;
+    const int64_t hidden = (int64_t) m.enc_hidden << m.down.size();
+    if (hop != hp.hop_size) {
+        err = "codec.hop_size = " + std::to_string(hp.hop_size) + " but dac.downsampling_ratios multiply to " + std::to_string(hop);
+        return false;
+    }
+    if (hidden != hp.latent_dim) {
+        err = "codec.latent_dim = " + std::to_string(hp.latent_dim) + " but the encoder produces " + std::to_string(hidden);
+        return false;
+    }
+    if (m.dec_hidden % (1 << m.up.size()) != 0) {
+        err = "dac.decoder_hidden_size is not divisible by 2^len(dac.upsampling_ratios)";
+        return false;
+    }
+    if (hp.channels != 1) {
+        err = "DAC is mono: codec.channels must be 1";
+        return false;
+    }
+
+    m.enc_conv1 = codec_load_conv(ld, "encoder.conv1", 7, 1, m.enc_hidden);
+    for (size_t i = 0; i < m.down.size(); ++i) {
+        const int dim = m.enc_hidden << (i + 1);
+        const std::string p = "encoder.block." + std::to_string(i);
+        dac_enc_block b;
+        for (int r = 0; r < 3; ++r) {
+            b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), dim / 2, k_dilations[r]);
+        }
+        b.snake1 = codec_load_snake(ld, p + ".snake1", dim / 2);
+        b.stride = m.down[i];
+        b.conv1  = codec_load_conv(ld, p + ".conv1", 2 * b.stride, dim / 2, dim);
+        m.enc_blocks.push_back(b);
+    }
+    m.enc_snake = codec_load_snake(ld, "encoder.snake1", (int) hidden);
+    m.enc_conv2 = codec_load_conv(ld, "encoder.conv2", 3, (int) hidden, (int) hidden);
+
+    const int C = (int) hidden, D = hp.codebook_dim, N = hp.codebook_size;
+    for (int q = 0; q < hp.n_q; ++q) {
+        const std::string p = "quantizer.quantizers." + std::to_string(q);
+        codec_vq_factorized v;
+        v.in_w       = ld.tensor(p + ".in_proj.weight", {C, D}, CODEC_W_MATMUL);
+        v.in_b       = ld.tensor(p + ".in_proj.bias", {D}, CODEC_W_F32);
+        v.out_w      = ld.tensor(p + ".out_proj.weight", {D, C}, CODEC_W_MATMUL);
+        v.out_b      = ld.tensor(p + ".out_proj.bias", {C}, CODEC_W_F32);
+        v.codebook   = ld.tensor(p + ".codebook.weight", {D, N}, CODEC_W_F32);
+        v.cb_norm    = ld.tensor(p + ".codebook.normalized", {D, N}, CODEC_W_F32);
+        v.cb_norm_sq = ld.tensor(p + ".codebook.normalized_sq", {N}, CODEC_W_F32);
+        m.vq.push_back(v);
+    }
+
+    m.dec_conv1 = codec_load_conv(ld, "decoder.conv1", 7, C, m.dec_hidden);
+    for (size_t i = 0; i < m.up.size(); ++i) {
+        const int in = m.dec_hidden >> i, out = m.dec_hidden >> (i + 1);
+        const std::string p = "decoder.block." + std::to_string(i);
+        dac_dec_block b;
+        b.stride  = m.up[i];
+        b.snake1  = codec_load_snake(ld, p + ".snake1", in);
+        b.conv_t1 = codec_load_convt(ld, p + ".conv_t1", 2 * b.stride, in, out);
+        for (int r = 0; r < 3; ++r) {
+            b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), out, k_dilations[r]);
+        }
+        m.dec_blocks.push_back(b);
+    }
+    const int out_dim = m.dec_hidden >> m.up.size();
+    m.dec_snake = codec_load_snake(ld, "decoder.snake1", out_dim);
+    m.dec_conv2 = codec_load_conv(ld, "decoder.conv2", 7, out_dim, 1);
+    return true;
+}
+
+ggml_tensor * res_unit(ggml_context * ctx, const dac_res_unit & r, ggml_tensor * x) {
+    ggml_tensor * y = codec_snake(ctx, x, r.snake1.alpha, r.snake1.beta);
+    y = codec_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
+    y = codec_snake(ctx, y, r.snake2.alpha, r.snake2.beta);
+    y = codec_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
+    return ggml_add(ctx, x, y);  // same length: the padding keeps it
+}
+
+int down_pad(int stride) { return (stride + 1) / 2; }  // math.ceil(stride / 2)
+
+bool dac_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const dac_model & m = *(const dac_model *) model.impl;
+    // Reject inputs too short for a stride-conv kernel up front, as the reference would fail.
+    int64_t n = req.n_in;
+    for (const auto & b : m.enc_blocks) {
+        n = codec_conv1d_out_len(n, 2 * b.stride, b.stride, 1, 2 * down_pad(b.stride));
+        if (n < 1) {
+            err = "input of " + std::to_string(req.n_in) + " samples is too short for this model";
+            return false;
+        }
+    }
+    ggml_context * ctx = g.ctx;
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
+    x = codec_conv1d(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);
+    for (const auto & b : m.enc_blocks) {
+        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+        x = codec_snake(ctx, x, b.snake1.alpha, b.snake1.beta);
+        x = codec_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
+    }
+    x = codec_snake(ctx, x, m.enc_snake.alpha, m.enc_snake.beta);
+    x = codec_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [T, latent]
+
+    std::vector<ggml_tensor *> codes;
+    codec_rvq_factorized_encode(ctx, m.vq, req.n_q, x, codes);
+    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    return true;
+}
+
+bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const dac_model & m = *(const dac_model *) model.impl;
+    ggml_context * ctx = g.ctx;
+    ggml_tensor * x;
+    if (req.kind == CODEC_GRAPH_DECODE) {
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
+        x = codec_rvq_factorized_decode(ctx, m.vq, codes);
+    } else {
+        ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");
+        x = lat;
+    }
+    x = codec_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1);
+    for (const auto & b : m.dec_blocks) {
+        x = codec_snake(ctx, x, b.snake1.alpha, b.snake1.beta);
+        x = codec_conv_transpose1d(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride));
+        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+    }
+    x = codec_snake(ctx, x, m.dec_snake.alpha, m.dec_snake.beta);
+    x = codec_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);
+    codec_graph_output(g, ggml_tanh(ctx, x), "pcm");
+    return true;
+}
+
+size_t dac_graph_size(const codec_model & model, const codec_graph_request & req) {
+    const dac_model & m = *(const dac_model *) model.impl;
+    // Generous per-module bounds (a res unit makes ~22 tensors, a VQ stage ~20); only sizes
+    // the probe context, the built graph is sized exactly.
+    const size_t blocks = m.enc_blocks.size() + m.dec_blocks.size();
+    return 128 + blocks * 4 * 40 + (size_t) req.n_q * 32;
+}
+
+void * dac_create() { return new dac_model(); }
+void dac_destroy(void * p) { delete (dac_model *) p; }
+
+}  // namespace
+
+const codec_arch_ops codec_arch_dac = {
+    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size,
+};

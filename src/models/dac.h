@@ -1,0 +1,6 @@
+// DAC (Descript Audio Codec), transformers `DacModel` layout.
+#pragma once
+
+#include "codec_impl.h"
+
+extern const codec_arch_ops codec_arch_dac;

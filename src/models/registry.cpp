@@ -1,0 +1,13 @@
+// The one place that lists the supported architectures.
+#include "codec_impl.h"
+#include "models/dac.h"
+
+const codec_arch_ops * codec_find_arch(const std::string & name) {
+    static const codec_arch_ops * const archs[] = {
+        &codec_arch_dac,
+    };
+    for (const codec_arch_ops * a : archs) {
+        if (name == a->name) return a;
+    }
+    return nullptr;
+}
