@@ -129,6 +129,13 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
         if (!sched_) { err = "cannot create the backend scheduler"; return false; }
     }
     ggml_backend_sched_reset(sched_);
+    // A cached graph still points into the compute buffer of its previous run, which a larger
+    // graph (or a new scheduler) may have freed since; ggml's allocator skips tensors that
+    // already have data, so forget those addresses. The context holds only graph tensors.
+    for (ggml_tensor * t = ggml_get_first_tensor(g.ctx); t; t = ggml_get_next_tensor(g.ctx, t)) {
+        t->data = nullptr;
+        t->buffer = nullptr;
+    }
     if (!ggml_backend_sched_alloc_graph(sched_, g.gf)) {
         err = "cannot allocate compute buffers for the graph (out of memory?)";
         return false;

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <set>
+#include <sys/stat.h>
 
 static std::string fmt_ne(const int64_t * ne, int n) {
     std::string s = "[";
@@ -32,6 +32,15 @@ codec_model_loader::~codec_model_loader() {
 
 bool codec_model_loader::open(const std::string & path, std::string & err) {
     path_ = path;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+        err = "cannot open model file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err = "cannot open model file '" + path + "': not a regular file";
+        return false;
+    }
     FILE * f = std::fopen(path.c_str(), "rb");
     if (!f) {
         err = "cannot open model file '" + path + "': " + std::strerror(errno);
@@ -171,6 +180,10 @@ bool codec_model_loader::get_i32_arr(const char * key, std::vector<int32_t> & ou
     if (n < min_n || n > max_n) {
         err = std::string("GGUF key '") + key + "' has " + std::to_string(n) + " elements, expected " +
               std::to_string(min_n) + ".." + std::to_string(max_n);
+        return false;
+    }
+    if (at != GGUF_TYPE_INT32 && at != GGUF_TYPE_UINT32 && at != GGUF_TYPE_INT64) {
+        err = std::string("GGUF key '") + key + "' must be an array of integers, has " + gguf_type_name(at);
         return false;
     }
     const void * data = gguf_get_arr_data(gguf_, id);

@@ -8,13 +8,13 @@
 
 // One factorized, l2-normalized VQ stage (DAC / improved-VQGAN style).
 struct codec_vq_factorized {
-    ggml_tensor * in_w;       // [C, D]
-    ggml_tensor * in_b;       // [D]
-    ggml_tensor * out_w;      // [D, C]
-    ggml_tensor * out_b;      // [C]
-    ggml_tensor * codebook;   // [D, N]
-    ggml_tensor * cb_norm;    // [D, N] l2-normalized codebook (converter)
-    ggml_tensor * cb_norm_sq; // [N]    squared norms of cb_norm (converter)
+    ggml_tensor * in_w = nullptr;       // [C, D]
+    ggml_tensor * in_b = nullptr;       // [D]
+    ggml_tensor * out_w = nullptr;      // [D, C]
+    ggml_tensor * out_b = nullptr;      // [C]
+    ggml_tensor * codebook = nullptr;   // [D, N]
+    ggml_tensor * cb_norm = nullptr;    // [D, N] l2-normalized codebook (converter)
+    ggml_tensor * cb_norm_sq = nullptr; // [N]    squared norms of cb_norm (converter)
 };
 
 // Encodes the latent z ([T, C]) with the first n_q stages; appends one I32 [T] code row per stage.

@@ -85,52 +85,57 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
         return false;
     }
 
-    m.enc_conv1 = codec_load_conv(ld, "encoder.conv1", 7, 1, m.enc_hidden);
-    for (size_t i = 0; i < m.down.size(); ++i) {
-        const int dim = m.enc_hidden << (i + 1);
-        const std::string p = "encoder.block." + std::to_string(i);
-        dac_enc_block b;
-        for (int r = 0; r < 3; ++r) {
-            b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), dim / 2, k_dilations[r]);
+    if (hp.has_encoder) {
+        m.enc_conv1 = codec_load_conv(ld, "encoder.conv1", 7, 1, m.enc_hidden);
+        for (size_t i = 0; i < m.down.size(); ++i) {
+            const int dim = m.enc_hidden << (i + 1);
+            const std::string p = "encoder.block." + std::to_string(i);
+            dac_enc_block b;
+            for (int r = 0; r < 3; ++r) {
+                b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), dim / 2, k_dilations[r]);
+            }
+            b.snake1 = codec_load_snake(ld, p + ".snake1", dim / 2);
+            b.stride = m.down[i];
+            b.conv1  = codec_load_conv(ld, p + ".conv1", 2 * b.stride, dim / 2, dim);
+            m.enc_blocks.push_back(b);
         }
-        b.snake1 = codec_load_snake(ld, p + ".snake1", dim / 2);
-        b.stride = m.down[i];
-        b.conv1  = codec_load_conv(ld, p + ".conv1", 2 * b.stride, dim / 2, dim);
-        m.enc_blocks.push_back(b);
+        m.enc_snake = codec_load_snake(ld, "encoder.snake1", (int) hidden);
+        m.enc_conv2 = codec_load_conv(ld, "encoder.conv2", 3, (int) hidden, (int) hidden);
     }
-    m.enc_snake = codec_load_snake(ld, "encoder.snake1", (int) hidden);
-    m.enc_conv2 = codec_load_conv(ld, "encoder.conv2", 3, (int) hidden, (int) hidden);
-
     const int C = (int) hidden, D = hp.codebook_dim, N = hp.codebook_size;
     for (int q = 0; q < hp.n_q; ++q) {
         const std::string p = "quantizer.quantizers." + std::to_string(q);
         codec_vq_factorized v;
-        v.in_w       = ld.tensor(p + ".in_proj.weight", {C, D}, CODEC_W_MATMUL);
-        v.in_b       = ld.tensor(p + ".in_proj.bias", {D}, CODEC_W_F32);
         v.out_w      = ld.tensor(p + ".out_proj.weight", {D, C}, CODEC_W_MATMUL);
         v.out_b      = ld.tensor(p + ".out_proj.bias", {C}, CODEC_W_F32);
         v.codebook   = ld.tensor(p + ".codebook.weight", {D, N}, CODEC_W_F32);
-        v.cb_norm    = ld.tensor(p + ".codebook.normalized", {D, N}, CODEC_W_F32);
-        v.cb_norm_sq = ld.tensor(p + ".codebook.normalized_sq", {N}, CODEC_W_F32);
+        if (hp.has_encoder) {  // the search side of the quantizer
+            v.in_w       = ld.tensor(p + ".in_proj.weight", {C, D}, CODEC_W_MATMUL);
+            v.in_b       = ld.tensor(p + ".in_proj.bias", {D}, CODEC_W_F32);
+            v.cb_norm    = ld.tensor(p + ".codebook.normalized", {D, N}, CODEC_W_F32);
+            v.cb_norm_sq = ld.tensor(p + ".codebook.normalized_sq", {N}, CODEC_W_F32);
+        }
         m.vq.push_back(v);
     }
 
-    m.dec_conv1 = codec_load_conv(ld, "decoder.conv1", 7, C, m.dec_hidden);
-    for (size_t i = 0; i < m.up.size(); ++i) {
-        const int in = m.dec_hidden >> i, out = m.dec_hidden >> (i + 1);
-        const std::string p = "decoder.block." + std::to_string(i);
-        dac_dec_block b;
-        b.stride  = m.up[i];
-        b.snake1  = codec_load_snake(ld, p + ".snake1", in);
-        b.conv_t1 = codec_load_convt(ld, p + ".conv_t1", 2 * b.stride, in, out);
-        for (int r = 0; r < 3; ++r) {
-            b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), out, k_dilations[r]);
+    if (hp.has_decoder) {
+        m.dec_conv1 = codec_load_conv(ld, "decoder.conv1", 7, C, m.dec_hidden);
+        for (size_t i = 0; i < m.up.size(); ++i) {
+            const int in = m.dec_hidden >> i, out = m.dec_hidden >> (i + 1);
+            const std::string p = "decoder.block." + std::to_string(i);
+            dac_dec_block b;
+            b.stride  = m.up[i];
+            b.snake1  = codec_load_snake(ld, p + ".snake1", in);
+            b.conv_t1 = codec_load_convt(ld, p + ".conv_t1", 2 * b.stride, in, out);
+            for (int r = 0; r < 3; ++r) {
+                b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), out, k_dilations[r]);
+            }
+            m.dec_blocks.push_back(b);
         }
-        m.dec_blocks.push_back(b);
+        const int out_dim = m.dec_hidden >> m.up.size();
+        m.dec_snake = codec_load_snake(ld, "decoder.snake1", out_dim);
+        m.dec_conv2 = codec_load_conv(ld, "decoder.conv2", 7, out_dim, 1);
     }
-    const int out_dim = m.dec_hidden >> m.up.size();
-    m.dec_snake = codec_load_snake(ld, "decoder.snake1", out_dim);
-    m.dec_conv2 = codec_load_conv(ld, "decoder.conv2", 7, out_dim, 1);
     return true;
 }
 
