@@ -1,0 +1,344 @@
+// Audio I/O via libsndfile + libsoxr. All library handles are RAII-owned so every early
+// return releases them; exceptions (bad_alloc) are caught at the public entry points.
+#include "audio_io.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <new>
+#include <system_error>
+
+namespace {
+
+constexpr sf_count_t kChunkFrames = 1 << 16;
+constexpr int64_t    kMaxResampledFrames = int64_t(1) << 31;  // ~12 h at 48 kHz
+
+struct SndfileCloser {
+    void operator()(SNDFILE * f) const { if (f) sf_close(f); }
+};
+using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+template <typename Fn>
+bool guarded(const std::string & path, std::string & err, Fn fn) {
+    try {
+        if (fn()) return true;
+    } catch (const std::bad_alloc &) {
+        err = "out of memory";
+    } catch (const std::exception & e) {
+        err = e.what();
+    }
+    if (!path.empty()) err = path + ": " + err;
+    return false;
+}
+
+// "WAV (Microsoft) / Signed 16 bit PCM"; SFC_GET_FORMAT_INFO looks up a major format or,
+// when no major bits are set, a subtype.
+std::string format_name(int format) {
+    auto name = [](int f) -> std::string {
+        SF_FORMAT_INFO fi = {};
+        fi.format = f;
+        if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &fi, sizeof(fi)) != 0 || !fi.name) return "unknown";
+        return fi.name;
+    };
+    return name(format & SF_FORMAT_TYPEMASK) + " / " + name(format & SF_FORMAT_SUBMASK);
+}
+
+bool open_for_read(const std::string & path, SndfilePtr & sf, SF_INFO & info, std::string & err) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        err = "no such file";
+        return false;
+    }
+    if (std::filesystem::is_directory(path, ec)) {
+        err = "is a directory";
+        return false;
+    }
+    info = {};
+    sf.reset(sf_open(path.c_str(), SFM_READ, &info));
+    if (!sf) {
+        err = std::string("cannot read audio: ") + sf_strerror(nullptr);
+        return false;
+    }
+    if (info.channels <= 0) {
+        err = "file reports " + std::to_string(info.channels) + " channels";
+        return false;
+    }
+    if (info.samplerate <= 0) {
+        err = "file reports sample rate " + std::to_string(info.samplerate);
+        return false;
+    }
+    return true;
+}
+
+// Reads until EOF instead of trusting info.frames, which is only an estimate for some
+// formats (MP3) and could be hostile.
+bool read_all(SNDFILE * sf, const SF_INFO & info, std::vector<float> & out, std::string & err) {
+    const size_t ch = size_t(info.channels);
+    out.clear();
+    if (info.frames > 0 && uint64_t(info.frames) * ch <= (uint64_t(1) << 28)) {
+        out.reserve(size_t(info.frames) * ch);
+    }
+    for (;;) {
+        const size_t old = out.size();
+        out.resize(old + size_t(kChunkFrames) * ch);
+        const sf_count_t got = sf_readf_float(sf, out.data() + old, kChunkFrames);
+        out.resize(old + size_t(std::max<sf_count_t>(got, 0)) * ch);
+        if (got < kChunkFrames) break;
+    }
+    if (sf_error(sf) != SF_ERR_NO_ERROR) {
+        err = std::string("decode error: ") + sf_strerror(sf);
+        return false;
+    }
+    if (out.empty()) {
+        err = "contains no audio samples";
+        return false;
+    }
+    return true;
+}
+
+std::string lower_extension(const std::string & path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
+}
+
+// Picks the libsndfile format for path's extension and the requested subtype.
+bool output_format(const std::string & path, const std::string & subtype, int64_t n_frames,
+                   int channels, int & format, std::string & err) {
+    const std::string ext = lower_extension(path);
+    const std::string sub = subtype.empty() ? "pcm16" : subtype;
+    int sub_fmt = 0;
+    if (sub == "pcm16")      sub_fmt = SF_FORMAT_PCM_16;
+    else if (sub == "pcm24") sub_fmt = SF_FORMAT_PCM_24;
+    else if (sub == "float") sub_fmt = SF_FORMAT_FLOAT;
+    else {
+        err = "unknown subtype '" + subtype + "' (expected pcm16, pcm24 or float)";
+        return false;
+    }
+    if (ext == ".wav") {
+        // Plain RIFF sizes are 32-bit; switch to RF64 before the data would overflow them.
+        const int bytes = sub_fmt == SF_FORMAT_PCM_16 ? 2 : sub_fmt == SF_FORMAT_PCM_24 ? 3 : 4;
+        const bool big = double(n_frames) * channels * bytes > double(0xFFFFFFFFu) - 4096.0;
+        format = (big ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | sub_fmt;
+    } else if (ext == ".flac") {
+        if (sub_fmt == SF_FORMAT_FLOAT) {
+            err = "FLAC cannot store float samples (use pcm16 or pcm24)";
+            return false;
+        }
+        format = SF_FORMAT_FLAC | sub_fmt;
+    } else if (ext == ".ogg") {
+        if (!subtype.empty()) {
+            err = "subtype '" + subtype + "' does not apply to .ogg (always Vorbis)";
+            return false;
+        }
+        format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+    } else {
+        err = "unknown output extension '" + ext + "' (expected .wav, .flac or .ogg)";
+        return false;
+    }
+    return true;
+}
+
+bool write_frames(SNDFILE * sf, const float * data, int64_t n_frames, int channels, bool clip,
+                  std::string & err) {
+    std::vector<float> chunk(size_t(kChunkFrames) * size_t(channels));
+    for (int64_t done = 0; done < n_frames;) {
+        const sf_count_t n = sf_count_t(std::min<int64_t>(kChunkFrames, n_frames - done));
+        const float * src = data + size_t(done) * size_t(channels);
+        const size_t n_samples = size_t(n) * size_t(channels);
+        if (clip) {
+            for (size_t i = 0; i < n_samples; ++i) {
+                const float v = src[i];
+                chunk[i] = std::isnan(v) ? 0.0f : std::min(1.0f, std::max(-1.0f, v));
+            }
+            src = chunk.data();
+        }
+        if (sf_writef_float(sf, src, n) != n) {
+            err = std::string("write failed: ") + sf_strerror(sf);
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool audio_probe(const std::string & path, AudioInfo & out, std::string & err) {
+    return guarded(path, err, [&] {
+        SndfilePtr sf;
+        SF_INFO info;
+        if (!open_for_read(path, sf, info, err)) return false;
+        out.sample_rate = info.samplerate;
+        out.channels    = info.channels;
+        out.n_frames    = info.frames;
+        out.format      = format_name(info.format);
+        return true;
+    });
+}
+
+bool audio_convert_channels(const std::vector<float> & in, int in_channels, int out_channels,
+                            std::vector<float> & out, std::string & err) {
+    return guarded("", err, [&] {
+        if (in_channels <= 0 || out_channels <= 0) {
+            err = "invalid channel counts " + std::to_string(in_channels) + " -> " +
+                  std::to_string(out_channels);
+            return false;
+        }
+        const size_t n_frames = in.size() / size_t(in_channels);
+        if (in_channels == out_channels) {
+            out = in;
+        } else if (out_channels == 1) {
+            out.assign(n_frames, 0.0f);
+            for (size_t f = 0; f < n_frames; ++f) {
+                double sum = 0.0;
+                for (int c = 0; c < in_channels; ++c) sum += in[f * in_channels + c];
+                out[f] = float(sum / in_channels);
+            }
+        } else if (in_channels == 1) {
+            out.resize(n_frames * size_t(out_channels));
+            for (size_t f = 0; f < n_frames; ++f) {
+                std::fill_n(out.begin() + f * out_channels, out_channels, in[f]);
+            }
+        } else {
+            err = "cannot convert " + std::to_string(in_channels) + " channels to " +
+                  std::to_string(out_channels) + " (only downmix to mono or mono duplication)";
+            return false;
+        }
+        return true;
+    });
+}
+
+bool audio_resample(const std::vector<float> & in, int channels, int in_rate, int out_rate,
+                    std::vector<float> & out, std::string & err) {
+    return guarded("", err, [&] {
+        if (channels <= 0 || in_rate <= 0 || out_rate <= 0) {
+            err = "invalid resampling parameters (channels " + std::to_string(channels) + ", " +
+                  std::to_string(in_rate) + " Hz -> " + std::to_string(out_rate) + " Hz)";
+            return false;
+        }
+        if (in_rate == out_rate) {
+            out = in;
+            return true;
+        }
+        const int64_t in_frames = int64_t(in.size() / size_t(channels));
+        if (in_frames > std::numeric_limits<int64_t>::max() / out_rate) {
+            err = "input too long to resample";
+            return false;
+        }
+        // soxr's one-shot call flushes its filter, producing round(in * ratio) frames;
+        // one frame of slack covers rounding.
+        const int64_t out_cap = (in_frames * out_rate + in_rate - 1) / in_rate + 1;
+        // A header with a tiny sample rate could otherwise demand a multi-GB allocation.
+        if (out_cap > kMaxResampledFrames) {
+            err = "resampling " + std::to_string(in_frames) + " frames from " + std::to_string(in_rate) +
+                  " Hz to " + std::to_string(out_rate) + " Hz gives too much audio";
+            return false;
+        }
+        out.resize(size_t(out_cap) * size_t(channels));
+        const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        size_t done = 0;
+        const soxr_error_t e = soxr_oneshot(in_rate, out_rate, unsigned(channels), in.data(),
+                                            size_t(in_frames), nullptr, out.data(), size_t(out_cap),
+                                            &done, &io, &q, nullptr);
+        if (e) {
+            err = std::string("resampling failed: ") + soxr_strerror(e);
+            return false;
+        }
+        out.resize(done * size_t(channels));
+        return true;
+    });
+}
+
+bool audio_read(const std::string & path, int target_rate, int target_channels,
+                std::vector<float> & interleaved, int64_t & n_frames_out, std::string & err,
+                AudioInfo * source) {
+    return guarded(path, err, [&] {
+        if (target_rate <= 0 || target_channels <= 0) {
+            err = "invalid target format (" + std::to_string(target_rate) + " Hz, " +
+                  std::to_string(target_channels) + " channels)";
+            return false;
+        }
+        SndfilePtr sf;
+        SF_INFO info;
+        if (!open_for_read(path, sf, info, err)) return false;
+        if (source) {
+            source->sample_rate = info.samplerate;
+            source->channels    = info.channels;
+            source->n_frames    = info.frames;
+            source->format      = format_name(info.format);
+        }
+        std::vector<float> raw;
+        if (!read_all(sf.get(), info, raw, err)) return false;
+        sf.reset();
+        if (source) source->n_frames = int64_t(raw.size() / size_t(info.channels));
+
+        // Mix channels first: resampling fewer channels is cheaper.
+        std::vector<float> mixed;
+        if (!audio_convert_channels(raw, info.channels, target_channels, mixed, err)) return false;
+        std::vector<float>().swap(raw);
+        if (!audio_resample(mixed, target_channels, info.samplerate, target_rate, interleaved, err)) {
+            return false;
+        }
+        n_frames_out = int64_t(interleaved.size() / size_t(target_channels));
+        if (n_frames_out == 0) {
+            err = "no audio left after resampling";
+            return false;
+        }
+        return true;
+    });
+}
+
+bool audio_check_output(const std::string & path, const std::string & subtype, std::string & err) {
+    return guarded(path, err, [&] {
+        int format = 0;
+        return output_format(path, subtype, 1, 1, format, err);
+    });
+}
+
+bool audio_write(const std::string & path, const float * interleaved, int64_t n_frames,
+                 int channels, int rate, std::string & err, const std::string & subtype) {
+    return guarded(path, err, [&] {
+        if (!interleaved || n_frames <= 0) {
+            err = "no audio to write (" + std::to_string(n_frames) + " frames)";
+            return false;
+        }
+        if (channels <= 0 || rate <= 0) {
+            err = "invalid output format (" + std::to_string(channels) + " channels, " +
+                  std::to_string(rate) + " Hz)";
+            return false;
+        }
+        SF_INFO info = {};
+        if (!output_format(path, subtype, n_frames, channels, info.format, err)) return false;
+        info.samplerate = rate;
+        info.channels   = channels;
+        if (!sf_format_check(&info)) {
+            err = "libsndfile cannot write " + std::to_string(channels) + " channels at " +
+                  std::to_string(rate) + " Hz in this format";
+            return false;
+        }
+        SndfilePtr sf(sf_open(path.c_str(), SFM_WRITE, &info));
+        if (!sf) {
+            err = std::string("cannot create: ") + sf_strerror(nullptr);
+            return false;
+        }
+        const bool clip = (info.format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
+        bool ok = write_frames(sf.get(), interleaved, n_frames, channels, clip, err);
+        if (sf_close(sf.release()) != 0 && ok) {
+            err = "error finalizing the file";
+            ok = false;
+        }
+        if (!ok) std::remove(path.c_str());
+        return ok;
+    });
+}

@@ -1,0 +1,530 @@
+// codec-cli: command-line front end of the codec library.
+//
+// Exit status: 0 success, 1 runtime/library error, 2 usage error.
+// stdout carries only `info` output; progress, timings and errors go to stderr.
+#include "audio_io.h"
+#include "npy.h"
+
+#include "codec.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kExitOk    = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+enum Flag : unsigned {
+    F_MODEL     = 1u << 0,
+    F_IN        = 1u << 1,
+    F_OUT       = 1u << 2,
+    F_CODES     = 1u << 3,
+    F_CODES_OUT = 1u << 4,
+    F_NQ        = 1u << 5,
+    F_SUBTYPE   = 1u << 6,
+    F_THREADS   = 1u << 7,
+    F_GPU       = 1u << 8,
+};
+
+struct FlagSpec {
+    const char * name;
+    Flag         id;
+    const char * value;  // nullptr: boolean switch
+    const char * help;
+};
+
+const FlagSpec kFlags[] = {
+    {"--model",     F_MODEL,     "M",     "model file (GGUF)"},
+    {"--in",        F_IN,        "AUDIO", "input audio (wav, flac, ogg, mp3, ...); resampled and mixed to the model's format"},
+    {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames]"},
+    {"--out",       F_OUT,       "PATH",  "output file"},
+    {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames]"},
+    {"--n-q",       F_NQ,        "N",     "number of codebooks to use (default: all)"},
+    {"--subtype",   F_SUBTYPE,   "S",     "output sample format: pcm16 (default), pcm24 or float (wav only)"},
+    {"--threads",   F_THREADS,   "N",     "CPU threads (default 0: all cores)"},
+    {"--gpu",       F_GPU,       nullptr, "run on the first GPU backend if ggml has one"},
+};
+
+struct Options {
+    std::string model, in, out, codes, codes_out, subtype;
+    int         n_q     = 0;  // 0: all
+    int         threads = 0;  // 0: all cores
+    bool        gpu     = false;
+};
+
+struct Command {
+    const char * name;
+    const char * summary;
+    unsigned     allowed;
+    unsigned     required;
+    int (*run)(const Options &);
+};
+
+int cmd_info(const Options & o);
+int cmd_encode(const Options & o);
+int cmd_decode(const Options & o);
+int cmd_roundtrip(const Options & o);
+
+constexpr unsigned kCommon = F_THREADS | F_GPU;
+
+const Command kCommands[] = {
+    {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
+    {"encode", "audio -> codes (.npy)", F_MODEL | F_IN | F_OUT | F_NQ | kCommon,
+     F_MODEL | F_IN | F_OUT, cmd_encode},
+    {"decode", "codes (.npy) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | kCommon,
+     F_MODEL | F_CODES | F_OUT, cmd_decode},
+    {"roundtrip", "audio -> codes -> audio",
+     F_MODEL | F_IN | F_OUT | F_NQ | F_CODES_OUT | F_SUBTYPE | kCommon, F_MODEL | F_IN | F_OUT,
+     cmd_roundtrip},
+};
+
+void print_main_usage(std::FILE * f) {
+    std::fprintf(f, "usage: codec-cli <command> [options]\n\ncommands:\n");
+    for (const Command & c : kCommands) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
+    std::fprintf(f, "\nrun 'codec-cli <command> --help' for the options of a command\n");
+}
+
+void print_command_usage(std::FILE * f, const Command & c) {
+    std::fprintf(f, "usage: codec-cli %s", c.name);
+    for (const FlagSpec & fl : kFlags) {
+        if (!(c.allowed & fl.id)) continue;
+        const bool req = c.required & fl.id;
+        std::fprintf(f, " %s%s%s%s%s", req ? "" : "[", fl.name, fl.value ? " " : "",
+                     fl.value ? fl.value : "", req ? "" : "]");
+    }
+    std::fprintf(f, "\n\n%s\n\noptions:\n", c.summary);
+    for (const FlagSpec & fl : kFlags) {
+        if (!(c.allowed & fl.id)) continue;
+        std::string lhs = std::string(fl.name) + (fl.value ? std::string(" ") + fl.value : "");
+        std::fprintf(f, "  %-18s %s\n", lhs.c_str(), fl.help);
+    }
+    std::fprintf(f, "  %-18s %s\n", "-h, --help", "show this help");
+}
+
+// Strict decimal integer in [lo, hi]: no sign tricks, no trailing text, no whitespace.
+bool parse_int(const std::string & s, long long lo, long long hi, int & out) {
+    if (s.empty() || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) return false;
+    errno = 0;
+    char * end = nullptr;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) return false;
+    out = int(v);
+    return true;
+}
+
+bool set_value(Options & o, Flag id, const std::string & v, std::string & err) {
+    switch (id) {
+        case F_MODEL:     o.model = v; break;
+        case F_IN:        o.in = v; break;
+        case F_OUT:       o.out = v; break;
+        case F_CODES:     o.codes = v; break;
+        case F_CODES_OUT: o.codes_out = v; break;
+        case F_SUBTYPE:
+            if (v != "pcm16" && v != "pcm24" && v != "float") {
+                err = "--subtype must be pcm16, pcm24 or float, got '" + v + "'";
+                return false;
+            }
+            o.subtype = v;
+            break;
+        case F_NQ:
+            if (!parse_int(v, 1, std::numeric_limits<int32_t>::max(), o.n_q)) {
+                err = "--n-q needs a positive integer, got '" + v + "'";
+                return false;
+            }
+            break;
+        case F_THREADS:
+            if (!parse_int(v, 0, 4096, o.threads)) {
+                err = "--threads needs an integer in [0, 4096], got '" + v + "'";
+                return false;
+            }
+            break;
+        default: break;
+    }
+    return true;
+}
+
+enum class ParseResult { Ok, Help, Error };
+
+// Parses argv[first..] for command c. Accepts "--flag value" and "--flag=value".
+ParseResult parse_args(int argc, char ** argv, int first, const Command & c, Options & o,
+                       std::string & err) {
+    unsigned seen = 0;
+    for (int i = first; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help") return ParseResult::Help;
+        const size_t eq = arg.find('=');
+        const std::string name = arg.substr(0, eq);
+        const FlagSpec * spec = nullptr;
+        for (const FlagSpec & fl : kFlags) {
+            if (name == fl.name && (c.allowed & fl.id)) spec = &fl;
+        }
+        if (!spec) {
+            err = arg.rfind("-", 0) == 0 ? "unknown option '" + name + "' for '" + c.name + "'"
+                                         : "unexpected argument '" + arg + "'";
+            return ParseResult::Error;
+        }
+        seen |= spec->id;
+        if (!spec->value) {
+            if (eq != std::string::npos) {
+                err = std::string("option '") + spec->name + "' takes no value";
+                return ParseResult::Error;
+            }
+            if (spec->id == F_GPU) o.gpu = true;
+            continue;
+        }
+        std::string value;
+        if (eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            err = std::string("option '") + spec->name + "' needs a value";
+            return ParseResult::Error;
+        }
+        if (value.empty()) {
+            err = std::string("empty value for '") + spec->name + "'";
+            return ParseResult::Error;
+        }
+        if (!set_value(o, spec->id, value, err)) return ParseResult::Error;
+    }
+    for (const FlagSpec & fl : kFlags) {
+        if ((c.required & fl.id) && !(seen & fl.id)) {
+            err = std::string("missing required option '") + fl.name + "'";
+            return ParseResult::Error;
+        }
+    }
+    return ParseResult::Ok;
+}
+
+// ---------------------------------------------------------------------------------------
+// Library helpers
+
+struct ModelFree {
+    void operator()(codec_model * m) const { codec_model_free(m); }
+};
+struct ContextFree {
+    void operator()(codec_context * c) const { codec_context_free(c); }
+};
+using ModelPtr   = std::unique_ptr<codec_model, ModelFree>;
+using ContextPtr = std::unique_ptr<codec_context, ContextFree>;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int fail(const std::string & msg) {
+    std::fprintf(stderr, "error: %s\n", msg.c_str());
+    return kExitError;
+}
+
+std::string lib_error(const codec_context * ctx, codec_status st) {
+    const char * m = ctx ? codec_context_last_error(ctx) : nullptr;
+    return (m && *m) ? m : codec_status_str(st);
+}
+
+ModelPtr load_model(const Options & o, std::string & err) {
+    codec_model_params mp = codec_model_default_params();
+    mp.n_threads = o.threads;
+    mp.use_gpu   = o.gpu;
+    char msg[1024] = {0};
+    codec_status st = CODEC_OK;
+    const auto t0 = Clock::now();
+    ModelPtr m(codec_model_load(o.model.c_str(), mp, &st, msg, sizeof(msg)));
+    if (!m) {
+        err = msg[0] ? msg : std::string(codec_status_str(st)) + ": " + o.model;
+        return nullptr;
+    }
+    std::fprintf(stderr, "load: %.3f s (%s, %d Hz, %s)\n", seconds_since(t0),
+                 codec_model_arch(m.get()), codec_model_sample_rate(m.get()),
+                 codec_model_uses_gpu(m.get()) ? "gpu" : "cpu");
+    if (o.gpu && !codec_model_uses_gpu(m.get())) {
+        std::fprintf(stderr, "warning: --gpu given but no GPU backend is available; using the CPU\n");
+    }
+    return m;
+}
+
+ContextPtr new_context(codec_model * m, std::string & err) {
+    codec_context_params cp = codec_context_default_params();
+    cp.n_threads = 0;  // inherit the model's --threads
+    ContextPtr c(codec_context_new(m, cp));
+    if (!c) err = "cannot create a context";
+    return c;
+}
+
+void print_timing(const char * what, double secs, double audio_secs) {
+    if (audio_secs > 0.0) {
+        std::fprintf(stderr, "%s: %.3f s for %.2f s of audio (RTF %.4f, %.1fx real time)\n", what,
+                     secs, audio_secs, secs / audio_secs, secs > 0.0 ? audio_secs / secs : 0.0);
+    } else {
+        std::fprintf(stderr, "%s: %.3f s\n", what, secs);
+    }
+}
+
+// Reads the input audio in the model's format and reports what was converted.
+bool read_input(const Options & o, const codec_model * m, std::vector<float> & pcm,
+                int64_t & n_frames, std::string & err) {
+    const int rate = codec_model_sample_rate(m), ch = codec_model_channels(m);
+    AudioInfo src;
+    const auto t0 = Clock::now();
+    if (!audio_read(o.in, rate, ch, pcm, n_frames, err, &src)) return false;
+    std::fprintf(stderr, "input: %s: %d Hz, %d ch, %.2f s", o.in.c_str(), src.sample_rate,
+                 src.channels, double(src.n_frames) / src.sample_rate);
+    if (src.sample_rate != rate || src.channels != ch) {
+        std::fprintf(stderr, " -> %d Hz, %d ch", rate, ch);
+    }
+    std::fprintf(stderr, " (read %.3f s)\n", seconds_since(t0));
+    return true;
+}
+
+bool check_n_q(const Options & o, const codec_model * m, std::string & err) {
+    if (o.n_q > codec_model_n_q(m)) {
+        err = "--n-q " + std::to_string(o.n_q) + " exceeds the model's " +
+              std::to_string(codec_model_n_q(m)) + " codebooks";
+        return false;
+    }
+    return true;
+}
+
+bool check_capability(const codec_model * m, bool need_encoder, bool need_decoder, std::string & err) {
+    if (need_encoder && !codec_model_has_encoder(m)) {
+        err = "this model has no encoder";
+        return false;
+    }
+    if (need_decoder && !codec_model_has_decoder(m)) {
+        err = "this model has no decoder";
+        return false;
+    }
+    return true;
+}
+
+// An explicit count rather than relying on the library's "n_q <= 0 means all".
+int n_q_or_all(const Options & o, const codec_model * m) {
+    return o.n_q > 0 ? o.n_q : codec_model_n_q(m);
+}
+
+struct Codes {
+    std::vector<int32_t> data;
+    int32_t              n_q      = 0;
+    int32_t              n_frames = 0;
+};
+
+bool run_encode(codec_context * ctx, const std::vector<float> & pcm, int64_t n_frames, int n_q,
+                double audio_secs, Codes & codes, std::string & err) {
+    codec_codes out = {};
+    const auto t0 = Clock::now();
+    const codec_status st = codec_encode(ctx, pcm.data(), n_frames, n_q, &out);
+    if (st != CODEC_OK) {
+        err = lib_error(ctx, st);
+        return false;
+    }
+    print_timing("encode", seconds_since(t0), audio_secs);
+    // Copy: the context owns out.data only until its next call.
+    codes.n_q      = out.n_q;
+    codes.n_frames = out.n_frames;
+    codes.data.assign(out.data, out.data + size_t(out.n_q) * size_t(out.n_frames));
+    return true;
+}
+
+bool run_decode(codec_context * ctx, const Codes & codes, codec_audio & audio, std::string & err) {
+    const auto t0 = Clock::now();
+    const codec_status st = codec_decode(ctx, codes.data.data(), codes.n_q, codes.n_frames, &audio);
+    if (st != CODEC_OK) {
+        err = lib_error(ctx, st);
+        return false;
+    }
+    const double audio_secs = audio.sample_rate > 0 ? double(audio.n_samples) / audio.sample_rate : 0.0;
+    print_timing("decode", seconds_since(t0), audio_secs);
+    return true;
+}
+
+bool write_codes(const std::string & path, const Codes & codes, std::string & err) {
+    if (!npy_write_i32(path, codes.data.data(), codes.n_q, codes.n_frames, err)) return false;
+    std::fprintf(stderr, "codes: [%d, %d] -> %s\n", codes.n_q, codes.n_frames, path.c_str());
+    return true;
+}
+
+bool write_audio(const Options & o, const codec_audio & a, int64_t n_samples, std::string & err) {
+    if (!audio_write(o.out, a.data, n_samples, a.n_channels, a.sample_rate, err, o.subtype)) return false;
+    std::fprintf(stderr, "output: %s: %d Hz, %d ch, %.2f s\n", o.out.c_str(), a.sample_rate,
+                 a.n_channels, double(n_samples) / a.sample_rate);
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+
+int cmd_info(const Options & o) {
+    std::string err;
+    ModelPtr m = load_model(o, err);
+    if (!m) return fail(err);
+    const codec_model * mm = m.get();
+    const int rate = codec_model_sample_rate(mm), hop = codec_model_hop_size(mm);
+    const int n_q = codec_model_n_q(mm), cb = codec_model_codebook_size(mm);
+    std::printf("model:          %s\n", o.model.c_str());
+    std::printf("arch:           %s\n", codec_model_arch(mm));
+    std::printf("sample_rate:    %d\n", rate);
+    std::printf("hop_size:       %d\n", hop);
+    std::printf("n_q:            %d\n", n_q);
+    std::printf("codebook_size:  %d\n", cb);
+    std::printf("codebook_dim:   %d\n", codec_model_codebook_dim(mm));
+    std::printf("latent_dim:     %d\n", codec_model_latent_dim(mm));
+    std::printf("channels:       %d\n", codec_model_channels(mm));
+    std::printf("encoder:        %s\n", codec_model_has_encoder(mm) ? "yes" : "no");
+    std::printf("decoder:        %s\n", codec_model_has_decoder(mm) ? "yes" : "no");
+    if (hop > 0 && rate > 0) {
+        const double frame_rate = double(rate) / hop;
+        std::printf("frame_rate:     %.3f Hz\n", frame_rate);
+        if (cb > 0 && n_q > 0) {
+            const double bits = n_q * std::log2(double(cb));
+            std::printf("bits_per_frame: %.4g\n", bits);
+            std::printf("bitrate:        %.3f kbps (n_q=%d)\n", bits * frame_rate / 1000.0, n_q);
+        }
+    }
+    std::printf("backend:        %s\n", codec_model_uses_gpu(mm) ? "gpu" : "cpu");
+    return std::fflush(stdout) == 0 ? kExitOk : fail("cannot write to stdout");
+}
+
+int cmd_encode(const Options & o) {
+    std::string err;
+    ModelPtr m = load_model(o, err);
+    if (!m) return fail(err);
+    if (!check_capability(m.get(), true, false, err) || !check_n_q(o, m.get(), err)) return fail(err);
+    std::vector<float> pcm;
+    int64_t n_frames = 0;
+    if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    Codes codes;
+    const double secs = double(n_frames) / codec_model_sample_rate(m.get());
+    if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
+    if (!write_codes(o.out, codes, err)) return fail(err);
+    return kExitOk;
+}
+
+int cmd_decode(const Options & o) {
+    std::string err;
+    ModelPtr m = load_model(o, err);
+    if (!m) return fail(err);
+    if (!check_capability(m.get(), false, true, err)) return fail(err);
+    Codes codes;
+    int64_t rows = 0, cols = 0;
+    if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) return fail(err);
+    const int max_q = codec_model_n_q(m.get());
+    if (rows < 1 || rows > max_q) {
+        return fail(o.codes + ": has " + std::to_string(rows) + " codebook rows; the model takes 1.." +
+                    std::to_string(max_q) + " (expected int32 [n_q, n_frames])");
+    }
+    if (cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
+        return fail(o.codes + ": invalid number of frames " + std::to_string(cols));
+    }
+    codes.n_q      = int32_t(rows);
+    codes.n_frames = int32_t(cols);
+    std::fprintf(stderr, "codes: %s: [%d, %d]\n", o.codes.c_str(), codes.n_q, codes.n_frames);
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    codec_audio audio = {};
+    if (!run_decode(ctx.get(), codes, audio, err)) return fail(err);
+    if (!write_audio(o, audio, audio.n_samples, err)) return fail(err);
+    return kExitOk;
+}
+
+int cmd_roundtrip(const Options & o) {
+    std::string err;
+    ModelPtr m = load_model(o, err);
+    if (!m) return fail(err);
+    if (!check_capability(m.get(), true, true, err) || !check_n_q(o, m.get(), err)) return fail(err);
+    std::vector<float> pcm;
+    int64_t n_frames = 0;
+    if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    Codes codes;
+    const double secs = double(n_frames) / codec_model_sample_rate(m.get());
+    if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
+    if (!o.codes_out.empty() && !write_codes(o.codes_out, codes, err)) return fail(err);
+    codec_audio audio = {};
+    if (!run_decode(ctx.get(), codes, audio, err)) return fail(err);
+    // The encoder pads the input to whole frames; trim so the output aligns with the input.
+    const int64_t n_out = std::min<int64_t>(audio.n_samples, n_frames);
+    if (!write_audio(o, audio, n_out, err)) return fail(err);
+    return kExitOk;
+}
+
+// Catches bad --out / --codes-out choices before loading a model or computing anything.
+bool check_outputs(const Command & c, const Options & o, std::string & err) {
+    if ((c.allowed & F_SUBTYPE) && !o.out.empty() && !audio_check_output(o.out, o.subtype, err)) {
+        return false;
+    }
+    return true;
+}
+
+int run(int argc, char ** argv) {
+    if (argc < 2) {
+        print_main_usage(stderr);
+        return kExitUsage;
+    }
+    const std::string name = argv[1];
+    if (name == "-h" || name == "--help" || name == "help") {
+        print_main_usage(stdout);
+        return kExitOk;
+    }
+    const Command * cmd = nullptr;
+    for (const Command & c : kCommands) {
+        if (name == c.name) cmd = &c;
+    }
+    if (!cmd) {
+        std::fprintf(stderr, "codec-cli: unknown command '%s'\n\n", name.c_str());
+        print_main_usage(stderr);
+        return kExitUsage;
+    }
+    Options o;
+    std::string err;
+    switch (parse_args(argc, argv, 2, *cmd, o, err)) {
+        case ParseResult::Help:
+            print_command_usage(stdout, *cmd);
+            return kExitOk;
+        case ParseResult::Error:
+            std::fprintf(stderr, "codec-cli %s: %s\n\n", cmd->name, err.c_str());
+            print_command_usage(stderr, *cmd);
+            return kExitUsage;
+        case ParseResult::Ok: break;
+    }
+    if (!check_outputs(*cmd, o, err)) {
+        std::fprintf(stderr, "codec-cli %s: %s\n\n", cmd->name, err.c_str());
+        print_command_usage(stderr, *cmd);
+        return kExitUsage;
+    }
+    return cmd->run(o);
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "error: out of memory\n");
+    } catch (const std::exception & e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+    }
+    return kExitError;
+}

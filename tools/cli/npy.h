@@ -1,0 +1,25 @@
+// NPY file I/O for codes (int32) and latents (float32) as 2-D C-order arrays.
+//
+// Reading accepts format versions 1.0, 2.0 and 3.0 and little-endian dtypes:
+//   npy_read_i32: '<i4', '<i8' (values must fit int32), '<i2', '<u2'
+//   npy_read_f32: '<f4', '<f8' (finite values must fit float32)
+// A 1-D array of n elements reads as [1, n]. Writing always produces version 1.0.
+// Every function returns false with a message in err on failure; none throws.
+#ifndef CODEC_CLI_NPY_H
+#define CODEC_CLI_NPY_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+bool npy_read_i32(const std::string & path, std::vector<int32_t> & data,
+                  int64_t & rows, int64_t & cols, std::string & err);
+bool npy_write_i32(const std::string & path, const int32_t * data,
+                   int64_t rows, int64_t cols, std::string & err);
+
+bool npy_read_f32(const std::string & path, std::vector<float> & data,
+                  int64_t & rows, int64_t & cols, std::string & err);
+bool npy_write_f32(const std::string & path, const float * data,
+                   int64_t rows, int64_t cols, std::string & err);
+
+#endif  // CODEC_CLI_NPY_H
