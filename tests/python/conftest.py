@@ -1,0 +1,92 @@
+"""Shared fixtures for parity tests: seeded reference checkpoints, converted GGUFs, signals."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+
+CACHE = os.environ.get("CODEC_TEST_CACHE", os.path.join(ROOT, "tests", ".cache"))
+RESULTS = []  # (test, metric, value) rows printed at the end of the session
+
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get("CODEC_TEST_THREADS", "2")))
+
+
+def record(test, metric, value):
+    RESULTS.append((test, metric, value))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    terminalreporter.section("parity numbers")
+    for test, metric, value in RESULTS:
+        v = f"{value:.4f}" if isinstance(value, float) else str(value)
+        terminalreporter.write_line(f"{test:<48} {metric:<28} {v}")
+    with open(os.path.join(CACHE, "parity.json"), "w") as f:
+        json.dump(RESULTS, f, indent=1)
+
+
+def make_model(arch, variant, seed=0):
+    """Reference checkpoint dir + f32/f16 GGUF paths, cached across the session (and runs)."""
+    import convert
+    import make_checkpoint
+    d = os.path.join(CACHE, f"{arch}-{variant}-seed{seed}")
+    ckpt = os.path.join(d, "ckpt")
+    if not os.path.exists(os.path.join(ckpt, "model.safetensors")):
+        os.makedirs(d, exist_ok=True)
+        make_checkpoint.main(["--arch", arch, "--variant", variant, "--seed", str(seed), "--out", ckpt])
+    paths = {"ckpt": ckpt}
+    for outtype in ("f32", "f16"):
+        p = os.path.join(d, f"model-{outtype}.gguf")
+        if not os.path.exists(p):
+            convert.convert(ckpt, p, outtype)
+        paths[outtype] = p
+    return paths
+
+
+def speech(rate, text="The quick brown fox jumps over the lazy dog. Codecs must be exact."):
+    """Generated speech (espeak-ng), resampled with sox to `rate`, float32 mono."""
+    with tempfile.TemporaryDirectory() as t:
+        raw, out = os.path.join(t, "s.wav"), os.path.join(t, "r.wav")
+        subprocess.run(["espeak-ng", "-w", raw, text], check=True, capture_output=True)
+        subprocess.run(["sox", raw, "-r", str(rate), "-c", "1", "-e", "float", "-b", "32", out], check=True,
+                       capture_output=True)
+        import soundfile
+        x, sr = soundfile.read(out, dtype="float32")
+        assert sr == rate
+    return x
+
+
+def signals(rate, hop):
+    rng = np.random.default_rng(1234)
+    return {
+        "speech": speech(rate),
+        "noise": (rng.standard_normal(rate) * 0.3).astype(np.float32),
+        "silence": np.zeros(rate // 2, dtype=np.float32),
+        "odd_length": (rng.standard_normal(7 * hop + 123) * 0.2).astype(np.float32),
+    }
+
+
+def snr_db(ref, out):
+    ref = np.asarray(ref, dtype=np.float64)
+    err = np.asarray(out, dtype=np.float64) - ref
+    return float(10 * np.log10(np.sum(ref ** 2) / max(np.sum(err ** 2), 1e-30)))
+
+
+@pytest.fixture(scope="session")
+def lib_path():
+    p = os.environ.get("CODEC_LIB", os.path.join(ROOT, "build", "libcodec.so"))
+    if not os.path.exists(p):
+        pytest.fail(f"{p} not built: run scripts/test.sh (or cmake --build build)")
+    return p
