@@ -93,11 +93,18 @@ CODEC_API void            codec_context_free(codec_context * ctx);
 CODEC_API const char *    codec_context_last_error(const codec_context * ctx);
 CODEC_API void            codec_context_set_n_threads(codec_context * ctx, int32_t n_threads);
 
-// Encoded codes, owned by the context.
+// Codes. Rows are codebooks (or, for multi-scale codecs such as SNAC, code levels).
+// Single-rate codecs: every row has n_frames entries, row_len == NULL.
+// Multi-rate codecs: row q's valid entries are its first row_len[q]; n_frames is the longest.
+// Chunked codecs with per-chunk normalization (EnCodec 48 kHz) carry one scale per chunk;
+// frames of consecutive chunks are concatenated along each row.
 typedef struct codec_codes {
     int32_t         n_q;       // rows
-    int32_t         n_frames;  // columns
-    const int32_t * data;      // [n_q][n_frames]
+    int32_t         n_frames;  // columns (longest row)
+    const int32_t * data;      // [n_q][n_frames] row-major
+    const int32_t * row_len;   // [n_q] or NULL
+    int32_t         n_scales;  // 0 when the codec has no per-chunk scales
+    const float *   scales;    // [n_scales] or NULL
 } codec_codes;
 
 // Audio, owned by the context.
@@ -116,8 +123,14 @@ CODEC_API codec_status codec_encode(codec_context * ctx, const float * pcm, int6
                                     int32_t n_q, codec_codes * out);
 
 // Codes -> PCM. codes is [n_q][n_frames] row-major with 1 <= n_q <= codec_model_n_q().
+// For single-rate codecs without scales; others return CODEC_ERR_INVALID_ARG pointing to
+// codec_decode_codes.
 CODEC_API codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q,
                                     int32_t n_frames, codec_audio * out);
+
+// Codes -> PCM for every codec: takes codes exactly as codec_encode returned them (row
+// lengths and scales included).
+CODEC_API codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out);
 
 // Quantized latent [latent_dim][n_frames] (the decoder's input) -> PCM.
 CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * latent,

@@ -321,6 +321,7 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
             ggml_backend_tensor_get(g->outputs[q], ctx->codes.data() + (size_t) q * n_frames, 0, (size_t) n_frames * sizeof(int32_t));
         }
         if (out) {
+            *out = codec_codes{};
             out->n_q = n_q;
             out->n_frames = (int32_t) n_frames;
             out->data = ctx->codes.data();
@@ -387,4 +388,13 @@ extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * l
         read_audio(ctx, g->outputs[0], out);
         return CODEC_OK;
     });
+}
+
+extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
+    if (!ctx) return CODEC_ERR_INVALID_ARG;
+    if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
+    if (codes->row_len || codes->n_scales != 0 || codes->scales) {
+        return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-row lengths or scales");
+    }
+    return codec_decode(ctx, codes->data, codes->n_q, codes->n_frames, out);
 }

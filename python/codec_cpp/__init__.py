@@ -24,7 +24,9 @@ class CodecError(RuntimeError):
 
 
 class _Codes(ctypes.Structure):
-    _fields_ = [("n_q", ctypes.c_int32), ("n_frames", ctypes.c_int32), ("data", ctypes.POINTER(ctypes.c_int32))]
+    _fields_ = [("n_q", ctypes.c_int32), ("n_frames", ctypes.c_int32), ("data", ctypes.POINTER(ctypes.c_int32)),
+                ("row_len", ctypes.POINTER(ctypes.c_int32)), ("n_scales", ctypes.c_int32),
+                ("scales", ctypes.POINTER(ctypes.c_float))]
 
 
 class _Audio(ctypes.Structure):
