@@ -136,6 +136,19 @@ CODEC_API codec_status codec_decode_codes(codec_context * ctx, const codec_codes
 CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * latent,
                                            int32_t latent_dim, int32_t n_frames, codec_audio * out);
 
+// Where the last successful encode/decode call on a context spent its time.
+typedef struct codec_perf {
+    double  build_ms;        // graph construction (0 when a cached graph was reused)
+    double  alloc_ms;        // placing the graph's tensors in the compute buffer
+    double  compute_ms;      // graph execution on the backend
+    double  io_ms;           // input upload to the backend
+    double  gflop;           // floating-point work of the graph, counted from its nodes
+    int32_t n_nodes;         // nodes in the graph
+    size_t  compute_buffer;  // bytes of the context's compute buffer(s)
+} codec_perf;
+
+CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include <ggml-cpu.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -211,6 +212,11 @@ const char * codec_context_last_error(const codec_context * ctx) {
     return ctx ? ctx->last_error.c_str() : "context is NULL";
 }
 
+void codec_context_perf(const codec_context * ctx, codec_perf * out) {
+    if (!out) return;
+    *out = ctx ? ctx->perf : codec_perf{};
+}
+
 void codec_context_set_n_threads(codec_context * ctx, int32_t n_threads) {
     if (!ctx) return;
     ctx->n_threads = n_threads > 0 ? n_threads : ctx->model->n_threads;
@@ -225,24 +231,43 @@ static codec_status fail(codec_context * ctx, codec_status st, std::string msg) 
 }
 
 // Builds (or reuses) the graph for `req`, uploads the inputs and computes it.
+using codec_clock = std::chrono::steady_clock;
+
+static double ms_since(codec_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(codec_clock::now() - t0).count();
+}
+
 static codec_status run_graph(codec_context * ctx, const codec_graph_request & req,
                               const std::vector<std::pair<const void *, size_t>> & inputs, codec_graph ** out) {
     const codec_model & m = *ctx->model;
     std::string err;
+    codec_perf perf = {};
+    auto t0 = codec_clock::now();
     const auto build = [&](codec_graph & g, std::string & e) {
         return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
     codec_graph * g = ctx->runner.get(req, build, m.ops->graph_size(m, req), err);
     if (!g) return fail(ctx, CODEC_ERR_INVALID_ARG, err);
+    perf.build_ms = ctx->runner.last_get_built() ? ms_since(t0) : 0.0;
     if (g->inputs.size() != inputs.size()) return fail(ctx, CODEC_ERR_BACKEND, "graph input count mismatch (model bug)");
+    t0 = codec_clock::now();
     if (!ctx->runner.alloc(*g, err)) return fail(ctx, CODEC_ERR_NO_MEMORY, err);
+    perf.alloc_ms = ms_since(t0);
+    t0 = codec_clock::now();
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (ggml_nbytes(g->inputs[i]) != inputs[i].second) {
             return fail(ctx, CODEC_ERR_BACKEND, "graph input size mismatch (model bug)");
         }
         ggml_backend_tensor_set(g->inputs[i], inputs[i].first, 0, inputs[i].second);
     }
+    perf.io_ms = ms_since(t0);
+    t0 = codec_clock::now();
     if (!ctx->runner.compute(*g, err)) return fail(ctx, CODEC_ERR_BACKEND, err);
+    perf.compute_ms = ms_since(t0);
+    perf.gflop = codec_graph_flops(g->gf) * 1e-9;
+    perf.n_nodes = g->n_nodes;
+    perf.compute_buffer = ctx->runner.compute_buffer_size();
+    ctx->perf = perf;
     *out = g;
     return CODEC_OK;
 }
@@ -315,16 +340,26 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, &g);
         if (st != CODEC_OK) return st;
-        const int64_t n_frames = g->outputs[0]->ne[0];
-        ctx->codes.resize((size_t) (n_frames * n_q));
+        // Rows may differ in length (multi-rate codecs): n_frames is the longest, shorter rows are
+        // zero-padded and their lengths reported in row_len.
+        int64_t n_frames = 0;
+        bool ragged = false;
         for (int q = 0; q < n_q; ++q) {
-            ggml_backend_tensor_get(g->outputs[q], ctx->codes.data() + (size_t) q * n_frames, 0, (size_t) n_frames * sizeof(int32_t));
+            n_frames = std::max<int64_t>(n_frames, g->outputs[q]->ne[0]);
+            ragged = ragged || g->outputs[q]->ne[0] != g->outputs[0]->ne[0];
+        }
+        ctx->codes.assign((size_t) (n_frames * n_q), 0);
+        ctx->row_len.resize((size_t) n_q);
+        for (int q = 0; q < n_q; ++q) {
+            ctx->row_len[q] = (int32_t) g->outputs[q]->ne[0];
+            ggml_backend_tensor_get(g->outputs[q], ctx->codes.data() + (size_t) q * n_frames, 0, ggml_nbytes(g->outputs[q]));
         }
         if (out) {
             *out = codec_codes{};
             out->n_q = n_q;
             out->n_frames = (int32_t) n_frames;
             out->data = ctx->codes.data();
+            out->row_len = ragged ? ctx->row_len.data() : nullptr;
         }
         return CODEC_OK;
     });
@@ -335,6 +370,10 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
     return guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
         if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (hp.multi_rate) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") code levels have different lengths: "
+                        "decode them with codec_decode_codes, row_len set as codec_encode returns it");
+        }
         if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
         if (n_q < 1 || n_q > hp.n_q) {
             return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
@@ -390,11 +429,67 @@ extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * l
     });
 }
 
+// Multi-rate codes: checks each row's valid part, packs the rows back to back; the model's
+// builder checks the lengths against its structure (e.g. SNAC's vq_strides).
+static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+        const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
+        if (n_q < 1 || n_q > hp.n_q) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d code levels", n_q, hp.n_q));
+        }
+        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+        codec_graph_request req;
+        req.kind = CODEC_GRAPH_DECODE;
+        req.n_frames = n_frames;
+        req.n_q = n_q;
+        req.hop = hp.hop_size;
+        req.latent_dim = hp.latent_dim;
+        req.row_len.assign(codes->row_len, codes->row_len + n_q);
+        std::vector<int32_t> packed;
+        for (int32_t q = 0; q < n_q; ++q) {
+            const int32_t len = req.row_len[q];
+            if (len < 1 || len > n_frames) {
+                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [1, n_frames = %d]", q, len, n_frames));
+            }
+            const int32_t * row = codes->data + (size_t) q * n_frames;
+            for (int32_t t = 0; t < len; ++t) {
+                if (row[t] < 0 || row[t] >= hp.codebook_size) {
+                    return fail(ctx, CODEC_ERR_INVALID_ARG,
+                                codec_fmt("code %d at level %d, index %d is out of range [0, %d)", row[t], q, t, hp.codebook_size));
+                }
+            }
+            packed.insert(packed.end(), row, row + len);
+        }
+        codec_graph * g = nullptr;
+        const codec_status st = run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g);
+        if (st != CODEC_OK) return st;
+        read_audio(ctx, g->outputs[0], out);
+        return CODEC_OK;
+    });
+}
+
 extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
     if (!ctx) return CODEC_ERR_INVALID_ARG;
     if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
-    if (codes->row_len || codes->n_scales != 0 || codes->scales) {
-        return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-row lengths or scales");
+    if (codes->n_scales != 0 || codes->scales) {
+        return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+    }
+    if (ctx->model->hparams.multi_rate) {
+        if (!codes->row_len) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
+        }
+        return decode_rows(ctx, codes, out);
+    }
+    if (codes->row_len) {  // single-rate: every row must be full
+        for (int32_t q = 0; q < codes->n_q; ++q) {
+            if (codes->row_len[q] != codes->n_frames) {
+                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's code rows all have n_frames = %d",
+                                                                  q, codes->row_len[q], codes->n_frames));
+            }
+        }
     }
     return codec_decode(ctx, codes->data, codes->n_q, codes->n_frames, out);
 }

@@ -25,6 +25,7 @@ struct codec_hparams {
     int32_t channels      = 1;
     bool    has_encoder   = false;
     bool    has_decoder   = false;
+    bool    multi_rate    = false;  // code rows have their own lengths (SNAC): set by the model's init
 };
 
 struct codec_model;
@@ -68,7 +69,9 @@ struct codec_context {
     codec_graph_runner runner;
 
     std::string last_error;
+    codec_perf perf = {};
     std::vector<int32_t> codes;
+    std::vector<int32_t> row_len;  // per-row code lengths of the last multi-rate encode
     std::vector<float> pcm;
 };
 

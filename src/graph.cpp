@@ -104,6 +104,7 @@ void codec_graph_runner::set_n_threads(int n_threads) {
 
 codec_graph * codec_graph_runner::get(const codec_graph_request & req, const codec_graph_builder & build,
                                       size_t max_tensors, std::string & err) {
+    last_built_ = false;
     for (auto it = cache_.begin(); it != cache_.end(); ++it) {
         if (it->req == req) {
             cache_.splice(cache_.begin(), cache_, it);
@@ -112,6 +113,7 @@ codec_graph * codec_graph_runner::get(const codec_graph_request & req, const cod
     }
     auto g = codec_graph_build_exact(build, max_tensors, err);
     if (!g) return nullptr;
+    last_built_ = true;
     if (cache_.size() >= k_cache_size) cache_.pop_back();
     cache_.push_front({req, std::move(g)});
     return cache_.front().graph.get();
@@ -150,4 +152,35 @@ bool codec_graph_runner::compute(codec_graph & g, std::string & err) {
         return false;
     }
     return true;
+}
+
+size_t codec_graph_runner::compute_buffer_size() const {
+    if (!sched_) return 0;
+    size_t n = ggml_backend_sched_get_buffer_size(sched_, backend_);
+    if (cpu_ != backend_) n += ggml_backend_sched_get_buffer_size(sched_, cpu_);
+    return n;
+}
+
+double codec_graph_flops(const ggml_cgraph * gf_const) {
+    ggml_cgraph * gf = const_cast<ggml_cgraph *>(gf_const);  // ggml's getters take non-const
+    double flops = 0;
+    for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
+        const ggml_tensor * t = ggml_graph_node(gf, i);
+        switch (t->op) {
+            case GGML_OP_MUL_MAT:  // [K, M] x [K, N]: K multiply-adds per output
+                flops += 2.0 * (double) t->src[0]->ne[0] * (double) ggml_nelements(t);
+                break;
+            case GGML_OP_CONV_TRANSPOSE_1D:  // every input sample meets every kernel tap
+                flops += 2.0 * (double) ggml_nelements(t->src[0]) * (double) t->src[1]->ne[0];
+                break;
+            case GGML_OP_NONE: case GGML_OP_VIEW: case GGML_OP_RESHAPE: case GGML_OP_PERMUTE:
+            case GGML_OP_TRANSPOSE: case GGML_OP_CPY: case GGML_OP_CONT: case GGML_OP_IM2COL:
+            case GGML_OP_GET_ROWS:
+                break;  // data movement
+            default:
+                flops += (double) ggml_nelements(t);  // element-wise and reductions: ~1 per output
+                break;
+        }
+    }
+    return flops;
 }

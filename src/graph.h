@@ -26,10 +26,11 @@ struct codec_graph_request {
     int32_t hop        = 0;
     int64_t n_in       = 0;  // encode: input samples per channel
     int32_t latent_dim = 0;
+    std::vector<int32_t> row_len;  // decode of multi-rate codes: each row's length (input rows back to back)
 
     bool operator==(const codec_graph_request & o) const {
         return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
-               n_in == o.n_in && latent_dim == o.latent_dim;
+               n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len;
     }
 };
 
@@ -47,6 +48,9 @@ struct codec_graph {
     codec_graph & operator=(const codec_graph &) = delete;
     ~codec_graph() { if (ctx) ggml_free(ctx); }
 };
+
+// Floating-point operations of a built graph (multiply-adds count 2), for benchmarks.
+double codec_graph_flops(const ggml_cgraph * gf);
 
 // Helpers for builders.
 ggml_tensor * codec_graph_input (codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1 = 1, const char * name = "input");
@@ -72,6 +76,8 @@ public:
     // Allocates the graph's tensors; set inputs after this, then compute().
     bool alloc(codec_graph & g, std::string & err);
     bool compute(codec_graph & g, std::string & err);
+    size_t compute_buffer_size() const;
+    bool last_get_built() const { return last_built_; }
 
 private:
     struct entry {
@@ -86,4 +92,5 @@ private:
     size_t sched_size_ = 0;
     int n_threads_ = 1;
     std::list<entry> cache_;  // most recently used first
+    bool last_built_ = false;
 };

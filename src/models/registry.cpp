@@ -1,10 +1,12 @@
 // The one place that lists the supported architectures.
 #include "codec_impl.h"
 #include "models/dac.h"
+#include "models/mimi.h"
 
 const codec_arch_ops * codec_find_arch(const std::string & name) {
     static const codec_arch_ops * const archs[] = {
         &codec_arch_dac,
+        &codec_arch_mimi,
     };
     for (const codec_arch_ops * a : archs) {
         if (name == a->name) return a;

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: PyTorch reference vs codec.cpp, same input, same threads, one run.
+
+    .venv/bin/python bench/compare.py [--models dac-44khz,dac-16khz] [--lengths 1,10,60]
+                                      [--threads 2] [--reps 3] [--types f32,f16] [--out docs/benchmarks]
+
+For each model it builds the seeded random-weight reference at the real config, converts it,
+and for each input length runs the reference (bench/torch_runner.py) and ours
+(build/bin/codec-bench), alternating which goes first, each in its own process so peak RSS is
+per process. Parity of our output against the reference's is checked on the same input so
+speed is never bought with accuracy. Writes JSON, a Markdown table and a PNG plot.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+BENCH = os.path.join(ROOT, "build", "bin", "codec-bench")
+PY = sys.executable
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_ours(model_path, wav, threads, reps, warmup):
+    out = subprocess.run([BENCH, "--model", model_path, "--in", wav, "--threads", str(threads), "--reps", str(reps),
+                          "--warmup", str(warmup), "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def run_ref(arch, ckpt, npy, threads, reps, warmup, tmp):
+    out = os.path.join(tmp, "ref.json")
+    subprocess.run([PY, os.path.join(ROOT, "bench", "torch_runner.py"), "--arch", arch, "--ckpt", ckpt, "--in", npy,
+                    "--threads", str(threads), "--reps", str(reps), "--warmup", str(warmup), "--out", out], check=True)
+    with open(out) as f:
+        r = json.load(f)
+    r["codes"] = np.load(os.path.join(tmp, "ref-codes.npy"))
+    r["audio"] = np.load(os.path.join(tmp, "ref-audio.npy"))
+    return r
+
+
+def make_input(rate, seconds):
+    """Generated speech, repeated to the requested length."""
+    from conftest import speech
+    s = speech(rate)
+    n = int(round(seconds * rate))
+    return np.resize(s, n).astype(np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="dac-44khz")
+    ap.add_argument("--lengths", default="1,10,60", help="input lengths in seconds")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--types", default="f32", help="GGUF types to time (parity is checked for each)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
+    args = ap.parse_args()
+
+    import soundfile
+    import codec_cpp
+    from conftest import make_model, snr_db
+
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    for key in args.models.split(","):
+        arch, variant = key.split("-", 1)
+        paths = make_model(arch, variant)
+        for seconds in [float(s) for s in args.lengths.split(",")]:
+            with tempfile.TemporaryDirectory() as tmp:
+                with codec_cpp.Model(paths["f32"], n_threads=args.threads) as m:
+                    rate = m.sample_rate
+                x = make_input(rate, seconds)
+                npy, wav = os.path.join(tmp, "x.npy"), os.path.join(tmp, "x.wav")
+                np.save(npy, x)
+                soundfile.write(wav, x, rate, subtype="FLOAT")
+                # Alternate the order over two rounds; keep each side's best median.
+                ref = ours_by_type = None
+                for rnd in range(2):
+                    order = ["ref", "ours"] if rnd == 0 else ["ours", "ref"]
+                    for side in order:
+                        if side == "ref":
+                            r = run_ref(arch, paths["ckpt"], npy, args.threads, args.reps, args.warmup, tmp)
+                            if ref is None or np.median(r["decode_s"]) < np.median(ref["decode_s"]):
+                                ref = r
+                        else:
+                            res = {t: run_ours(paths[t], wav, args.threads, args.reps, args.warmup)
+                                   for t in args.types.split(",")}
+                            if ours_by_type is None:
+                                ours_by_type = res
+                            else:
+                                for t, o in res.items():
+                                    for ph in ("encode", "decode"):
+                                        if o[ph]["median_ms"] < ours_by_type[t][ph]["median_ms"]:
+                                            ours_by_type[t][ph] = o[ph]
+                                    ours_by_type[t]["peak_rss_mb"] = max(ours_by_type[t]["peak_rss_mb"], o["peak_rss_mb"])
+                for t, o in ours_by_type.items():
+                    with codec_cpp.Model(paths[t], n_threads=args.threads) as m:
+                        codes = m.encode(x)
+                        audio = m.decode(ref["codes"])
+                    row = {
+                        "model": key, "type": t, "seconds": seconds, "threads": args.threads,
+                        "ref_encode_s": float(np.median(ref["encode_s"])), "ref_decode_s": float(np.median(ref["decode_s"])),
+                        "ours_encode_s": o["encode"]["median_ms"] / 1e3, "ours_decode_s": o["decode"]["median_ms"] / 1e3,
+                        "ours_encode_gflops": o["encode"]["gflops"], "ours_decode_gflops": o["decode"]["gflops"],
+                        "ref_peak_rss_mb": ref["peak_rss_mb"], "ours_peak_rss_mb": o["peak_rss_mb"],
+                        "codes_equal": float((codes == ref["codes"]).mean()) if codes.shape == ref["codes"].shape else 0.0,
+                        "decode_snr_db": snr_db(ref["audio"], audio) if audio.shape == ref["audio"].shape else float("nan"),
+                    }
+                    row["encode_speedup"] = row["ref_encode_s"] / row["ours_encode_s"]
+                    row["decode_speedup"] = row["ref_decode_s"] / row["ours_decode_s"]
+                    rows.append(row)
+                    print(f"{key} {t} {seconds:g}s: encode {row['ref_encode_s']:.3f}s -> {row['ours_encode_s']:.3f}s "
+                          f"(x{row['encode_speedup']:.2f}), decode {row['ref_decode_s']:.3f}s -> {row['ours_decode_s']:.3f}s "
+                          f"(x{row['decode_speedup']:.2f}), codes {row['codes_equal']:.4f}, SNR {row['decode_snr_db']:.1f} dB, "
+                          f"RSS {row['ref_peak_rss_mb']:.0f} / {row['ours_peak_rss_mb']:.0f} MB", flush=True)
+
+    meta = {"cpu": cpu_name(), "threads": args.threads, "reps": args.reps}
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+    lines = [f"CPU: {meta['cpu']}, {args.threads} threads, median of {args.reps} reps (best of 2 alternating rounds).", "",
+             "| model | type | input s | PyTorch enc s | ours enc s | enc speedup | PyTorch dec s | ours dec s | dec speedup "
+             "| ours enc/dec GFLOP/s | peak RSS PyTorch / ours MB | codes equal | decode SNR dB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['type']} | {r['seconds']:g} | {r['ref_encode_s']:.3f} | {r['ours_encode_s']:.3f} | "
+                     f"{r['encode_speedup']:.2f}x | {r['ref_decode_s']:.3f} | {r['ours_decode_s']:.3f} | {r['decode_speedup']:.2f}x | "
+                     f"{r['ours_encode_gflops']:.0f} / {r['ours_decode_gflops']:.0f} | {r['ref_peak_rss_mb']:.0f} / "
+                     f"{r['ours_peak_rss_mb']:.0f} | {r['codes_equal']:.4f} | {r['decode_snr_db']:.1f} |")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for ax, ph in zip(axes, ("encode", "decode")):
+            for key in sorted({r["model"] for r in rows}):
+                rs = [r for r in rows if r["model"] == key and r["type"] == "f32"]
+                xs = [r["seconds"] for r in rs]
+                ax.plot(xs, [r[f"ref_{ph}_s"] / r["seconds"] for r in rs], "o--", label=f"{key} PyTorch")
+                ax.plot(xs, [r[f"ours_{ph}_s"] / r["seconds"] for r in rs], "o-", label=f"{key} codec.cpp")
+            ax.set_xscale("log")
+            ax.set_xlabel("input length (s)")
+            ax.set_ylabel("real-time factor (lower is faster)")
+            ax.set_title(f"{ph}, {args.threads} threads")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.suptitle(meta["cpu"], fontsize=9)
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out, "rtf.png"), dpi=110)
+    except ImportError:
+        print("matplotlib not installed: no plot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+// Pre-norm transformer layer stack (Mimi / Moshi style, transformers' module names):
+//   x = x + ls1 * o_proj(attn(rope(q_proj(ln1(x))), rope(k_proj(..)), v_proj(..)))
+//   x = x + ls2 * fc2(gelu_erf(fc1(ln2(x))))
+// with LayerNorm (weight + bias), NeoX/Llama-style RoPE (rotate_half), causal attention over
+// an optional sliding window, optional layer scale. Activations are channel-major [C, T]
+// (ne0 = C) so every projection is one matrix product.
+#pragma once
+
+#include <ggml.h>
+
+#include <string>
+#include <vector>
+
+struct codec_transformer_layer {
+    ggml_tensor * ln1_w = nullptr, * ln1_b = nullptr;  // [C]
+    ggml_tensor * wq = nullptr, * wk = nullptr, * wv = nullptr;  // [C, H * hd]
+    ggml_tensor * wo = nullptr;                                   // [H * hd, C]
+    ggml_tensor * ln2_w = nullptr, * ln2_b = nullptr;  // [C]
+    ggml_tensor * fc1 = nullptr;                       // [C, F]
+    ggml_tensor * fc2 = nullptr;                       // [F, C]
+    ggml_tensor * ls_attn = nullptr, * ls_mlp = nullptr;  // [C] layer scales, or null
+};
+
+struct codec_transformer {
+    std::vector<codec_transformer_layer> layers;
+    int   n_head   = 0;
+    int   head_dim = 0;
+    float eps      = 1e-5f;          // LayerNorm epsilon
+    int   window   = 0;              // query q sees keys (q - window, q]; 0: every key <= q
+    ggml_tensor * inv_freq = nullptr;  // [head_dim / 2] RoPE inverse frequencies (converter)
+};
+
+class codec_model_loader;
+// Declares "<prefix>.layers.<i>.{input_layernorm, self_attn.{q,k,v,o}_proj, post_attention_layernorm,
+// mlp.fc1, mlp.fc2, self_attn_layer_scale.scale, mlp_layer_scale.scale}" with exact shapes.
+void codec_load_transformer(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
+                            int n_layer, int dim, int ffn, bool layer_scale);
+
+// x [C, T] -> [C, T]; positions 0..T-1 (one non-streaming pass, as the reference's forward).
+ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x);
+
+// Additive attention mask [n_kv, n_q] for keys kv0.. and queries q0..: 0 where q - window < kv <= q
+// (window 0: kv <= q), -inf elsewhere. Built with ggml ops (no host data).
+ggml_tensor * codec_causal_mask(ggml_context * ctx, int64_t kv0, int64_t n_kv, int64_t q0, int64_t n_q, int window);
+
+// RoPE tables for positions p0..p0+n-1: cos and sin of p * inv_freq, each [hd / 2, 1, n].
+void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,
+                       ggml_tensor ** sin);
+// Rotates x [hd, H, T] by the tables (rotate_half convention: pairs (i, i + hd/2)).
+ggml_tensor * codec_rope_neox(ggml_context * ctx, ggml_tensor * x, ggml_tensor * cos, ggml_tensor * sin);

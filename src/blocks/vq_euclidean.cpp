@@ -1,0 +1,37 @@
+#include "vq_euclidean.h"
+
+#include "model_loader.h"
+
+codec_vq_euclidean codec_load_vq_euclidean(codec_model_loader & ld, const std::string & prefix, int dim, int size) {
+    codec_vq_euclidean v;
+    v.embed    = ld.tensor(prefix + ".embed", {dim, size}, CODEC_W_F32);
+    v.embed_sq = ld.tensor(prefix + ".embed_sq", {size}, CODEC_W_F32);
+    return v;
+}
+
+void codec_rvq_euclidean_encode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq, int n,
+                                ggml_tensor * x, std::vector<ggml_tensor *> & codes) {
+    ggml_tensor * residual = x;
+    for (int q = 0; q < n; ++q) {
+        const codec_vq_euclidean & l = vq[q];
+        ggml_tensor * dot = ggml_mul_mat(ctx, l.embed, residual);                    // [N, T]
+        ggml_tensor * r_sq = ggml_sum_rows(ctx, ggml_sqr(ctx, residual));            // [1, T]
+        ggml_tensor * dist = ggml_add(ctx, ggml_add(ctx, ggml_scale(ctx, dot, -2.0f), r_sq), l.embed_sq);
+        ggml_tensor * idx = ggml_argmax(ctx, ggml_scale(ctx, dist, -1.0f));          // argmin, first on ties
+        codes.push_back(idx);
+        if (q + 1 == n) break;  // the last residual is unused
+        residual = ggml_sub(ctx, residual, ggml_get_rows(ctx, l.embed, idx));
+    }
+}
+
+ggml_tensor * codec_rvq_euclidean_decode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq,
+                                         ggml_tensor * codes, int row0, int n) {
+    const int64_t T = codes->ne[0];
+    ggml_tensor * sum = nullptr;
+    for (int q = 0; q < n; ++q) {
+        ggml_tensor * row = ggml_view_1d(ctx, codes, T, (row0 + q) * codes->nb[1]);
+        ggml_tensor * e = ggml_get_rows(ctx, vq[q].embed, row);  // [D, T]
+        sum = sum ? ggml_add(ctx, sum, e) : e;
+    }
+    return sum;
+}

@@ -1,0 +1,319 @@
+// SNAC: DAC-style snake/conv encoder and decoder with depthwise residual units, optional local
+// attention, noise blocks, and a multi-scale RVQ whose level q runs at 1/vq_strides[q] of the
+// latent frame rate. Module tree mirrors snac/layers.py; tensor names are its state-dict keys.
+#include "snac.h"
+
+#include "blocks/attention.h"
+#include "blocks/conv.h"
+#include "blocks/conv_dw.h"
+#include "blocks/rvq.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace {
+
+struct snac_res_unit {  // ResidualUnit: snake, depthwise dilated conv k7, snake, 1x1 conv
+    codec_snake_w snake1, snake2;
+    codec_conv conv1, conv2;
+    int dilation;
+};
+
+struct snac_enc_block {  // EncoderBlock: 3 residual units, snake, strided conv
+    snac_res_unit res[3];
+    codec_snake_w snake;
+    codec_conv conv;
+    int stride;
+};
+
+struct snac_dec_block {  // DecoderBlock: snake, transposed conv, noise block, 3 residual units
+    codec_snake_w snake;
+    codec_conv conv_t;
+    snac_res_unit res[3];
+    int stride;
+};
+
+struct snac_model {
+    int32_t enc_dim = 0, dec_dim = 0, window = 0, dim_head = 0;
+    std::vector<int32_t> enc_rates, dec_rates, vq_strides;
+    int64_t pad_to = 0;  // encode pads the input to a multiple of hop * lcm(vq_strides[0], window)
+
+    codec_conv enc_conv_in, enc_conv_out;  // conv k7; depthwise conv k7
+    std::vector<snac_enc_block> enc_blocks;
+    codec_local_mha enc_attn, dec_attn;
+
+    std::vector<codec_vq_factorized> vq;
+
+    codec_conv dec_conv_dw, dec_conv_in;  // depthwise conv k7; 1x1 conv latent -> decoder_dim
+    std::vector<snac_dec_block> dec_blocks;
+    codec_snake_w dec_snake;
+    codec_conv dec_conv_out;
+};
+
+const int k_dilations[3] = {1, 3, 9};
+
+int stride_pad(int stride) { return (stride + 1) / 2; }  // math.ceil(stride / 2)
+
+snac_res_unit load_res_unit(codec_model_loader & ld, const std::string & p, int dim, int dilation) {
+    snac_res_unit r;
+    r.snake1 = codec_load_snake(ld, p + ".block.0", dim);
+    r.conv1  = codec_load_conv_dw(ld, p + ".block.1", 7, dim);
+    r.snake2 = codec_load_snake(ld, p + ".block.2", dim);
+    r.conv2  = codec_load_conv(ld, p + ".block.3", 1, dim, dim);
+    r.dilation = dilation;
+    return r;
+}
+
+bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    snac_model & m = *(snac_model *) model.impl;
+    codec_hparams & hp = model.hparams;
+    if (!ld.get_i32("snac.encoder_dim", m.enc_dim, 1, 4096, err) ||
+        !ld.get_i32_arr("snac.encoder_rates", m.enc_rates, 1, 8, 1, 64, err) ||
+        !ld.get_i32("snac.decoder_dim", m.dec_dim, 1, 65536, err) ||
+        !ld.get_i32_arr("snac.decoder_rates", m.dec_rates, 1, 8, 1, 64, err) ||
+        !ld.get_i32_arr("snac.vq_strides", m.vq_strides, 1, 16, 1, 64, err) ||
+        !ld.get_i32("snac.attn_window_size", m.window, 0, 4096, err) ||
+        !ld.get_i32("snac.attn_dim_head", m.dim_head, 2, 1024, err)) {
+        return false;
+    }
+    int64_t hop = 1, dec_hop = 1;
+    for (int s : m.enc_rates) hop *= s;
+    for (int s : m.dec_rates) dec_hop *= s;
+    const int64_t latent = (int64_t) m.enc_dim << m.enc_rates.size();
+    const auto bad = [&](const std::string & msg) { err = msg; return false; };
+    if (hop != hp.hop_size) {
+        return bad(codec_fmt("codec.hop_size = %d but snac.encoder_rates multiply to %lld", hp.hop_size, (long long) hop));
+    }
+    if (dec_hop != hop) {
+        return bad(codec_fmt("snac.decoder_rates multiply to %lld, not the hop size %lld", (long long) dec_hop, (long long) hop));
+    }
+    if (latent != hp.latent_dim) {
+        return bad(codec_fmt("codec.latent_dim = %d but the encoder produces %lld channels", hp.latent_dim, (long long) latent));
+    }
+    if ((int) m.vq_strides.size() != hp.n_q) {
+        return bad(codec_fmt("codec.n_q = %d but snac.vq_strides has %zu levels", hp.n_q, m.vq_strides.size()));
+    }
+    for (size_t q = 0; q < m.vq_strides.size(); ++q) {  // level 0 is the coarsest: the padding relies on it
+        if (m.vq_strides[0] % m.vq_strides[q] != 0) {
+            return bad(codec_fmt("snac.vq_strides[%zu] = %d does not divide snac.vq_strides[0] = %d", q, m.vq_strides[q], m.vq_strides[0]));
+        }
+    }
+    if (m.dec_dim % (1 << m.dec_rates.size()) != 0) {
+        return bad("snac.decoder_dim is not divisible by 2^len(snac.decoder_rates)");
+    }
+    if (m.window > 0 && (m.dim_head % 2 != 0 || latent % m.dim_head != 0 || m.dec_dim % m.dim_head != 0)) {
+        return bad(codec_fmt("snac.attn_dim_head = %d must be even and divide the attention widths %lld and %d",
+                             m.dim_head, (long long) latent, m.dec_dim));
+    }
+    if (hp.channels != 1) return bad("SNAC is mono: codec.channels must be 1");
+    m.pad_to = hop * std::lcm<int64_t>(m.vq_strides[0], m.window > 0 ? m.window : 1);
+    if (m.pad_to > (1 << 24)) return bad(codec_fmt("padding unit hop * lcm(vq_strides[0], window) = %lld is implausible", (long long) m.pad_to));
+    hp.multi_rate = true;
+
+    const size_t n_enc = m.enc_rates.size(), n_dec = m.dec_rates.size();
+    const int C = (int) latent, D = hp.codebook_dim, N = hp.codebook_size;
+    if (hp.has_encoder) {
+        m.enc_conv_in = codec_load_conv(ld, "encoder.block.0", 7, 1, m.enc_dim);
+        for (size_t i = 0; i < n_enc; ++i) {
+            const int dim = m.enc_dim << i;  // input width; the block doubles it
+            const std::string p = "encoder.block." + std::to_string(i + 1) + ".block";
+            snac_enc_block b;
+            for (int r = 0; r < 3; ++r) b.res[r] = load_res_unit(ld, p + "." + std::to_string(r), dim, k_dilations[r]);
+            b.snake  = codec_load_snake(ld, p + ".3", dim);
+            b.stride = m.enc_rates[i];
+            b.conv   = codec_load_conv(ld, p + ".4", 2 * b.stride, dim, 2 * dim);
+            m.enc_blocks.push_back(b);
+        }
+        std::string p = "encoder.block." + std::to_string(n_enc + 1);
+        if (m.window > 0) {
+            m.enc_attn = codec_load_local_mha(ld, p, C, m.window, m.dim_head);
+            p = "encoder.block." + std::to_string(n_enc + 2);
+        }
+        m.enc_conv_out = codec_load_conv_dw(ld, p, 7, C);
+    }
+    for (int q = 0; q < hp.n_q; ++q) {
+        const std::string p = "quantizer.quantizers." + std::to_string(q);
+        codec_vq_factorized v;
+        v.out_w    = ld.tensor(p + ".out_proj.weight", {D, C}, CODEC_W_MATMUL);
+        v.out_b    = ld.tensor(p + ".out_proj.bias", {C}, CODEC_W_F32);
+        v.codebook = ld.tensor(p + ".codebook.weight", {D, N}, CODEC_W_F32);
+        if (hp.has_encoder) {
+            v.in_w       = ld.tensor(p + ".in_proj.weight", {C, D}, CODEC_W_MATMUL);
+            v.in_b       = ld.tensor(p + ".in_proj.bias", {D}, CODEC_W_F32);
+            v.cb_norm    = ld.tensor(p + ".codebook.normalized", {D, N}, CODEC_W_F32);
+            v.cb_norm_sq = ld.tensor(p + ".codebook.normalized_sq", {N}, CODEC_W_F32);
+        }
+        m.vq.push_back(v);
+    }
+    if (hp.has_decoder) {
+        m.dec_conv_dw = codec_load_conv_dw(ld, "decoder.model.0", 7, C);
+        m.dec_conv_in = codec_load_conv(ld, "decoder.model.1", 1, C, m.dec_dim);
+        size_t layer = 2;
+        if (m.window > 0) m.dec_attn = codec_load_local_mha(ld, "decoder.model." + std::to_string(layer++), m.dec_dim, m.window, m.dim_head);
+        for (size_t i = 0; i < n_dec; ++i) {
+            const int in = m.dec_dim >> i, out = m.dec_dim >> (i + 1);
+            const std::string p = "decoder.model." + std::to_string(layer++) + ".block";
+            snac_dec_block b;
+            b.stride = m.dec_rates[i];
+            b.snake  = codec_load_snake(ld, p + ".0", in);
+            b.conv_t = codec_load_convt(ld, p + ".1", 2 * b.stride, in, out);
+            // block.2 is the NoiseBlock: with the zero-noise decode (codec.h) it is the identity,
+            // so its weight is not read. The residual units follow it.
+            for (int r = 0; r < 3; ++r) b.res[r] = load_res_unit(ld, p + "." + std::to_string(r + 3), out, k_dilations[r]);
+            m.dec_blocks.push_back(b);
+        }
+        const int out_dim = m.dec_dim >> n_dec;
+        m.dec_snake = codec_load_snake(ld, "decoder.model." + std::to_string(layer++), out_dim);
+        m.dec_conv_out = codec_load_conv(ld, "decoder.model." + std::to_string(layer), 7, out_dim, 1);
+    }
+    return true;
+}
+
+ggml_tensor * res_unit(ggml_context * ctx, const snac_res_unit & r, ggml_tensor * x) {
+    ggml_tensor * y = codec_snake(ctx, x, r.snake1.alpha, r.snake1.beta);
+    y = codec_conv1d_dw(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
+    y = codec_snake(ctx, y, r.snake2.alpha, r.snake2.beta);
+    y = codec_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
+    return ggml_add(ctx, x, y);  // same length: the padding keeps it
+}
+
+// repeat_interleave(stride) along time of a channel-major [C, T] -> [C, T * stride].
+ggml_tensor * repeat_frames(ggml_context * ctx, ggml_tensor * x, int stride) {
+    if (stride == 1) return x;
+    const int64_t C = x->ne[0], T = x->ne[1];
+    ggml_tensor * x3 = ggml_reshape_3d(ctx, x, C, 1, T);
+    ggml_tensor * r = ggml_repeat(ctx, x3, ggml_new_tensor_3d(ctx, x->type, C, stride, T));
+    return ggml_reshape_2d(ctx, r, C, T * stride);
+}
+
+// VectorQuantize.forward on the residual r [T, C]: average-pool by the stride, project, pick the
+// nearest l2-normalized code (as blocks/rvq.cpp), project back and repeat to full rate ([C, T]).
+ggml_tensor * vq_stage(ggml_context * ctx, const codec_vq_factorized & l, int stride, ggml_tensor * r,
+                       bool need_out, ggml_tensor ** idx_out) {
+    ggml_tensor * z = stride > 1 ? ggml_pool_1d(ctx, r, GGML_OP_POOL_AVG, stride, stride, 0) : r;
+    z = ggml_cont(ctx, ggml_transpose(ctx, z));                                       // [C, T/s]
+    ggml_tensor * e = ggml_add(ctx, ggml_mul_mat(ctx, l.in_w, z), l.in_b);            // [D, T/s]
+    ggml_tensor * norm = ggml_clamp(ctx, ggml_sqrt(ctx, ggml_sum_rows(ctx, ggml_sqr(ctx, e))), 1e-12f, INFINITY);
+    ggml_tensor * en = ggml_div(ctx, e, norm);
+    ggml_tensor * ec2 = ggml_scale(ctx, ggml_mul_mat(ctx, l.cb_norm, en), 2.0f);      // [N, T/s]
+    ggml_tensor * dist = ggml_add(ctx, ggml_sub(ctx, ec2, ggml_sum_rows(ctx, ggml_sqr(ctx, en))), l.cb_norm_sq);
+    ggml_tensor * idx = ggml_argmax(ctx, dist);                                       // [T/s]
+    *idx_out = idx;
+    if (!need_out) return nullptr;  // the last level's residual update is unused
+    ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, idx);                           // [D, T/s]
+    zq = ggml_add(ctx, e, ggml_sub(ctx, zq, e));  // straight-through form, as the reference rounds it
+    ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b);       // [C, T/s]
+    return repeat_frames(ctx, out, stride);
+}
+
+bool snac_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const snac_model & m = *(const snac_model *) model.impl;
+    ggml_context * ctx = g.ctx;
+    const int64_t n_pad = (req.n_in + m.pad_to - 1) / m.pad_to * m.pad_to;  // SNAC.preprocess: right zero-pad
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
+    if (n_pad > req.n_in) x = ggml_pad(ctx, x, (int) (n_pad - req.n_in), 0, 0, 0);
+    x = codec_conv1d(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);
+    for (const auto & b : m.enc_blocks) {
+        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+        x = codec_snake(ctx, x, b.snake.alpha, b.snake.beta);
+        x = codec_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1);
+    }
+    if (m.window > 0) x = codec_local_mha_forward(ctx, m.enc_attn, x);
+    x = codec_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 1, 3, 1);  // [T, latent]
+
+    ggml_tensor * residual = x;
+    for (int q = 0; q < req.n_q; ++q) {
+        ggml_tensor * idx = nullptr;
+        ggml_tensor * out = vq_stage(ctx, m.vq[q], m.vq_strides[q], residual, q + 1 < req.n_q, &idx);
+        codec_graph_output(g, idx, "codes");
+        if (out) residual = ggml_sub(ctx, residual, ggml_transpose(ctx, out));
+    }
+    (void) err;
+    return true;
+}
+
+// Checks the code levels' lengths against the strides: level q holds n / vq_strides[q] codes.
+bool check_levels(const snac_model & m, const codec_graph_request & req, int64_t & n, std::string & err) {
+    if (req.row_len.empty()) {
+        err = "SNAC codes are levels of different lengths: decode them with codec_decode_codes (row_len set)";
+        return false;
+    }
+    n = (int64_t) req.row_len[0] * m.vq_strides[0];
+    for (int q = 0; q < req.n_q; ++q) {
+        if ((int64_t) req.row_len[q] * m.vq_strides[q] != n) {
+            err = codec_fmt("code level %d has %d codes, expected %lld (level 0 has %d; vq_strides[%d] = %d)", q,
+                            req.row_len[q], (long long) (n / m.vq_strides[q]), req.row_len[0], q, m.vq_strides[q]);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const snac_model & m = *(const snac_model *) model.impl;
+    ggml_context * ctx = g.ctx;
+    int64_t n = req.n_frames;
+    ggml_tensor * x;
+    if (req.kind == CODEC_GRAPH_DECODE) {
+        if (!check_levels(m, req, n, err)) return false;
+        if (m.window > 0 && n % m.window != 0) {
+            err = codec_fmt("%lld latent frames is not a multiple of the attention window %d: level 0 needs a multiple of %d codes",
+                            (long long) n, m.window, (int) (std::lcm<int64_t>(m.window, m.vq_strides[0]) / m.vq_strides[0]));
+            return false;
+        }
+        int64_t total = 0;
+        for (int q = 0; q < req.n_q; ++q) total += req.row_len[q];
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, total, 1, "codes");  // levels back to back
+        ggml_tensor * sum = nullptr;
+        int64_t off = 0;
+        for (int q = 0; q < req.n_q; ++q) {  // ResidualVectorQuantize.from_codes
+            const codec_vq_factorized & l = m.vq[q];
+            ggml_tensor * row = ggml_view_1d(ctx, codes, req.row_len[q], off * ggml_element_size(codes));
+            off += req.row_len[q];
+            ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, row);                     // [D, n_q]
+            ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b); // [C, n_q]
+            out = repeat_frames(ctx, out, m.vq_strides[q]);                             // [C, n]
+            sum = sum ? ggml_add(ctx, sum, out) : out;
+        }
+        x = ggml_cont(ctx, ggml_transpose(ctx, sum));  // [n, C]
+    } else {
+        if (m.window > 0 && n % m.window != 0) {
+            err = codec_fmt("%lld latent frames is not a multiple of the attention window %d", (long long) n, m.window);
+            return false;
+        }
+        x = codec_graph_input(g, GGML_TYPE_F32, n, req.latent_dim, "latent");
+    }
+    x = codec_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 1, 3, 1);
+    x = codec_conv1d(ctx, x, m.dec_conv_in.w, m.dec_conv_in.b, 1, 0, 1);
+    if (m.window > 0) x = codec_local_mha_forward(ctx, m.dec_attn, x);
+    for (const auto & b : m.dec_blocks) {
+        x = codec_snake(ctx, x, b.snake.alpha, b.snake.beta);
+        // ConvTranspose1d(k = 2s, padding = ceil(s/2), output_padding = s % 2): ggml computes the
+        // full (T-1)s + 2s samples; the reference keeps T*s of them starting at `padding`.
+        ggml_tensor * y = ggml_conv_transpose_1d(ctx, b.conv_t.w, x, b.stride, 0, 1);
+        y = ggml_view_2d(ctx, y, x->ne[0] * b.stride, y->ne[1], y->nb[1], stride_pad(b.stride) * y->nb[0]);
+        x = ggml_add(ctx, y, b.conv_t.b);
+        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+    }
+    x = codec_snake(ctx, x, m.dec_snake.alpha, m.dec_snake.beta);
+    x = codec_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);
+    codec_graph_output(g, ggml_tanh(ctx, x), "pcm");
+    return true;
+}
+
+size_t snac_graph_size(const codec_model & model, const codec_graph_request & req) {
+    const snac_model & m = *(const snac_model *) model.impl;
+    // Generous per-module bounds (a residual unit makes ~25 tensors, attention ~40, a VQ level
+    // ~30); only sizes the probe context, the built graph is sized exactly.
+    const size_t blocks = m.enc_blocks.size() + m.dec_blocks.size();
+    return 256 + blocks * 4 * 48 + (size_t) req.n_q * 48;
+}
+
+void * snac_create() { return new snac_model(); }
+void snac_destroy(void * p) { delete (snac_model *) p; }
+
+}  // namespace
+
+const codec_arch_ops codec_arch_snac = {
+    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size,
+};
