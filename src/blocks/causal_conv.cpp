@@ -1,66 +1,109 @@
 #include "causal_conv.h"
 
-#include "conv.h"
-
 int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride) {
     // ideal = ceil((n - k_eff + pad_total) / stride) * stride + k_eff - pad_total, pad_total = k_eff - stride
     const int64_t pad_total = k_eff - stride;
-    const int64_t num = n - k_eff + pad_total;          // = n - stride
+    const int64_t num = n - stride;                    // n - k_eff + pad_total
     const int64_t frames = num >= 0 ? (num + stride - 1) / stride : -((-num) / stride);  // ceil(num / stride)
     const int64_t ideal = frames * stride + k_eff - pad_total;
     return ideal > n ? ideal - n : 0;
 }
 
-int64_t codec_causal_conv1d_out_len(int64_t n, int k, int stride, int dilation) {
-    const int k_eff = (k - 1) * dilation + 1;
+int64_t codec_causal_conv1d_out_len(int64_t n, int k_eff, int stride) {
     const int64_t padded = n + (k_eff - stride) + codec_causal_extra_pad(n, k_eff, stride);
     return padded < k_eff ? 0 : (padded - k_eff) / stride + 1;
 }
 
-ggml_tensor * codec_pad_time(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode) {
+ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode) {
     if (left == 0 && right == 0) return x;
-    if (mode == CODEC_PAD_CONSTANT) return ggml_pad_ext(ctx, x, (int) left, (int) right, 0, 0, 0, 0, 0, 0);
-    const int64_t C = x->ne[1];
+    if (mode == CODEC_PAD_CONSTANT) return ggml_pad_ext(ctx, x, 0, 0, (int) left, (int) right, 0, 0, 0, 0);
+    const int64_t C = x->ne[0];
     if (left > 0) {
-        ggml_tensor * first = ggml_view_2d(ctx, x, 1, C, x->nb[1], 0);
-        x = ggml_concat(ctx, ggml_repeat_4d(ctx, first, left, C, 1, 1), x, 0);
+        ggml_tensor * first = ggml_view_2d(ctx, x, C, 1, x->nb[1], 0);
+        x = ggml_concat(ctx, ggml_repeat_4d(ctx, first, C, left, 1, 1), x, 1);
     }
     if (right > 0) {
-        ggml_tensor * last = ggml_view_2d(ctx, x, 1, C, x->nb[1], (x->ne[0] - 1) * x->nb[0]);
-        x = ggml_concat(ctx, x, ggml_repeat_4d(ctx, last, right, C, 1, 1), 0);
+        ggml_tensor * last = ggml_view_2d(ctx, x, C, 1, x->nb[1], (x->ne[1] - 1) * x->nb[1]);
+        x = ggml_concat(ctx, x, ggml_repeat_4d(ctx, last, C, right, 1, 1), 1);
     }
     return x;
 }
 
+// Block j of a conv / transposed-conv weight as a [rows, cols] matrix.
+static ggml_tensor * block(ggml_context * ctx, ggml_tensor * w, int64_t j) {
+    return ggml_view_2d(ctx, w, w->ne[0], w->ne[1], w->nb[1], j * w->nb[2]);
+}
+
 ggml_tensor * codec_causal_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                   int stride, int dilation, codec_pad_mode mode) {
-    const int k_eff = (int) (w->ne[0] - 1) * dilation + 1;
-    x = codec_pad_time(ctx, x, k_eff - stride, codec_causal_extra_pad(x->ne[0], k_eff, stride), mode);
-    return codec_conv1d(ctx, x, w, b, stride, 0, dilation);
+    const int64_t cin = x->ne[0], T = x->ne[1], n = w->ne[2], s = stride;
+    const int k_eff = (int) (n * s - 1) * dilation + 1;
+    const int64_t t_out = codec_causal_conv1d_out_len(T, k_eff, stride);
+    ggml_tensor * y = nullptr;
+    if (s == 1 && mode == CODEC_PAD_CONSTANT) {
+        // No padded copy: the last tap reads frame t for every output; tap j reads frame
+        // t - (n - 1 - j) * dilation and is added onto the frames it reaches (the rest see zeros).
+        y = ggml_mul_mat(ctx, block(ctx, w, n - 1), x);  // [Cout, T]
+        for (int64_t j = n - 2; j >= 0; --j) {
+            const int64_t shift = (n - 1 - j) * dilation;
+            if (shift >= T) continue;
+            ggml_tensor * p = ggml_mul_mat(ctx, block(ctx, w, j), ggml_view_2d(ctx, x, cin, T - shift, x->nb[1], 0));
+            y = ggml_acc_inplace(ctx, y, p, y->nb[1], y->nb[2], y->nb[3], shift * y->nb[1]);
+        }
+    } else {
+        // Padded input seen as [s * Cin, L / s] (column c holds frames c*s .. c*s + s - 1, as the
+        // weight's rows): block j of output t reads column t + j (stride 1: frame t + j * dilation).
+        ggml_tensor * xp = codec_pad_time_cm(ctx, x, k_eff - s, codec_causal_extra_pad(T, k_eff, stride), mode);
+        if (!ggml_is_contiguous(xp)) xp = ggml_cont(ctx, xp);
+        xp = ggml_view_2d(ctx, xp, cin * s, xp->ne[1] / s, xp->nb[1] * s, 0);
+        for (int64_t j = 0; j < n; ++j) {
+            const int64_t off = s > 1 ? j : j * dilation;
+            ggml_tensor * p = ggml_mul_mat(ctx, block(ctx, w, j), ggml_view_2d(ctx, xp, cin * s, t_out, xp->nb[1], off * xp->nb[1]));
+            y = y ? ggml_add(ctx, y, p) : p;
+        }
+    }
+    return b ? ggml_add(ctx, y, b) : y;
+}
+
+ggml_tensor * codec_causal_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                       int dilation, codec_pad_mode mode) {
+    const int64_t T = x->ne[1], K = w->ne[0], cout = w->ne[2];
+    const int pad = (int) (K - 1) * dilation;
+    // x [1, T] is also the time-major [T, 1] im2col wants. Zeros: im2col's symmetric padding with
+    // the first T outputs kept; edge frames: padded explicitly.
+    if (mode == CODEC_PAD_REPLICATE) x = ggml_cont(ctx, codec_pad_time_cm(ctx, x, pad, 0, mode));
+    const int p0 = mode == CODEC_PAD_REPLICATE ? 0 : pad;
+    ggml_tensor * col = ggml_im2col(ctx, w, ggml_reshape_2d(ctx, x, x->ne[1], 1), 1, 0, p0, 0, dilation, 0, false,
+                                    GGML_TYPE_F32);
+    col = ggml_view_2d(ctx, col, K, T, col->nb[1], 0);                                   // [K, T]
+    ggml_tensor * y = ggml_mul_mat(ctx, ggml_reshape_2d(ctx, w, K, cout), col);          // [Cout, T]
+    return b ? ggml_add(ctx, y, b) : y;
 }
 
 ggml_tensor * codec_causal_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                             int stride) {
-    ggml_tensor * y = ggml_conv_transpose_1d(ctx, w, x, stride, 0, 1);  // [(T-1)*s + K, Cout]
-    const int64_t n = x->ne[0] * stride;
-    if (y->ne[0] != n) y = ggml_view_2d(ctx, y, n, y->ne[1], y->nb[1], 0);  // drop the right overlap
-    if (b) return ggml_add(ctx, y, b);
-    return ggml_cont(ctx, y);
+    const int64_t cin = x->ne[0], T = x->ne[1], n = w->ne[2], cout = w->ne[1] / stride;
+    ggml_tensor * y = ggml_mul_mat(ctx, block(ctx, w, 0), x);  // [s * Cout, T]: output block m
+    for (int64_t j = 1; j < n && j < T; ++j) {
+        ggml_tensor * p = ggml_mul_mat(ctx, block(ctx, w, j), ggml_view_2d(ctx, x, cin, T - j, x->nb[1], 0));
+        y = ggml_acc_inplace(ctx, y, p, y->nb[1], y->nb[2], y->nb[3], j * y->nb[1]);  // lands on block m + j
+    }
+    y = ggml_reshape_2d(ctx, y, cout, stride * T);  // row r * Cout + o of block m = output frame m * s + r
+    return b ? ggml_add(ctx, y, b) : y;
 }
 
 ggml_tensor * codec_causal_conv_transpose1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, int stride) {
-    const int64_t T = x->ne[0], C = x->ne[1];
-    // x shifted right by one frame (x[m - 1], zero at m = 0); a single frame has no predecessor
-    ggml_tensor * prev = T > 1 ? ggml_pad_ext(ctx, ggml_view_2d(ctx, x, T - 1, C, x->nb[1], 0), 1, 0, 0, 0, 0, 0, 0, 0)
-                               : nullptr;
+    const int64_t C = x->ne[0], T = x->ne[1];
     ggml_tensor * y = nullptr;
     for (int p = 0; p < stride; ++p) {
-        ggml_tensor * w0 = ggml_view_2d(ctx, w, 1, C, w->nb[1], p * w->nb[2]);
-        ggml_tensor * w1 = ggml_view_2d(ctx, w, 1, C, w->nb[1], (p + stride) * w->nb[2]);
-        ggml_tensor * yp = ggml_mul(ctx, x, w0);  // [T, C]
-        if (prev) yp = ggml_add(ctx, yp, ggml_mul(ctx, prev, w1));
-        yp = ggml_reshape_3d(ctx, yp, 1, T, C);
-        y = y ? ggml_concat(ctx, y, yp, 0) : yp;  // [p + 1, T, C]: phase p is the fastest axis
+        ggml_tensor * yp = ggml_mul(ctx, x, ggml_view_1d(ctx, w, C, p * w->nb[1]));  // [C, T]
+        if (T > 1) {  // + x[m - 1] * w[p + s]; frame 0 has no predecessor
+            ggml_tensor * prev = ggml_mul(ctx, ggml_view_2d(ctx, x, C, T - 1, x->nb[1], 0),
+                                          ggml_view_1d(ctx, w, C, (p + stride) * w->nb[1]));
+            yp = ggml_acc_inplace(ctx, yp, prev, yp->nb[1], yp->nb[2], yp->nb[3], yp->nb[1]);
+        }
+        yp = ggml_reshape_3d(ctx, yp, C, 1, T);
+        y = y ? ggml_concat(ctx, y, yp, 1) : yp;  // [C, p + 1, T]
     }
-    return ggml_reshape_2d(ctx, y, stride * T, C);
+    return ggml_reshape_2d(ctx, y, C, stride * T);
 }

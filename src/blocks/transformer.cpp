@@ -29,18 +29,6 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
     }
 }
 
-ggml_tensor * codec_causal_mask(ggml_context * ctx, int64_t kv0, int64_t n_kv, int64_t q0, int64_t n_q, int window) {
-    // d[kv, q] = q - kv, exact in F32 for positions below 2^24
-    ggml_tensor * qpos = ggml_arange(ctx, (float) q0, (float) (q0 + n_q), 1.0f);
-    ggml_tensor * kpos = ggml_arange(ctx, (float) kv0, (float) (kv0 + n_kv), 1.0f);
-    ggml_tensor * d = ggml_sub(ctx, ggml_repeat_4d(ctx, ggml_reshape_2d(ctx, qpos, 1, n_q), n_kv, n_q, 1, 1), kpos);
-    // blocked = [d < 0] + [d >= window]  (step(x) = x > 0; d is an integer)
-    ggml_tensor * blocked = ggml_step(ctx, ggml_scale(ctx, d, -1.0f));
-    if (window > 0) blocked = ggml_add(ctx, blocked, ggml_step(ctx, ggml_scale_bias(ctx, d, 1.0f, (float) (1 - window))));
-    // log(1 - blocked): 0 where visible, log(0) = -inf where blocked, as the reference's mask
-    return ggml_log(ctx, ggml_scale_bias(ctx, blocked, -1.0f, 1.0f));
-}
-
 void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,
                        ggml_tensor ** sin) {
     const int64_t half = inv_freq->ne[0];
@@ -66,26 +54,85 @@ static ggml_tensor * layer_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor
     return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, eps), w), b);
 }
 
+// Causal (sliding-window) attention in query blocks of B = window frames, batched as a 4th
+// dimension: block b's queries [bB, bB + B) see keys [bB - B, bB + B) (B zero frames padded before
+// the sequence and masked), so memory is O(T * B) instead of O(T^2). Without a window (or for an
+// input within one window) a single block holds everything.
+struct attn_blocks {
+    int64_t T = 0, B = 0, P = 0, nb = 0;
+    ggml_tensor * mask = nullptr;  // [P + B, B, 1, nb]
+};
+
+static attn_blocks make_blocks(ggml_context * ctx, int64_t T, int window) {
+    attn_blocks a;
+    a.T = T;
+    const bool blocked = window > 0 && T > window;
+    a.B = blocked ? window : T;
+    a.P = blocked ? window : 0;  // the previous block (its first frame is outside the window: masked)
+    a.nb = (T + a.B - 1) / a.B;
+    const int64_t L = a.P + a.B;
+    // block-local d[l, i] = q - kv = i + P - l; visible iff 0 <= d (< window) and the key is no padding
+    ggml_tensor * qi = ggml_repeat_4d(ctx, ggml_reshape_2d(ctx, ggml_arange(ctx, 0.0f, (float) a.B, 1.0f), 1, a.B), L, a.B, 1, 1);
+    ggml_tensor * d = ggml_sub(ctx, ggml_scale_bias(ctx, qi, 1.0f, (float) a.P), ggml_arange(ctx, 0.0f, (float) L, 1.0f));
+    ggml_tensor * blk = ggml_step(ctx, ggml_scale(ctx, d, -1.0f));  // step(x) = [x > 0]; d is an integer
+    if (window > 0) blk = ggml_add(ctx, blk, ggml_step(ctx, ggml_scale_bias(ctx, d, 1.0f, (float) (1 - window))));
+    blk = ggml_repeat_4d(ctx, blk, L, a.B, 1, a.nb);
+    if (a.P > 0) {
+        // key position b * B + l - P < 0  <=>  P - l - b * B > 0
+        ggml_tensor * b = ggml_reshape_4d(ctx, ggml_arange(ctx, 0.0f, (float) a.nb, 1.0f), 1, 1, 1, a.nb);
+        b = ggml_scale(ctx, ggml_repeat_4d(ctx, b, L, 1, 1, a.nb), (float) -a.B);
+        ggml_tensor * pad = ggml_add(ctx, b, ggml_scale_bias(ctx, ggml_arange(ctx, 0.0f, (float) L, 1.0f), -1.0f, (float) a.P));
+        blk = ggml_add(ctx, blk, ggml_step(ctx, pad));
+    }
+    // log(1 - min(blocked, 1)): 0 where visible, -inf where blocked, as the reference's mask
+    a.mask = ggml_log(ctx, ggml_scale_bias(ctx, ggml_clamp(ctx, blk, 0.0f, 1.0f), -1.0f, 1.0f));
+    return a;
+}
+
+// q, k, v [hd, H, T] -> attention output [hd * H, T].
+static ggml_tensor * blocked_attention(ggml_context * ctx, const attn_blocks & a, ggml_tensor * q, ggml_tensor * k,
+                                       ggml_tensor * v, float scale) {
+    const int64_t hd = q->ne[0], H = q->ne[1], T = a.T, B = a.B, P = a.P, nb = a.nb, L = P + B;
+    const int64_t tail = nb * B - T;
+    if (tail > 0) q = ggml_pad_ext(ctx, q, 0, 0, 0, 0, 0, (int) tail, 0, 0);
+    if (P > 0 || tail > 0) {
+        k = ggml_pad_ext(ctx, k, 0, 0, 0, 0, (int) P, (int) tail, 0, 0);
+        v = ggml_pad_ext(ctx, v, 0, 0, 0, 0, (int) P, (int) tail, 0, 0);
+    }
+    if (P > 0) {  // keys of block b: padded blocks b and b + 1 (P == B)
+        k = ggml_concat(ctx, ggml_view_4d(ctx, k, hd, H, B, nb, k->nb[1], k->nb[2], B * k->nb[2], 0),
+                        ggml_view_4d(ctx, k, hd, H, B, nb, k->nb[1], k->nb[2], B * k->nb[2], B * k->nb[2]), 2);
+        v = ggml_concat(ctx, ggml_view_4d(ctx, v, hd, H, B, nb, v->nb[1], v->nb[2], B * v->nb[2], 0),
+                        ggml_view_4d(ctx, v, hd, H, B, nb, v->nb[1], v->nb[2], B * v->nb[2], B * v->nb[2]), 2);
+    } else {
+        k = ggml_reshape_4d(ctx, k, hd, H, L, nb);
+        v = ggml_reshape_4d(ctx, v, hd, H, L, nb);
+    }
+    q = ggml_permute(ctx, ggml_reshape_4d(ctx, q, hd, H, B, nb), 0, 2, 1, 3);  // [hd, B, H, nb]
+    k = ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3));                       // [hd, L, H, nb]
+    ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));        // [L, hd, H, nb]
+    ggml_tensor * kq = ggml_mul_mat(ctx, k, q);                                  // [L, B, H, nb]
+    kq = ggml_soft_max_ext(ctx, kq, a.mask, scale, 0.0f);                        // softmax(kq * scale + mask)
+    ggml_tensor * o = ggml_mul_mat(ctx, vt, kq);                                 // [hd, B, H, nb]
+    o = ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3));                       // [hd, H, B, nb]
+    o = ggml_reshape_2d(ctx, o, hd * H, nb * B);
+    if (tail > 0) o = ggml_view_2d(ctx, o, hd * H, T, o->nb[1], 0);
+    return o;
+}
+
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x) {
     const int64_t T = x->ne[1];
     const int H = tr.n_head, hd = tr.head_dim;
     const float scale = 1.0f / std::sqrt((float) hd);
     ggml_tensor * cos = nullptr, * sin = nullptr;
     codec_rope_tables(ctx, tr.inv_freq, 0, T, &cos, &sin);
-    ggml_tensor * mask = codec_causal_mask(ctx, 0, T, 0, T, tr.window);  // shared by every layer
+    const attn_blocks blocks = make_blocks(ctx, T, tr.window);  // mask shared by every layer
     for (const codec_transformer_layer & l : tr.layers) {
         ggml_tensor * h = layer_norm(ctx, x, l.ln1_w, l.ln1_b, tr.eps);
         ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
         ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
         ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
-        q = ggml_permute(ctx, q, 0, 2, 1, 3);                         // [hd, T, H]
-        k = ggml_permute(ctx, k, 0, 2, 1, 3);                         // [hd, T, H]
-        ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));  // [T, hd, H]
-        ggml_tensor * kq = ggml_mul_mat(ctx, k, q);                   // [T_kv, T_q, H]
-        kq = ggml_soft_max_ext(ctx, kq, mask, scale, 0.0f);           // softmax(kq * scale + mask)
-        ggml_tensor * o = ggml_mul_mat(ctx, vt, kq);                  // [hd, T_q, H]
-        o = ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3));        // [hd, H, T]
-        o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
+        ggml_tensor * o = ggml_mul_mat(ctx, l.wo, blocked_attention(ctx, blocks, q, k, v, scale));
         x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
 
         h = layer_norm(ctx, x, l.ln2_w, l.ln2_b, tr.eps);

@@ -37,11 +37,8 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
                             int n_layer, int dim, int ffn, bool layer_scale);
 
 // x [C, T] -> [C, T]; positions 0..T-1 (one non-streaming pass, as the reference's forward).
+// Attention runs in query blocks of `window` frames, so memory grows linearly with T.
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x);
-
-// Additive attention mask [n_kv, n_q] for keys kv0.. and queries q0..: 0 where q - window < kv <= q
-// (window 0: kv <= q), -inf elsewhere. Built with ggml ops (no host data).
-ggml_tensor * codec_causal_mask(ggml_context * ctx, int64_t kv0, int64_t n_kv, int64_t q0, int64_t n_q, int window);
 
 // RoPE tables for positions p0..p0+n-1: cos and sin of p * inv_freq, each [hd / 2, 1, n].
 void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,

@@ -5,7 +5,7 @@
 #include "mimi.h"
 
 #include "blocks/causal_conv.h"
-#include "blocks/conv.h"
+#include "blocks/conv.h"  // codec_conv
 #include "blocks/transformer.h"
 #include "blocks/vq_euclidean.h"
 
@@ -54,10 +54,18 @@ struct mimi_model {
     std::vector<mimi_dec_stage> dec;
 };
 
+// Conv weights in causal_conv.h's channel-major layout [s * Cin, Cout, K / s], biases [Cout].
+codec_conv load_conv(codec_model_loader & ld, const std::string & p, int k, int stride, int cin, int cout, bool bias = true) {
+    codec_conv c;
+    c.w = ld.tensor(p + ".weight", {(int64_t) stride * cin, cout, k / stride}, CODEC_W_MATMUL);
+    if (bias) c.b = ld.tensor(p + ".bias", {cout}, CODEC_W_F32);
+    return c;
+}
+
 mimi_resnet load_resnet(codec_model_loader & ld, const std::string & p, const mimi_model & m, int dim, int dilation) {
     mimi_resnet r;
-    r.conv1 = codec_load_conv(ld, p + ".block.1.conv", m.res_kernel, dim, dim / m.compress);
-    r.conv2 = codec_load_conv(ld, p + ".block.3.conv", 1, dim / m.compress, dim);
+    r.conv1 = load_conv(ld, p + ".block.1.conv", m.res_kernel, 1, dim, dim / m.compress);
+    r.conv2 = load_conv(ld, p + ".block.3.conv", 1, 1, dim / m.compress, dim);
     r.dilation = dilation;
     return r;
 }
@@ -118,7 +126,12 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
 
     if (hp.has_encoder) {
         int i = 0, dim = m.n_filters;
-        m.enc_in = codec_load_conv(ld, "encoder.layers.0.conv", m.kernel, ch, dim);
+        if (ch == 1) {  // mono: PyTorch's layout through an F32 im2col, taps zero-padded to a multiple of 8
+            m.enc_in.w = ld.tensor("encoder.layers.0.conv.weight", {(m.kernel + 7) / 8 * 8, 1, dim}, CODEC_W_F32);
+            m.enc_in.b = ld.tensor("encoder.layers.0.conv.bias", {dim}, CODEC_W_F32);
+        } else {
+            m.enc_in = load_conv(ld, "encoder.layers.0.conv", m.kernel, 1, ch, dim);
+        }
         ++i;
         for (auto it = m.ratios.rbegin(); it != m.ratios.rend(); ++it) {
             mimi_enc_stage s;
@@ -127,14 +140,14 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
                 s.res.push_back(load_resnet(ld, "encoder.layers." + std::to_string(i++), m, dim, d));
             }
             ++i;  // ELU
-            s.down = codec_load_conv(ld, "encoder.layers." + std::to_string(i++) + ".conv", 2 * s.stride, dim, 2 * dim);
+            s.down = load_conv(ld, "encoder.layers." + std::to_string(i++) + ".conv", 2 * s.stride, s.stride, dim, 2 * dim);
             dim *= 2;
             m.enc.push_back(s);
         }
         ++i;  // ELU
-        m.enc_out = codec_load_conv(ld, "encoder.layers." + std::to_string(i) + ".conv", m.last_kernel, dim, C);
+        m.enc_out = load_conv(ld, "encoder.layers." + std::to_string(i) + ".conv", m.last_kernel, 1, dim, C);
         codec_load_transformer(ld, "encoder_transformer", m.enc_tr, m.n_layer, C, m.ffn, true);
-        m.downsample = ld.tensor("downsample.conv.weight", {2 * m.stride, C, C}, CODEC_W_MATMUL);
+        m.downsample = load_conv(ld, "downsample.conv", 2 * m.stride, m.stride, C, C, false).w;
         m.semantic.input_proj = ld.tensor("quantizer.semantic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
         m.acoustic.input_proj = ld.tensor("quantizer.acoustic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
     }
@@ -147,16 +160,18 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
     if (hp.has_decoder) {
         m.semantic.output_proj = ld.tensor("quantizer.semantic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
         m.acoustic.output_proj = ld.tensor("quantizer.acoustic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
-        m.upsample = ld.tensor("upsample.conv.weight", {1, C, 2 * m.stride}, CODEC_W_F32);
+        m.upsample = ld.tensor("upsample.conv.weight", {C, 2 * m.stride}, CODEC_W_F32);
         codec_load_transformer(ld, "decoder_transformer", m.dec_tr, m.n_layer, C, m.ffn, true);
         int i = 0, dim = (int) top;
-        m.dec_in = codec_load_conv(ld, "decoder.layers.0.conv", m.kernel, C, dim);
+        m.dec_in = load_conv(ld, "decoder.layers.0.conv", m.kernel, 1, C, dim);
         ++i;
         for (int r : m.ratios) {
             mimi_dec_stage s;
             s.stride = r;
             ++i;  // ELU
-            s.up = codec_load_convt(ld, "decoder.layers." + std::to_string(i++) + ".conv", 2 * r, dim, dim / 2);
+            const std::string p = "decoder.layers." + std::to_string(i++) + ".conv";
+            s.up.w = ld.tensor(p + ".weight", {dim, (int64_t) r * (dim / 2), 2}, CODEC_W_MATMUL);  // [Cin, s * Cout, K / s]
+            s.up.b = ld.tensor(p + ".bias", {dim / 2}, CODEC_W_F32);
             dim /= 2;
             for (int j = 0, d = 1; j < m.n_res; ++j, d *= m.growth) {
                 s.res.push_back(load_resnet(ld, "decoder.layers." + std::to_string(i++), m, dim, d));
@@ -164,7 +179,7 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
             m.dec.push_back(s);
         }
         ++i;  // ELU
-        m.dec_out = codec_load_conv(ld, "decoder.layers." + std::to_string(i) + ".conv", m.last_kernel, dim, ch);
+        m.dec_out = load_conv(ld, "decoder.layers." + std::to_string(i) + ".conv", m.last_kernel, 1, dim, ch);
     }
     return true;
 }
@@ -175,8 +190,11 @@ ggml_tensor * resnet(ggml_context * ctx, const mimi_resnet & r, ggml_tensor * x,
     return ggml_add(ctx, x, y);
 }
 
-// [T, C] <-> [C, T]
-ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) { return ggml_cont(ctx, ggml_transpose(ctx, x)); }
+// Time-major [T, C] (the API's PCM) <-> channel-major [C, T] (everything inside); free for mono.
+ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) {
+    if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_2d(ctx, x, x->ne[1], x->ne[0]);
+    return ggml_cont(ctx, ggml_transpose(ctx, x));
+}
 
 bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const mimi_model & m = *(const mimi_model *) model.impl;
@@ -186,16 +204,16 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
         return false;
     }
     ggml_context * ctx = g.ctx;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm");
-    x = codec_causal_conv1d(ctx, x, m.enc_in.w, m.enc_in.b, 1, 1, m.pad);
+    ggml_tensor * x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm"));  // [ch, T]
+    x = hp.channels == 1 ? codec_causal_conv1d_mono(ctx, x, m.enc_in.w, m.enc_in.b, 1, m.pad)
+                         : codec_causal_conv1d(ctx, x, m.enc_in.w, m.enc_in.b, 1, 1, m.pad);
     for (const mimi_enc_stage & s : m.enc) {
         for (const mimi_resnet & r : s.res) x = resnet(ctx, r, x, m.pad);
         x = codec_causal_conv1d(ctx, ggml_elu(ctx, x), s.down.w, s.down.b, s.stride, 1, m.pad);
     }
-    x = codec_causal_conv1d(ctx, ggml_elu(ctx, x), m.enc_out.w, m.enc_out.b, 1, 1, m.pad);  // [T, C]
-    x = transpose(ctx, codec_transformer_forward(ctx, m.enc_tr, transpose(ctx, x)));
-    x = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE);  // as the reference
-    ggml_tensor * latent = transpose(ctx, x);                                                  // [C, T]
+    x = codec_causal_conv1d(ctx, ggml_elu(ctx, x), m.enc_out.w, m.enc_out.b, 1, 1, m.pad);  // [C, T]
+    x = codec_transformer_forward(ctx, m.enc_tr, x);
+    ggml_tensor * latent = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE);  // as the reference
 
     std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.semantic.layers, m.n_sem, ggml_mul_mat(ctx, m.semantic.input_proj, latent), codes);
@@ -209,9 +227,8 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
 
 bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const mimi_model & m = *(const mimi_model *) model.impl;
-    const codec_hparams & hp = model.hparams;
     ggml_context * ctx = g.ctx;
-    ggml_tensor * x;  // [T, C]
+    ggml_tensor * x;  // [C, T]
     if (req.kind == CODEC_GRAPH_DECODE) {
         ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
         const int n_sem = std::min(req.n_q, m.n_sem);
@@ -221,30 +238,29 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
             ggml_tensor * a = codec_rvq_euclidean_decode(ctx, m.acoustic.layers, codes, m.n_sem, req.n_q - m.n_sem);
             z = ggml_add(ctx, z, ggml_mul_mat(ctx, m.acoustic.output_proj, a));
         }
-        x = transpose(ctx, z);
+        x = z;
     } else {
-        x = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");
+        x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent"));
     }
     x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride);
-    x = transpose(ctx, codec_transformer_forward(ctx, m.dec_tr, transpose(ctx, x)));
+    x = codec_transformer_forward(ctx, m.dec_tr, x);
     x = codec_causal_conv1d(ctx, x, m.dec_in.w, m.dec_in.b, 1, 1, m.pad);
     for (const mimi_dec_stage & s : m.dec) {
         x = codec_causal_conv_transpose1d(ctx, ggml_elu(ctx, x), s.up.w, s.up.b, s.stride);
         for (const mimi_resnet & r : s.res) x = resnet(ctx, r, x, m.pad);
     }
-    x = codec_causal_conv1d(ctx, ggml_elu(ctx, x), m.dec_out.w, m.dec_out.b, 1, 1, m.pad);
-    (void) hp;
-    (void) err;
-    codec_graph_output(g, x, "pcm");
+    x = codec_causal_conv1d(ctx, ggml_elu(ctx, x), m.dec_out.w, m.dec_out.b, 1, 1, m.pad);  // [ch, N]
+    codec_graph_output(g, transpose(ctx, x), "pcm");
     return true;
 }
 
 size_t mimi_graph_size(const codec_model & model, const codec_graph_request & req) {
     const mimi_model & m = *(const mimi_model *) model.impl;
-    // Generous per-module bounds: a causal conv makes <= 10 tensors, a resnet <= 25, a transformer
-    // layer <= 70, a VQ stage <= 12, a depthwise upsample phase <= 10. Sizes only the probe build.
-    const size_t stages = m.ratios.size() * (size_t) (2 + m.n_res * 25 + 10);
-    return 256 + 2 * stages + 2 * (size_t) m.n_layer * 70 + (size_t) req.n_q * 12 + (size_t) m.stride * 10;
+    // Generous per-module bounds (about twice the counts): a causal conv makes <= 13 tensors, a
+    // resnet <= 30, a stage <= 30 + resnets, a transformer layer ~65, a VQ stage 10, an upsample
+    // phase 7. Sizes only the probe build; the final graph is sized exactly.
+    const size_t stages = m.ratios.size() * (size_t) (30 + m.n_res * 30);
+    return 512 + 4 * stages + 2 * (size_t) m.n_layer * 130 + (size_t) req.n_q * 24 + (size_t) m.stride * 16;
 }
 
 void * mimi_create() { return new mimi_model(); }

@@ -1,0 +1,235 @@
+"""Mimi (Kyutai; transformers `MimiModel`: kyutai/mimi).
+
+The published model.safetensors uses the original flat layout (encoder.layers.*,
+encoder_transformer.*, downsample.*, upsample.*, decoder_transformer.*, decoder.layers.*,
+quantizer.*) with plain conv weights. Codebooks are stored as EMA buffers; the embedding is
+computed here exactly as MimiEuclideanCodebook.embed computes it.
+"""
+import torch
+
+from .common import ConvertError, fold_weight_norm
+
+ARCH = "mimi"
+EPSILON = 1e-5  # MimiEuclideanCodebook's clamp on cluster_usage
+
+# GGUF tensor names are limited to 63 characters: the quantizer's long module names are shortened.
+SEMANTIC = ("quantizer.semantic_residual_vector_quantizer", "quantizer.semantic")
+ACOUSTIC = ("quantizer.acoustic_residual_vector_quantizer", "quantizer.acoustic")
+
+
+def matches(config):
+    return config.get("model_type") == "mimi"
+
+
+def _cfg(config, key, default):
+    v = config.get(key, default)
+    return default if v is None else v
+
+
+def convert(config, sd, out):
+    sd = fold_weight_norm(sd)  # no-op on the published file; harmless on a weight-normed export
+    used = set()
+
+    def get(name):
+        if name not in sd:
+            raise ConvertError(f"missing tensor '{name}'")
+        used.add(name)
+        return sd[name]
+
+    # ---- configuration the runtime supports (everything else is refused, not approximated)
+    if not _cfg(config, "use_causal_conv", True):
+        raise ConvertError("use_causal_conv = false is not supported (published Mimi is causal)")
+    if float(_cfg(config, "trim_right_ratio", 1.0)) != 1.0:
+        raise ConvertError("trim_right_ratio != 1.0 is not supported")
+    if _cfg(config, "use_conv_shortcut", False):
+        raise ConvertError("use_conv_shortcut = true is not supported")
+    if _cfg(config, "hidden_act", "gelu") != "gelu":
+        raise ConvertError(f"hidden_act '{config['hidden_act']}' is not supported (exact-erf gelu only)")
+    if _cfg(config, "attention_bias", False):
+        raise ConvertError("attention_bias = true is not supported")
+    pad_mode = _cfg(config, "pad_mode", "constant")
+    if pad_mode not in ("constant", "replicate"):
+        raise ConvertError(f"pad_mode '{pad_mode}' is not supported (constant or replicate)")
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    rope_type = rope.get("rope_type", rope.get("type"))
+    if rope_type not in (None, "default"):
+        raise ConvertError(f"rope type '{rope_type}' is not supported")
+    rope_theta = float(rope.get("rope_theta", _cfg(config, "rope_theta", 10000.0)))
+
+    ratios = [int(r) for r in _cfg(config, "upsampling_ratios", [8, 6, 5, 4])]
+    channels = int(_cfg(config, "audio_channels", 1))
+    n_filters = sd["encoder.layers.0.conv.weight"].shape[0] if "encoder.layers.0.conv.weight" in sd else None
+    if n_filters is None:
+        raise ConvertError("missing tensor 'encoder.layers.0.conv.weight'")
+    if n_filters != int(_cfg(config, "num_filters", 64)):
+        raise ConvertError(f"config num_filters {config.get('num_filters')} disagrees with the weights ({n_filters})")
+    hidden = int(_cfg(config, "hidden_size", 512))
+    n_res = int(_cfg(config, "num_residual_layers", 1))
+    growth = int(_cfg(config, "dilation_growth_rate", 2))
+    kernel, last_kernel = int(_cfg(config, "kernel_size", 7)), int(_cfg(config, "last_kernel_size", 3))
+    res_kernel = int(_cfg(config, "residual_kernel_size", 3))
+    compress = int(_cfg(config, "compress", 2))
+    n_layer = int(_cfg(config, "num_hidden_layers", 8))
+    n_head = int(_cfg(config, "num_attention_heads", 8))
+    n_kv_head = int(_cfg(config, "num_key_value_heads", n_head))
+    head_dim = int(_cfg(config, "head_dim", hidden // n_head))
+    if n_kv_head != n_head:
+        raise ConvertError(f"num_key_value_heads {n_kv_head} != num_attention_heads {n_head} is not supported")
+    ffn = int(_cfg(config, "intermediate_size", 2048))
+    window = config.get("sliding_window", 250)
+    window = 0 if window is None else int(window)  # 0: plain causal attention (sliding_window null)
+    eps = float(_cfg(config, "norm_eps", 1e-5))
+    n_q = int(_cfg(config, "num_quantizers", 32))
+    n_sem = int(_cfg(config, "num_semantic_quantizers", 1))
+    cb_size, cb_dim = int(_cfg(config, "codebook_size", 2048)), int(_cfg(config, "codebook_dim", hidden))
+    vq_dim = int(_cfg(config, "vector_quantization_hidden_dimension", 256))
+    if vq_dim != cb_dim:
+        raise ConvertError(f"vector_quantization_hidden_dimension {vq_dim} != codebook_dim {cb_dim}")
+    if not 0 < n_sem < n_q:
+        raise ConvertError(f"num_semantic_quantizers {n_sem} must be in [1, num_quantizers)")
+
+    hop = 1
+    for r in ratios:
+        hop *= r
+    # Downsample stride as MimiConfig derives it (latent_stride); the weights must agree.
+    if "downsample.conv.weight" not in sd or "upsample.conv.weight" not in sd:
+        raise ConvertError("this Mimi has no downsample/upsample (frame_rate == encoder rate): not supported")
+    stride = sd["downsample.conv.weight"].shape[-1] // 2
+    if sd["downsample.conv.weight"].shape[-1] != 2 * stride or stride < 1:
+        raise ConvertError("downsample kernel is not 2 * stride")
+    groups = int(_cfg(config, "upsample_groups", hidden))
+    if groups != hidden or tuple(sd["upsample.conv.weight"].shape) != (hidden, 1, 2 * stride):
+        raise ConvertError(f"only a depthwise upsample (upsample_groups == hidden_size) is supported, got groups "
+                           f"{groups}, weight {tuple(sd['upsample.conv.weight'].shape)}")
+    frame_rate = config.get("frame_rate")
+    if frame_rate is not None and abs(float(frame_rate) * hop * stride - int(config["sampling_rate"])) > 1e-3:
+        raise ConvertError(f"config frame_rate {frame_rate} disagrees with hop {hop} x downsample stride {stride}")
+
+    out.add_common(sample_rate=int(config["sampling_rate"]), hop_size=hop * stride, n_q=n_q, codebook_size=cb_size,
+                   codebook_dim=cb_dim, latent_dim=hidden, channels=channels, has_encoder=True, has_decoder=True)
+    w = out.writer
+    out.add_u32("mimi.num_filters", n_filters)
+    out.add_i32_array("mimi.upsampling_ratios", ratios)
+    out.add_u32("mimi.kernel_size", kernel)
+    out.add_u32("mimi.last_kernel_size", last_kernel)
+    out.add_u32("mimi.residual_kernel_size", res_kernel)
+    out.add_u32("mimi.num_residual_layers", n_res)
+    out.add_u32("mimi.dilation_growth_rate", growth)
+    out.add_u32("mimi.compress", compress)
+    w.add_string("mimi.pad_mode", pad_mode)
+    out.add_u32("mimi.downsample_stride", stride)
+    out.add_u32("mimi.num_hidden_layers", n_layer)
+    out.add_u32("mimi.num_attention_heads", n_head)
+    out.add_u32("mimi.head_dim", head_dim)
+    out.add_u32("mimi.intermediate_size", ffn)
+    out.add_u32("mimi.sliding_window", window)
+    w.add_float32("mimi.norm_eps", eps)
+    w.add_float32("mimi.rope_theta", rope_theta)
+    out.add_u32("mimi.num_semantic_quantizers", n_sem)
+
+    # Channel-major layouts of src/blocks/causal_conv.h (numpy order; ggml's is reversed).
+    def conv(src, stride=1, dst=None, bias=True):
+        # (out, in, K) -> (K / s, out, s, in) = ggml [s * in, out, K / s]: block j, row r * in + i = w[o, i, j*s + r]
+        dst = dst or src
+        w = get(src + ".weight")
+        cout, cin, k = w.shape
+        if k % stride:
+            raise ConvertError(f"'{src}.weight' kernel {k} is not a multiple of its stride {stride}")
+        w = w.reshape(cout, cin, k // stride, stride).permute(2, 0, 3, 1).reshape(k // stride, cout, stride * cin)
+        out.tensor(dst + ".weight", w.contiguous(), matmul=True)
+        if bias:
+            out.tensor(dst + ".bias", get(src + ".bias"))
+
+    def conv_mono(src):
+        # One input channel: PyTorch's (out, 1, K) = ggml [K, 1, out], f32 (the runtime's im2col runs in
+        # it), with zero taps prepended up to a multiple of 8: the same causal conv, and a GEMM
+        # contraction ggml's SIMD kernels take (K = 7 runs several times slower).
+        w = get(src + ".weight")
+        k8 = (w.shape[-1] + 7) // 8 * 8
+        out.tensor(src + ".weight", torch.nn.functional.pad(w, (k8 - w.shape[-1], 0)))
+        out.tensor(src + ".bias", get(src + ".bias"))
+
+    def convt(prefix, stride):
+        # (in, out, K) -> (K / s, s, out, in) = ggml [in, s * out, K / s]: block j, column r * out + o = w[i, o, j*s + r]
+        w = get(prefix + ".weight")
+        cin, cout, k = w.shape
+        if k % stride:
+            raise ConvertError(f"'{prefix}.weight' kernel {k} is not a multiple of its stride {stride}")
+        w = w.reshape(cin, cout, k // stride, stride).permute(2, 3, 1, 0).reshape(k // stride, stride * cout, cin)
+        out.tensor(prefix + ".weight", w.contiguous(), matmul=True)
+        out.tensor(prefix + ".bias", get(prefix + ".bias"))
+
+    def resnet(prefix):
+        conv(prefix + ".block.1.conv")
+        conv(prefix + ".block.3.conv")
+
+    # SEANet encoder: same module indices as MimiEncoder.layers.
+    i = 0
+    (conv_mono if channels == 1 else conv)(f"encoder.layers.{i}.conv")
+    i += 1
+    for r in reversed(ratios):
+        for _ in range(n_res):
+            resnet(f"encoder.layers.{i}")
+            i += 1
+        i += 1  # ELU
+        conv(f"encoder.layers.{i}.conv", r)
+        i += 1
+    i += 1  # ELU
+    conv(f"encoder.layers.{i}.conv")
+
+    # Rotary inverse frequencies exactly as MimiRotaryEmbedding computes them (float32).
+    inv_freq = 1.0 / (rope_theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+    out.tensor("rope.inv_freq", inv_freq)
+
+    def transformer(prefix):
+        for li in range(n_layer):
+            p = f"{prefix}.layers.{li}"
+            for n in ("input_layernorm", "post_attention_layernorm"):
+                out.tensor(f"{p}.{n}.weight", get(f"{p}.{n}.weight"))
+                out.tensor(f"{p}.{n}.bias", get(f"{p}.{n}.bias"))
+            for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                out.tensor(f"{p}.self_attn.{n}.weight", get(f"{p}.self_attn.{n}.weight"), matmul=True)  # ggml [in, out]
+            out.tensor(f"{p}.mlp.fc1.weight", get(f"{p}.mlp.fc1.weight"), matmul=True)
+            out.tensor(f"{p}.mlp.fc2.weight", get(f"{p}.mlp.fc2.weight"), matmul=True)
+            out.tensor(f"{p}.self_attn_layer_scale.scale", get(f"{p}.self_attn_layer_scale.scale"))
+            out.tensor(f"{p}.mlp_layer_scale.scale", get(f"{p}.mlp_layer_scale.scale"))
+
+    transformer("encoder_transformer")
+    conv("downsample.conv", stride, bias=False)
+
+    # Split RVQ: codebook embed = embed_sum / clamp(cluster_usage, eps), its squared norms for the search.
+    for (src, dst), n in ((SEMANTIC, n_sem), (ACOUSTIC, n_q - n_sem)):
+        out.tensor(dst + ".input_proj.weight", get(src + ".input_proj.weight")[:, :, 0], matmul=True)   # ggml [C, D]
+        out.tensor(dst + ".output_proj.weight", get(src + ".output_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
+        for q in range(n):
+            p = f"{src}.layers.{q}.codebook"
+            get(p + ".initialized")
+            embed = get(p + ".embed_sum") / get(p + ".cluster_usage").clamp(min=EPSILON)[:, None]
+            if tuple(embed.shape) != (cb_size, cb_dim):
+                raise ConvertError(f"'{p}.embed_sum' has shape {tuple(embed.shape)}, expected ({cb_size}, {cb_dim})")
+            out.tensor(f"{dst}.layers.{q}.embed", embed)                      # ggml [D, N]
+            out.tensor(f"{dst}.layers.{q}.embed_sq", embed.pow(2).sum(-1))  # ggml [N]
+        if f"{src}.layers.{n}.codebook.embed_sum" in sd:
+            raise ConvertError(f"{src} has more codebooks than the config's {n}")
+
+    # Depthwise transposed upsample: (C, 1, K) -> (K, C) = ggml [C, K], one row of per-channel weights per tap.
+    out.tensor("upsample.conv.weight", get("upsample.conv.weight")[:, 0, :].t().contiguous())
+    transformer("decoder_transformer")
+
+    # SEANet decoder: same module indices as MimiDecoder.layers.
+    i = 0
+    conv(f"decoder.layers.{i}.conv")
+    i += 1
+    for r in ratios:
+        i += 1  # ELU
+        convt(f"decoder.layers.{i}.conv", r)
+        i += 1
+        for _ in range(n_res):
+            resnet(f"decoder.layers.{i}")
+            i += 1
+    i += 1  # ELU
+    conv(f"decoder.layers.{i}.conv")
+
+    unused = sorted(set(sd) - used)
+    if unused:
+        raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown Mimi variant?")

@@ -1,0 +1,205 @@
+// Mimi: hostile model files (every mimi.* key and a sample of tensors) and bad inputs on the
+// tiny Mimi fixture. The fixture is made once per build with the repository's own scripts
+// (make_checkpoint.py --arch mimi --variant tiny, convert.py) next to the tiny DAC model.
+#include "test_util.h"
+
+#include <cstdio>
+#include <initializer_list>
+
+using namespace codec_test;
+
+namespace {
+
+// Repository root from this file's path: tests/unit/test_mimi_errors.cpp.
+std::string repo_root() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
+
+// Path of the tiny Mimi GGUF ("" and a message in `err` when it cannot be made).
+std::string tiny_mimi_path(std::string & err) {
+    if (tiny_model_path().empty()) {
+        err = "CODEC_TINY_MODEL is unset: run via ctest (fixture make_tiny_model)";
+        return "";
+    }
+    const fs::path out = fs::path(tiny_model_path()).parent_path() / "mimi-tiny.gguf";
+    // Reused while newer than the scripts that make it.
+    std::error_code ec;
+    bool fresh = fs::exists(out);
+    for (const char * src : {"/tests/fixtures/make_checkpoint.py", "/scripts/codec_convert/mimi.py"}) {
+        const fs::path p = repo_root() + src;
+        if (fresh && fs::exists(p) && fs::last_write_time(p, ec) > fs::last_write_time(out, ec)) fresh = false;
+    }
+    if (fresh) return out.string();
+    const char * env_py = std::getenv("CODEC_PYTHON");
+    const std::string py = env_py ? env_py : repo_root() + "/.venv/bin/python";
+    // Unique scratch names: ctest may run several of these tests at once; the rename is atomic.
+    const std::string tag = std::to_string(::getpid());
+    const std::string ckpt = out.string() + ".ckpt." + tag, tmp = out.string() + ".tmp." + tag;
+    const std::string cmd = "'" + py + "' '" + repo_root() + "/tests/fixtures/make_checkpoint.py' --arch mimi --variant tiny "
+                            "--seed 0 --out '" + ckpt + "' > /dev/null && '" + py + "' '" + repo_root() +
+                            "/scripts/convert.py' --input-dir '" + ckpt + "' --out '" + tmp + "' > /dev/null";
+    const int rc = std::system(cmd.c_str());
+    fs::remove_all(ckpt, ec);
+    if (rc != 0 || !fs::exists(tmp)) {
+        err = "could not make the tiny Mimi model: " + cmd;
+        return "";
+    }
+    fs::rename(tmp, out, ec);
+    if (ec && !fs::exists(out)) {
+        err = "could not move " + tmp + " to " + out.string();
+        return "";
+    }
+    fs::remove(tmp, ec);
+    return out.string();
+}
+
+class MimiErrors : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string err;
+        path_ = tiny_mimi_path(err);
+        ASSERT_FALSE(path_.empty()) << err;
+    }
+
+    std::string variant(const std::string & name, const GgufEdit & edit) {
+        const std::string p = dir_.file(name + ".gguf");
+        EXPECT_TRUE(rewrite_gguf(path_, p, edit));
+        return p;
+    }
+
+    void expect_fail(const std::string & path, std::initializer_list<std::string> needles) {
+        QuietGgmlLog quiet;
+        const LoadResult r = load_model(path);
+        EXPECT_EQ(r.model, nullptr);
+        EXPECT_EQ(r.status, CODEC_ERR_FORMAT) << "message: " << r.message;
+        for (const std::string & n : needles) {
+            EXPECT_NE(r.message.find(n), std::string::npos) << "message '" << r.message << "' lacks '" << n << "'";
+        }
+    }
+
+    std::string path_;
+    TempDir dir_;
+};
+
+const char * const k_keys[] = {
+    "mimi.num_filters", "mimi.upsampling_ratios", "mimi.kernel_size", "mimi.last_kernel_size",
+    "mimi.residual_kernel_size", "mimi.num_residual_layers", "mimi.dilation_growth_rate", "mimi.compress",
+    "mimi.pad_mode", "mimi.downsample_stride", "mimi.num_hidden_layers", "mimi.num_attention_heads",
+    "mimi.head_dim", "mimi.intermediate_size", "mimi.sliding_window", "mimi.norm_eps", "mimi.rope_theta",
+    "mimi.num_semantic_quantizers",
+};
+
+}  // namespace
+
+TEST_F(MimiErrors, TinyModelLoads) {
+    const LoadResult r = load_model(path_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    EXPECT_STREQ(codec_model_arch(r.model.get()), "mimi");
+    EXPECT_EQ(codec_model_sample_rate(r.model.get()), 16000);
+    EXPECT_EQ(codec_model_hop_size(r.model.get()), 16);
+    EXPECT_EQ(codec_model_n_q(r.model.get()), 4);
+    EXPECT_EQ(codec_model_codebook_size(r.model.get()), 16);
+    EXPECT_EQ(codec_model_codebook_dim(r.model.get()), 8);
+    EXPECT_EQ(codec_model_latent_dim(r.model.get()), 16);
+}
+
+TEST_F(MimiErrors, MissingKey) {
+    for (const char * key : k_keys) {
+        SCOPED_TRACE(key);
+        expect_fail(variant("missing", kv_edit([key](gguf_context * g) { ASSERT_GE(gguf_remove_key(g, key), 0); })), {key});
+    }
+}
+
+TEST_F(MimiErrors, InsaneKeys) {
+    struct Case { const char * key; std::function<void(gguf_context *)> set; const char * needle; };
+    const Case cases[] = {
+        {"mimi.pad_mode", [](gguf_context * g) { gguf_set_val_str(g, "mimi.pad_mode", "reflect"); }, "mimi.pad_mode"},
+        {"mimi.pad_mode", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.pad_mode", 1); }, "mimi.pad_mode"},
+        {"mimi.num_semantic_quantizers", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.num_semantic_quantizers", 0); }, "mimi.num_semantic_quantizers"},
+        {"mimi.num_semantic_quantizers", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.num_semantic_quantizers", 4); }, "mimi.num_semantic_quantizers"},
+        {"mimi.head_dim", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.head_dim", 7); }, "mimi.head_dim"},
+        {"mimi.downsample_stride", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.downsample_stride", 3); }, "codec.hop_size"},
+        {"mimi.num_filters", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.num_filters", 1u << 30); }, "mimi.num_filters"},
+        {"mimi.compress", [](gguf_context * g) { gguf_set_val_u32(g, "mimi.compress", 3); }, "mimi.compress"},
+        {"mimi.norm_eps", [](gguf_context * g) { gguf_set_val_f32(g, "mimi.norm_eps", -1.0f); }, "mimi.norm_eps"},
+        {"mimi.norm_eps", [](gguf_context * g) { gguf_set_val_f32(g, "mimi.norm_eps", NAN); }, "mimi.norm_eps"},
+        {"mimi.sliding_window", [](gguf_context * g) { gguf_set_val_i32(g, "mimi.sliding_window", -1); }, "mimi.sliding_window"},
+        {"mimi.upsampling_ratios", [](gguf_context * g) { const int32_t r[] = {4, 0}; gguf_set_arr_data(g, "mimi.upsampling_ratios", GGUF_TYPE_INT32, r, 2); }, "mimi.upsampling_ratios"},
+    };
+    int i = 0;
+    for (const Case & c : cases) {
+        SCOPED_TRACE(std::string(c.key) + " case " + std::to_string(i));
+        expect_fail(variant("insane" + std::to_string(i++), kv_edit(c.set)), {c.needle});
+    }
+}
+
+TEST_F(MimiErrors, BadTensors) {
+    const char * const names[] = {
+        "rope.inv_freq", "encoder.layers.0.conv.weight", "encoder_transformer.layers.1.self_attn.k_proj.weight",
+        "downsample.conv.weight", "quantizer.semantic.input_proj.weight", "quantizer.acoustic.layers.2.embed",
+        "quantizer.acoustic.layers.2.embed_sq", "upsample.conv.weight", "decoder_transformer.layers.0.mlp.fc1.weight",
+        "decoder.layers.2.conv.weight", "decoder.layers.2.conv.bias",
+    };
+    for (const char * name : names) {
+        SCOPED_TRACE(name);
+        const std::string n = name;
+        // dropped
+        expect_fail(variant("drop", {nullptr, [n](ggml_tensor * t, ggml_context *) { return n == t->name ? nullptr : t; }, nullptr}),
+                    {name});
+        // one element more along the first axis
+        expect_fail(variant("shape", {nullptr, [n](ggml_tensor * t, ggml_context * s) {
+                        if (n != t->name) return t;
+                        std::vector<int64_t> ne(t->ne, t->ne + ggml_n_dims(t));
+                        ne[0] += 1;
+                        return reshape(t, s, ne);
+                    }, nullptr}),
+                    {name});
+    }
+}
+
+TEST_F(MimiErrors, BadInputs) {
+    const LoadResult r = load_model(path_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    const std::vector<float> pcm = make_signal(1000, 3);
+    codec_codes c{};
+    EXPECT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), 0, &c), CODEC_ERR_INVALID_ARG);
+    EXPECT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), 5, &c), CODEC_ERR_INVALID_ARG);
+    std::vector<float> bad = pcm;
+    bad[500] = NAN;
+    EXPECT_EQ(codec_encode(ctx.get(), bad.data(), (int64_t) bad.size(), CODEC_N_Q_ALL, &c), CODEC_ERR_INVALID_ARG);
+    EXPECT_EQ(codec_encode(ctx.get(), pcm.data(), 0, CODEC_N_Q_ALL, &c), CODEC_ERR_INVALID_ARG);
+    ASSERT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), CODEC_N_Q_ALL, &c), CODEC_OK)
+        << codec_context_last_error(ctx.get());
+    Codes codes = copy_codes(c);
+    codec_audio a{};
+    codes.data[3] = 16;  // codebook size 16
+    EXPECT_EQ(codec_decode(ctx.get(), codes.data.data(), codes.n_q, codes.n_frames, &a), CODEC_ERR_INVALID_ARG);
+    EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("out of range"), std::string::npos);
+    codes.data[3] = -1;
+    EXPECT_EQ(codec_decode(ctx.get(), codes.data.data(), codes.n_q, codes.n_frames, &a), CODEC_ERR_INVALID_ARG);
+    EXPECT_EQ(codec_decode(ctx.get(), codes.data.data(), 5, codes.n_frames, &a), CODEC_ERR_INVALID_ARG);
+    std::vector<float> lat(16 * 3, 0.0f);
+    EXPECT_EQ(codec_decode_latent(ctx.get(), lat.data(), 15, 3, &a), CODEC_ERR_INVALID_ARG);
+    lat[7] = INFINITY;
+    EXPECT_EQ(codec_decode_latent(ctx.get(), lat.data(), 16, 3, &a), CODEC_ERR_INVALID_ARG);
+}
+
+// Every length from one sample up, with every n_q: frames = ceil(n / hop), audio = frames * hop,
+// finite, and the sliding window's blocked attention (window 6 at the tiny model's rate) over
+// inputs from one block to many.
+TEST_F(MimiErrors, LengthsAndCodebooks) {
+    const LoadResult r = load_model(path_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    for (int64_t n : {1, 15, 16, 17, 95, 97, 191, 1000, 4001}) {
+        for (int32_t n_q = 1; n_q <= 4; ++n_q) {
+            SCOPED_TRACE("n = " + std::to_string(n) + ", n_q = " + std::to_string(n_q));
+            Codes codes;
+            Audio audio;
+            roundtrip(ctx.get(), make_signal(n, (uint32_t) n), n_q, codes, audio);
+            EXPECT_EQ(codes.n_q, n_q);
+            EXPECT_EQ(codes.n_frames, (n + 15) / 16);
+            EXPECT_EQ(audio.n_samples, (int64_t) codes.n_frames * 16);
+            for (float v : audio.data) ASSERT_TRUE(std::isfinite(v));
+        }
+    }
+}
