@@ -1,0 +1,390 @@
+// EnCodec: SEANet encoder -> 2-layer LSTM -> euclidean RVQ -> mirrored decoder.
+// Module tree mirrors transformers' modeling_encodec.py; tensor names are its state-dict keys.
+// The 48 kHz model encodes 1 s chunks (stride chunk * (1 - overlap)) each normalized by its RMS,
+// and decodes them with a linear overlap-add; every step is a graph op. The only CPU-side
+// bookkeeping is the chunk layout (offsets and lengths, integers).
+#include "encodec.h"
+
+#include "blocks/chunked.h"
+#include "blocks/conv.h"
+#include "blocks/lstm.h"
+#include "blocks/seanet.h"
+#include "blocks/vq_euclidean.h"
+
+#include <cmath>
+#include <map>
+
+namespace {
+
+struct encodec_resblock {  // EncodecResnetBlock: ELU, conv(k, dilation), ELU, conv(1) + shortcut
+    codec_seanet_conv conv1, conv2, shortcut;
+    int dilation = 1;
+};
+
+struct encodec_enc_stage {  // residual blocks, ELU, strided conv
+    std::vector<encodec_resblock> res;
+    codec_seanet_conv down;
+    int stride = 1;
+};
+
+struct encodec_dec_stage {  // ELU, transposed conv, residual blocks
+    codec_seanet_conv up;
+    std::vector<encodec_resblock> res;
+    int stride = 1;
+};
+
+struct encodec_model {
+    int32_t n_filters = 0, n_res = 0, growth = 0, kernel = 0, last_kernel = 0, res_kernel = 0, compress = 0, n_lstm = 0;
+    std::vector<int32_t> ratios;  // decoder order; the encoder uses them reversed
+    bool causal = true, shortcut = true, tgn = false, normalize = false;
+    codec_seanet_pad pad = CODEC_SEANET_PAD_REFLECT;
+    float trim_right_ratio = 1.0f;
+    int32_t chunk_length = 0, chunk_stride = 0;  // 0: the whole input is one chunk
+
+    codec_seanet_conv enc_in, enc_out;
+    std::vector<encodec_enc_stage> enc;
+    std::vector<codec_lstm_layer> enc_lstm;
+
+    std::vector<codec_vq_euclidean> vq;
+
+    codec_seanet_conv dec_in, dec_out;
+    std::vector<codec_lstm_layer> dec_lstm;
+    std::vector<encodec_dec_stage> dec;
+};
+
+// Frames of each chunk of an n-sample input, as EncodecModel.encode splits it (the last chunk,
+// and possibly the one before it, may be short).
+std::vector<int64_t> chunk_frames(const encodec_model & m, int64_t n, int hop) {
+    if (m.chunk_length == 0) return {(n + hop - 1) / hop};
+    std::vector<int64_t> f;
+    for (int64_t off = 0; off < n; off += m.chunk_stride) {
+        f.push_back((std::min<int64_t>(m.chunk_length, n - off) + hop - 1) / hop);
+    }
+    return f;
+}
+
+int64_t sum(const std::vector<int64_t> & v) {
+    int64_t s = 0;
+    for (int64_t x : v) s += x;
+    return s;
+}
+
+// Chunk layout of codes with n_frames frames in n_chunks chunks: the one of any input length
+// that gives this many chunks and frames (frames grow monotonically with the length).
+bool decode_layout(const encodec_model & m, int64_t n_frames, int64_t n_chunks, int hop, std::vector<int64_t> & f,
+                   std::string & err) {
+    if (m.chunk_length == 0) {
+        if (n_chunks != 0) {
+            err = "this EnCodec model has no per-chunk scales (n_scales must be 0)";
+            return false;
+        }
+        f = {n_frames};
+        return true;
+    }
+    if (n_chunks < 1 || n_chunks > n_frames) {  // every chunk has at least one frame
+        err = codec_fmt("n_scales = %lld: chunked EnCodec codes carry one scale per chunk", (long long) n_chunks);
+        return false;
+    }
+    int64_t lo = (n_chunks - 1) * m.chunk_stride + 1, hi = n_chunks * m.chunk_stride;
+    const int64_t f_lo = sum(chunk_frames(m, lo, hop)), f_hi = sum(chunk_frames(m, hi, hop));
+    if (n_frames < f_lo || n_frames > f_hi) {
+        err = codec_fmt("n_frames = %lld does not fit %lld chunks (%lld..%lld frames)", (long long) n_frames,
+                        (long long) n_chunks, (long long) f_lo, (long long) f_hi);
+        return false;
+    }
+    while (lo < hi) {  // smallest length with at least n_frames frames
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (sum(chunk_frames(m, mid, hop)) < n_frames) lo = mid + 1; else hi = mid;
+    }
+    f = chunk_frames(m, lo, hop);
+    if (sum(f) != n_frames) {
+        err = codec_fmt("n_frames = %lld is not a frame count %lld chunks can have", (long long) n_frames, (long long) n_chunks);
+        return false;
+    }
+    return true;
+}
+
+encodec_resblock load_resblock(codec_model_loader & ld, const encodec_model & m, const std::string & p, int dim, int j) {
+    encodec_resblock r;
+    const int hidden = dim / m.compress;
+    r.dilation = 1;
+    for (int i = 0; i < j; ++i) r.dilation *= m.growth;
+    r.conv1 = codec_load_seanet_conv(ld, p + ".block.1", m.res_kernel, dim, hidden, m.tgn);
+    r.conv2 = codec_load_seanet_conv(ld, p + ".block.3", 1, hidden, dim, m.tgn);
+    if (m.shortcut) r.shortcut = codec_load_seanet_conv(ld, p + ".shortcut", 1, dim, dim, m.tgn);
+    return r;
+}
+
+bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    encodec_model & m = *(encodec_model *) model.impl;
+    codec_hparams & hp = model.hparams;
+    std::string pad, norm;
+    std::vector<int32_t> bps;
+    if (!ld.get_i32("encodec.num_filters", m.n_filters, 1, 4096, err) ||
+        !ld.get_i32_arr("encodec.upsampling_ratios", m.ratios, 1, 8, 1, 64, err) ||
+        !ld.get_i32("encodec.num_residual_layers", m.n_res, 0, 8, err) ||
+        !ld.get_i32("encodec.dilation_growth_rate", m.growth, 1, 16, err) ||
+        !ld.get_i32("encodec.kernel_size", m.kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.last_kernel_size", m.last_kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.residual_kernel_size", m.res_kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.compress", m.compress, 1, 64, err) ||
+        !ld.get_i32("encodec.num_lstm_layers", m.n_lstm, 1, 8, err) ||
+        !ld.get_bool("encodec.use_causal_conv", m.causal, err) ||
+        !ld.get_bool("encodec.use_conv_shortcut", m.shortcut, err) ||
+        !ld.get_str("encodec.pad_mode", pad, err) ||
+        !ld.get_str("encodec.norm_type", norm, err) ||
+        !ld.get_f32("encodec.trim_right_ratio", m.trim_right_ratio, err) ||
+        !ld.get_bool("encodec.normalize", m.normalize, err) ||
+        !ld.get_i32("encodec.chunk_length", m.chunk_length, 0, 1 << 26, err) ||
+        !ld.get_i32("encodec.chunk_stride", m.chunk_stride, 0, 1 << 26, err) ||
+        !ld.get_i32_arr("encodec.target_bandwidths_bps", bps, 1, 16, 1, 1 << 24, err)) {
+        return false;
+    }
+    if (pad != "reflect" && pad != "constant") {
+        err = "encodec.pad_mode = '" + pad + "': expected reflect or constant";
+        return false;
+    }
+    m.pad = pad == "reflect" ? CODEC_SEANET_PAD_REFLECT : CODEC_SEANET_PAD_ZERO;
+    if (norm != "weight_norm" && norm != "time_group_norm") {
+        err = "encodec.norm_type = '" + norm + "': expected weight_norm or time_group_norm";
+        return false;
+    }
+    m.tgn = norm == "time_group_norm";
+    if (!(m.trim_right_ratio >= 0.0f && m.trim_right_ratio <= 1.0f) || (!m.causal && m.trim_right_ratio != 1.0f)) {
+        err = "encodec.trim_right_ratio must be in [0, 1], and 1 for non-causal convs";
+        return false;
+    }
+    if ((m.chunk_length == 0) != (m.chunk_stride == 0) || m.chunk_stride > m.chunk_length) {
+        err = "encodec.chunk_length / chunk_stride: both 0 (no chunks) or 0 < stride <= length";
+        return false;
+    }
+    int64_t hop = 1;
+    for (int r : m.ratios) hop *= r;
+    const int64_t enc_dim = (int64_t) m.n_filters << m.ratios.size();
+    if (hop != hp.hop_size) {
+        err = codec_fmt("codec.hop_size = %d but encodec.upsampling_ratios multiply to %lld", hp.hop_size, (long long) hop);
+        return false;
+    }
+    if (hp.channels > 2) {
+        err = "EnCodec takes 1 or 2 channels (codec.channels)";
+        return false;
+    }
+    if (hp.codebook_dim != hp.latent_dim || enc_dim > 65536 || m.n_filters < m.compress) {
+        err = "codec.codebook_dim must equal codec.latent_dim, encodec.num_filters >= encodec.compress";
+        return false;
+    }
+    if (hp.codebook_size & (hp.codebook_size - 1)) {
+        err = "codec.codebook_size must be a power of 2";
+        return false;
+    }
+    // EncodecResidualVectorQuantizer.get_num_quantizers_for_bandwidth, per published bandwidth
+    const double frame_rate = std::ceil((double) hp.sample_rate / (double) hop);
+    const double bw_per_q = std::log2((double) hp.codebook_size) * frame_rate;
+    for (int32_t b : bps) {
+        const int n_q = (int) std::max(1.0, std::floor((double) b / bw_per_q));
+        if (n_q > hp.n_q) {
+            err = codec_fmt("encodec.target_bandwidths_bps: %d bps needs %d codebooks, the model has %d", b, n_q, hp.n_q);
+            return false;
+        }
+        hp.bandwidths.push_back((float) b / 1000.0f);
+        hp.bandwidth_n_q.push_back(n_q);
+    }
+    hp.has_scales = m.chunk_length > 0;
+
+    const int H = hp.latent_dim, C = hp.channels, D = (int) enc_dim;
+    if (hp.has_encoder) {
+        m.enc_in = codec_load_seanet_conv(ld, "encoder.layers.0", m.kernel, C, m.n_filters, m.tgn);
+        int idx = 1, dim = m.n_filters;
+        for (size_t i = m.ratios.size(); i-- > 0;) {
+            encodec_enc_stage s;
+            s.stride = m.ratios[i];
+            for (int j = 0; j < m.n_res; ++j) s.res.push_back(load_resblock(ld, m, "encoder.layers." + std::to_string(idx++), dim, j));
+            s.down = codec_load_seanet_conv(ld, "encoder.layers." + std::to_string(idx + 1), 2 * s.stride, dim, 2 * dim, m.tgn);
+            idx += 2;  // ELU, conv
+            dim *= 2;
+            m.enc.push_back(s);
+        }
+        m.enc_lstm = codec_load_lstm(ld, "encoder.layers." + std::to_string(idx) + ".lstm", D, m.n_lstm);
+        m.enc_out = codec_load_seanet_conv(ld, "encoder.layers." + std::to_string(idx + 2), m.last_kernel, D, H, m.tgn);
+    }
+    for (int q = 0; q < hp.n_q; ++q) {
+        m.vq.push_back(codec_load_vq_euclidean(ld, "quantizer.layers." + std::to_string(q) + ".codebook", H, hp.codebook_size));
+    }
+    if (hp.has_decoder) {
+        m.dec_in = codec_load_seanet_conv(ld, "decoder.layers.0", m.kernel, H, D, m.tgn);
+        m.dec_lstm = codec_load_lstm(ld, "decoder.layers.1.lstm", D, m.n_lstm);
+        int idx = 2, dim = D;
+        for (int32_t r : m.ratios) {
+            encodec_dec_stage s;
+            s.stride = r;
+            s.up = codec_load_seanet_conv(ld, "decoder.layers." + std::to_string(idx + 1), 2 * r, dim, dim / 2, m.tgn, r);
+            idx += 2;  // ELU, transposed conv
+            dim /= 2;
+            for (int j = 0; j < m.n_res; ++j) s.res.push_back(load_resblock(ld, m, "decoder.layers." + std::to_string(idx++), dim, j));
+            m.dec.push_back(s);
+        }
+        m.dec_out = codec_load_seanet_conv(ld, "decoder.layers." + std::to_string(idx + 1), m.last_kernel, m.n_filters, C, m.tgn);
+    }
+    return true;
+}
+
+// ---- graph pieces; activations are [T, C]
+
+ggml_tensor * conv(ggml_context * ctx, const encodec_model & m, const codec_seanet_conv & c, ggml_tensor * x,
+                   int stride = 1, int dilation = 1) {
+    return codec_seanet_conv1d(ctx, c, x, stride, dilation, m.causal, m.pad);
+}
+
+ggml_tensor * resblock(ggml_context * ctx, const encodec_model & m, const encodec_resblock & r, ggml_tensor * x) {
+    ggml_tensor * y = conv(ctx, m, r.conv1, ggml_elu(ctx, x), 1, r.dilation);
+    y = conv(ctx, m, r.conv2, ggml_elu(ctx, y));
+    return ggml_add(ctx, m.shortcut ? conv(ctx, m, r.shortcut, x) : x, y);
+}
+
+// EncodecLSTM (output + input) over chunks; chunks with equal frame counts step together.
+void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs) {
+    std::map<int64_t, std::vector<size_t>> groups;
+    for (size_t i = 0; i < xs.size(); ++i) groups[xs[i]->ne[0]].push_back(i);
+    for (const auto & [T, idx] : groups) {
+        std::vector<ggml_tensor *> cols;
+        for (size_t i : idx) {
+            ggml_tensor * x = ggml_cont(ctx, ggml_transpose(ctx, xs[i]));  // [C, T]
+            cols.push_back(ggml_reshape_3d(ctx, x, x->ne[0], T, 1));
+        }
+        ggml_tensor * x = codec_concat_tree(ctx, cols, 2);  // [C, T, B]
+        ggml_tensor * y = ggml_add(ctx, codec_lstm(ctx, lstm, x), x);
+        for (size_t b = 0; b < idx.size(); ++b) {
+            ggml_tensor * yb = ggml_view_2d(ctx, y, y->ne[0], T, y->nb[1], b * y->nb[2]);
+            xs[idx[b]] = ggml_cont(ctx, ggml_transpose(ctx, yb));  // [T, C]
+        }
+    }
+}
+
+// One chunk's normalization (EncodecModel._encode_frame): x / (rms(mean over channels) + 1e-8).
+ggml_tensor * normalize(ggml_context * ctx, ggml_tensor * x, ggml_tensor ** scale) {
+    const int64_t T = x->ne[0], C = x->ne[1];
+    ggml_tensor * mono = nullptr;
+    for (int64_t c = 0; c < C; ++c) {
+        ggml_tensor * ch = ggml_view_2d(ctx, x, T, 1, x->nb[1], c * x->nb[1]);
+        mono = mono ? ggml_add(ctx, mono, ch) : ch;
+    }
+    if (C > 1) mono = ggml_scale(ctx, mono, 1.0f / (float) C);  // exact for C = 2
+    *scale = ggml_scale_bias(ctx, ggml_sqrt(ctx, ggml_mean(ctx, ggml_sqr(ctx, mono))), 1.0f, 1e-8f);  // [1, 1]
+    return ggml_div(ctx, x, *scale);
+}
+
+bool encodec_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const encodec_model & m = *(const encodec_model *) model.impl;
+    const codec_hparams & hp = model.hparams;
+    ggml_context * ctx = g.ctx;
+    const int64_t n = req.n_in;
+    const int64_t stride = m.chunk_length ? m.chunk_stride : n, len_max = m.chunk_length ? m.chunk_length : n;
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm");
+    std::vector<ggml_tensor *> zs, scales;
+    for (int64_t off = 0; off < n; off += stride) {
+        const int64_t len = std::min(len_max, n - off);
+        ggml_tensor * xi = len == n ? x : ggml_view_2d(ctx, x, len, hp.channels, x->nb[1], off * x->nb[0]);
+        if (m.normalize) {
+            ggml_tensor * s = nullptr;
+            xi = normalize(ctx, xi, &s);
+            scales.push_back(s);
+        } else if (!ggml_is_contiguous(xi)) {
+            xi = ggml_cont(ctx, xi);
+        }
+        xi = conv(ctx, m, m.enc_in, xi);
+        for (const auto & s : m.enc) {
+            for (const auto & r : s.res) xi = resblock(ctx, m, r, xi);
+            xi = conv(ctx, m, s.down, ggml_elu(ctx, xi), s.stride);
+        }
+        zs.push_back(xi);
+    }
+    lstm_skip(ctx, m.enc_lstm, zs);
+    for (auto & z : zs) z = conv(ctx, m, m.enc_out, ggml_elu(ctx, z));  // [F_i, H]
+    ggml_tensor * z = ggml_cont(ctx, ggml_transpose(ctx, codec_concat_tree(ctx, zs, 0)));  // [H, F]: chunks back to back
+
+    std::vector<ggml_tensor *> codes;
+    codec_rvq_euclidean_encode(ctx, m.vq, req.n_q, z, codes);
+    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    if (hp.has_scales) {
+        // Chunked but not normalized: scale 1 per chunk, so decode needs no special case.
+        ggml_tensor * s = m.normalize ? codec_concat_tree(ctx, scales, 0)
+                                      : ggml_scale_bias(ctx, ggml_arange(ctx, 0.0f, (float) zs.size(), 1.0f), 0.0f, 1.0f);
+        codec_graph_output(g, s, "scales");  // [n_chunks, 1]
+    }
+    return true;
+}
+
+bool encodec_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const encodec_model & m = *(const encodec_model *) model.impl;
+    const codec_hparams & hp = model.hparams;
+    ggml_context * ctx = g.ctx;
+    std::vector<int64_t> frames;
+    ggml_tensor * z, * scales = nullptr;
+    if (req.kind == CODEC_GRAPH_DECODE) {
+        if (!decode_layout(m, req.n_frames, req.n_scales, hp.hop_size, frames, err)) return false;
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
+        if (hp.has_scales) scales = codec_graph_input(g, GGML_TYPE_F32, req.n_scales, 1, "scales");
+        z = ggml_cont(ctx, ggml_transpose(ctx, codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q)));  // [F, H]
+    } else {
+        if (hp.has_scales) {
+            err = "this EnCodec model decodes per-chunk scaled codes: use codec_decode_codes, not a latent";
+            return false;
+        }
+        frames = {req.n_frames};
+        z = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");
+    }
+    std::vector<ggml_tensor *> ys;
+    int64_t f0 = 0;
+    for (int64_t f : frames) {
+        ggml_tensor * zi = f == z->ne[0] ? z : ggml_cont(ctx, ggml_view_2d(ctx, z, f, z->ne[1], z->nb[1], f0 * z->nb[0]));
+        ys.push_back(conv(ctx, m, m.dec_in, zi));
+        f0 += f;
+    }
+    lstm_skip(ctx, m.dec_lstm, ys);
+    for (size_t i = 0; i < ys.size(); ++i) {
+        ggml_tensor * y = ys[i];
+        for (const auto & s : m.dec) {
+            y = codec_seanet_conv_transpose1d(ctx, s.up, ggml_elu(ctx, y), s.stride, m.causal, m.trim_right_ratio);
+            for (const auto & r : s.res) y = resblock(ctx, m, r, y);
+        }
+        y = conv(ctx, m, m.dec_out, ggml_elu(ctx, y));  // [F_i * hop, C]
+        if (scales) y = ggml_mul(ctx, y, ggml_view_1d(ctx, scales, 1, i * sizeof(float)));
+        ys[i] = y;
+    }
+    ggml_tensor * y = ys[0];
+    if (m.chunk_length) {
+        y = codec_linear_overlap_add(ctx, ys, m.chunk_stride, err);
+        if (!y) return false;
+    }
+    codec_graph_output(g, y, "pcm");
+    return true;
+}
+
+size_t encodec_graph_size(const codec_model & model, const codec_graph_request & req) {
+    const encodec_model & m = *(const encodec_model *) model.impl;
+    const codec_hparams & hp = model.hparams;
+    int64_t n_chunks = 1, n_frames = req.n_frames;
+    if (req.kind == CODEC_GRAPH_ENCODE) {
+        const std::vector<int64_t> f = chunk_frames(m, req.n_in, hp.hop_size);
+        n_chunks = (int64_t) f.size();
+        n_frames = sum(f);
+    } else if (req.kind == CODEC_GRAPH_DECODE && m.chunk_length) {
+        n_chunks = std::max<int64_t>(1, req.n_scales);
+    }
+    // Per conv <= 16 tensors (pads, im2col matmul, norm); per residual block 3 convs + 3.
+    const size_t per_chunk = 128 + m.ratios.size() * ((size_t) m.n_res * 52 + 24) + 32;
+    // Overlap-add: <= 2 n + 1 spans, each summing the frames covering it (<= length / stride + 1).
+    const size_t cover = m.chunk_length ? (size_t) (m.chunk_length / m.chunk_stride + 2) : 1;
+    const size_t overlap_add = (2 * (size_t) n_chunks + 2) * (4 * std::min<size_t>(cover, (size_t) n_chunks) + 4);
+    return 256 + (size_t) n_chunks * (per_chunk + 40) + overlap_add + (size_t) n_frames +
+           codec_lstm_graph_size(m.n_lstm, (size_t) n_frames) + (size_t) std::max(req.n_q, hp.n_q) * 12;
+}
+
+void * encodec_create() { return new encodec_model(); }
+void encodec_destroy(void * p) { delete (encodec_model *) p; }
+
+}  // namespace
+
+const codec_arch_ops codec_arch_encodec = {
+    "encodec", encodec_create, encodec_destroy, encodec_init, encodec_encode, encodec_decode, encodec_graph_size,
+};
