@@ -46,9 +46,9 @@ codec_local_mha codec_load_local_mha(codec_model_loader & ld, const std::string 
 }
 
 ggml_tensor * codec_local_mha_forward(ggml_context * ctx, const codec_local_mha & a, ggml_tensor * x) {
-    const int64_t T = x->ne[0], C = x->ne[1];
+    const int64_t C = x->ne[0], T = x->ne[1];
     const int64_t dh = a.dim_head, H = C / dh, W = a.window, n_win = T / W;
-    ggml_tensor * h = codec_layer_norm(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), a.norm_w, a.norm_b, 1e-5f);
+    ggml_tensor * h = codec_layer_norm(ctx, x, a.norm_w, a.norm_b, 1e-5f);
     ggml_tensor * qkv = ggml_mul_mat(ctx, a.qkv_w, h);  // [3C, T]
     // "b (w n) (h d) -> b h w n d": channels split into heads, time into windows.
     const auto part = [&](int i) {
@@ -58,6 +58,5 @@ ggml_tensor * codec_local_mha_forward(ggml_context * ctx, const codec_local_mha 
     ggml_tensor * q = codec_rope_table(ctx, part(0), a.cos, a.sin);
     ggml_tensor * k = codec_rope_table(ctx, part(1), a.cos, a.sin);
     ggml_tensor * o = codec_attention(ctx, q, k, part(2), 1.0f / std::sqrt((float) dh));  // [C, T]
-    o = ggml_mul_mat(ctx, a.out_w, o);
-    return ggml_add(ctx, x, ggml_transpose(ctx, o));
+    return ggml_add(ctx, x, ggml_mul_mat(ctx, a.out_w, o));
 }

@@ -43,5 +43,5 @@ struct codec_local_mha {
 codec_local_mha codec_load_local_mha(codec_model_loader & ld, const std::string & prefix, int dim, int window,
                                      int dim_head);
 
-// x [T, C] time-major with T % window == 0 (the caller's check) -> [T, C].
+// x [C, T] channel-major with T % window == 0 (the caller's check) -> [C, T].
 ggml_tensor * codec_local_mha_forward(ggml_context * ctx, const codec_local_mha & a, ggml_tensor * x);

@@ -1,12 +1,14 @@
 // SNAC: DAC-style snake/conv encoder and decoder with depthwise residual units, optional local
 // attention, noise blocks, and a multi-scale RVQ whose level q runs at 1/vq_strides[q] of the
 // latent frame rate. Module tree mirrors snac/layers.py; tensor names are its state-dict keys.
+// Activations are channel-major [C, T] (blocks/conv_cm.h): SNAC is mostly 1x1 and depthwise
+// convs, which are then plain matrix products and row-broadcast scalings.
 #include "snac.h"
 
 #include "blocks/attention.h"
-#include "blocks/conv.h"
-#include "blocks/conv_dw.h"
+#include "blocks/conv_cm.h"
 #include "blocks/rvq.h"
+#include "ops/snake_cm.h"
 
 #include <cmath>
 #include <numeric>
@@ -56,10 +58,10 @@ int stride_pad(int stride) { return (stride + 1) / 2; }  // math.ceil(stride / 2
 
 snac_res_unit load_res_unit(codec_model_loader & ld, const std::string & p, int dim, int dilation) {
     snac_res_unit r;
-    r.snake1 = codec_load_snake(ld, p + ".block.0", dim);
-    r.conv1  = codec_load_conv_dw(ld, p + ".block.1", 7, dim);
-    r.snake2 = codec_load_snake(ld, p + ".block.2", dim);
-    r.conv2  = codec_load_conv(ld, p + ".block.3", 1, dim, dim);
+    r.snake1 = codec_load_cm_snake(ld, p + ".block.0", dim);
+    r.conv1  = codec_load_cm_dw(ld, p + ".block.1", 7, dim);
+    r.snake2 = codec_load_cm_snake(ld, p + ".block.2", dim);
+    r.conv2  = codec_load_cm_conv(ld, p + ".block.3", 1, 1, dim, dim);
     r.dilation = dilation;
     return r;
 }
@@ -113,15 +115,15 @@ bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) 
     const size_t n_enc = m.enc_rates.size(), n_dec = m.dec_rates.size();
     const int C = (int) latent, D = hp.codebook_dim, N = hp.codebook_size;
     if (hp.has_encoder) {
-        m.enc_conv_in = codec_load_conv(ld, "encoder.block.0", 7, 1, m.enc_dim);
+        m.enc_conv_in = codec_load_cm_mono(ld, "encoder.block.0", 7, m.enc_dim);
         for (size_t i = 0; i < n_enc; ++i) {
             const int dim = m.enc_dim << i;  // input width; the block doubles it
             const std::string p = "encoder.block." + std::to_string(i + 1) + ".block";
             snac_enc_block b;
             for (int r = 0; r < 3; ++r) b.res[r] = load_res_unit(ld, p + "." + std::to_string(r), dim, k_dilations[r]);
-            b.snake  = codec_load_snake(ld, p + ".3", dim);
+            b.snake  = codec_load_cm_snake(ld, p + ".3", dim);
             b.stride = m.enc_rates[i];
-            b.conv   = codec_load_conv(ld, p + ".4", 2 * b.stride, dim, 2 * dim);
+            b.conv   = codec_load_cm_conv(ld, p + ".4", 2 * b.stride, b.stride, dim, 2 * dim);
             m.enc_blocks.push_back(b);
         }
         std::string p = "encoder.block." + std::to_string(n_enc + 1);
@@ -129,7 +131,7 @@ bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) 
             m.enc_attn = codec_load_local_mha(ld, p, C, m.window, m.dim_head);
             p = "encoder.block." + std::to_string(n_enc + 2);
         }
-        m.enc_conv_out = codec_load_conv_dw(ld, p, 7, C);
+        m.enc_conv_out = codec_load_cm_dw(ld, p, 7, C);
     }
     for (int q = 0; q < hp.n_q; ++q) {
         const std::string p = "quantizer.quantizers." + std::to_string(q);
@@ -146,8 +148,8 @@ bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) 
         m.vq.push_back(v);
     }
     if (hp.has_decoder) {
-        m.dec_conv_dw = codec_load_conv_dw(ld, "decoder.model.0", 7, C);
-        m.dec_conv_in = codec_load_conv(ld, "decoder.model.1", 1, C, m.dec_dim);
+        m.dec_conv_dw = codec_load_cm_dw(ld, "decoder.model.0", 7, C);
+        m.dec_conv_in = codec_load_cm_conv(ld, "decoder.model.1", 1, 1, C, m.dec_dim);
         size_t layer = 2;
         if (m.window > 0) m.dec_attn = codec_load_local_mha(ld, "decoder.model." + std::to_string(layer++), m.dec_dim, m.window, m.dim_head);
         for (size_t i = 0; i < n_dec; ++i) {
@@ -155,25 +157,30 @@ bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) 
             const std::string p = "decoder.model." + std::to_string(layer++) + ".block";
             snac_dec_block b;
             b.stride = m.dec_rates[i];
-            b.snake  = codec_load_snake(ld, p + ".0", in);
-            b.conv_t = codec_load_convt(ld, p + ".1", 2 * b.stride, in, out);
+            b.snake  = codec_load_cm_snake(ld, p + ".0", in);
+            b.conv_t = codec_load_cm_convt(ld, p + ".1", 2 * b.stride, b.stride, in, out);
             // block.2 is the NoiseBlock: with the zero-noise decode (codec.h) it is the identity,
             // so its weight is not read. The residual units follow it.
             for (int r = 0; r < 3; ++r) b.res[r] = load_res_unit(ld, p + "." + std::to_string(r + 3), out, k_dilations[r]);
             m.dec_blocks.push_back(b);
         }
         const int out_dim = m.dec_dim >> n_dec;
-        m.dec_snake = codec_load_snake(ld, "decoder.model." + std::to_string(layer++), out_dim);
-        m.dec_conv_out = codec_load_conv(ld, "decoder.model." + std::to_string(layer), 7, out_dim, 1);
+        m.dec_snake = codec_load_cm_snake(ld, "decoder.model." + std::to_string(layer++), out_dim);
+        m.dec_conv_out = codec_load_cm_conv(ld, "decoder.model." + std::to_string(layer), 7, 1, out_dim, 1);
     }
     return true;
 }
 
-ggml_tensor * res_unit(ggml_context * ctx, const snac_res_unit & r, ggml_tensor * x) {
-    ggml_tensor * y = codec_snake(ctx, x, r.snake1.alpha, r.snake1.beta);
-    y = codec_conv1d_dw(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
-    y = codec_snake(ctx, y, r.snake2.alpha, r.snake2.beta);
-    y = codec_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
+// On the CPU one fused pass with a vectorized sin (ops/snake_cm.h); elsewhere stock ggml ops.
+ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor * x, const codec_snake_w & s) {
+    return model.on_gpu ? codec_snake(ctx, x, s.alpha, s.beta) : codec_op_snake_cm(ctx, x, s.alpha, s.beta);
+}
+
+ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const snac_res_unit & r, ggml_tensor * x) {
+    ggml_tensor * y = snake(ctx, model, x, r.snake1);
+    y = codec_cm_conv1d_dw(ctx, y, r.conv1.w, r.conv1.b, 3 * r.dilation, r.dilation);
+    y = snake(ctx, model, y, r.snake2);
+    y = codec_cm_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
     return ggml_add(ctx, x, y);  // same length: the padding keeps it
 }
 
@@ -212,16 +219,17 @@ bool snac_encode(const codec_model & model, codec_graph & g, const codec_graph_r
     const int64_t n_pad = (req.n_in + m.pad_to - 1) / m.pad_to * m.pad_to;  // SNAC.preprocess: right zero-pad
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
     if (n_pad > req.n_in) x = ggml_pad(ctx, x, (int) (n_pad - req.n_in), 0, 0, 0);
-    x = codec_conv1d(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);
+    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);  // [C, T] from here on
     for (const auto & b : m.enc_blocks) {
-        for (const auto & r : b.res) x = res_unit(ctx, r, x);
-        x = codec_snake(ctx, x, b.snake.alpha, b.snake.beta);
-        x = codec_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        x = snake(ctx, model, x, b.snake);
+        x = codec_cm_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1);
     }
     if (m.window > 0) x = codec_local_mha_forward(ctx, m.enc_attn, x);
-    x = codec_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 1, 3, 1);  // [T, latent]
+    x = codec_cm_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 3, 1);  // [latent, T]
 
-    ggml_tensor * residual = x;
+    // The quantizer's average pooling runs over time: keep its residual time-major ([T, C]).
+    ggml_tensor * residual = ggml_cont(ctx, ggml_transpose(ctx, x));
     for (int q = 0; q < req.n_q; ++q) {
         ggml_tensor * idx = nullptr;
         ggml_tensor * out = vq_stage(ctx, m.vq[q], m.vq_strides[q], residual, q + 1 < req.n_q, &idx);
@@ -275,29 +283,27 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
             out = repeat_frames(ctx, out, m.vq_strides[q]);                             // [C, n]
             sum = sum ? ggml_add(ctx, sum, out) : out;
         }
-        x = ggml_cont(ctx, ggml_transpose(ctx, sum));  // [n, C]
+        x = sum;  // [C, n]
     } else {
         if (m.window > 0 && n % m.window != 0) {
             err = codec_fmt("%lld latent frames is not a multiple of the attention window %d", (long long) n, m.window);
             return false;
         }
-        x = codec_graph_input(g, GGML_TYPE_F32, n, req.latent_dim, "latent");
+        ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, n, req.latent_dim, "latent");  // PyTorch's [C, T]
+        x = ggml_cont(ctx, ggml_transpose(ctx, lat));
     }
-    x = codec_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 1, 3, 1);
-    x = codec_conv1d(ctx, x, m.dec_conv_in.w, m.dec_conv_in.b, 1, 0, 1);
+    x = codec_cm_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 3, 1);
+    x = codec_cm_conv1d(ctx, x, m.dec_conv_in.w, m.dec_conv_in.b, 1, 0, 1);
     if (m.window > 0) x = codec_local_mha_forward(ctx, m.dec_attn, x);
     for (const auto & b : m.dec_blocks) {
-        x = codec_snake(ctx, x, b.snake.alpha, b.snake.beta);
-        // ConvTranspose1d(k = 2s, padding = ceil(s/2), output_padding = s % 2): ggml computes the
-        // full (T-1)s + 2s samples; the reference keeps T*s of them starting at `padding`.
-        ggml_tensor * y = ggml_conv_transpose_1d(ctx, b.conv_t.w, x, b.stride, 0, 1);
-        y = ggml_view_2d(ctx, y, x->ne[0] * b.stride, y->ne[1], y->nb[1], stride_pad(b.stride) * y->nb[0]);
-        x = ggml_add(ctx, y, b.conv_t.b);
-        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+        x = snake(ctx, model, x, b.snake);
+        // ConvTranspose1d(k = 2s, padding = ceil(s/2), output_padding = s % 2): T*s samples.
+        x = codec_cm_conv_transpose1d(ctx, x, b.conv_t.w, b.conv_t.b, b.stride, stride_pad(b.stride), x->ne[1] * b.stride);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
     }
-    x = codec_snake(ctx, x, m.dec_snake.alpha, m.dec_snake.beta);
-    x = codec_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);
-    codec_graph_output(g, ggml_tanh(ctx, x), "pcm");
+    x = snake(ctx, model, x, m.dec_snake);
+    x = codec_cm_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);  // [1, T]: also [T, 1]
+    codec_graph_output(g, ggml_reshape_2d(ctx, ggml_tanh(ctx, x), x->ne[1], 1), "pcm");
     return true;
 }
 

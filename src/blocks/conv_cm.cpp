@@ -1,0 +1,150 @@
+#include "conv_cm.h"
+
+#include "model_loader.h"
+
+#include <algorithm>
+
+// "Same" stride-1 convs (output length == input length) without padding the input: the centre
+// tap covers every output frame, each other tap is added onto the frames it reaches. Zero
+// padding is a slow per-element op in ggml; this costs only the taps' own products.
+// tap(j, view) returns tap j's contribution for the given input view.
+template <typename F>
+static ggml_tensor * same_conv_taps(ggml_context * ctx, ggml_tensor * x, int64_t n_taps, int pad, int dilation, F && tap) {
+    const int64_t T = x->ne[1];
+    const int64_t centre = pad / dilation;
+    ggml_tensor * y = tap(centre, x);
+    for (int64_t j = 0; j < n_taps; ++j) {
+        const int64_t shift = j * dilation - pad;  // output frame t reads input frame t + shift
+        const int64_t n = T - (shift < 0 ? -shift : shift);
+        if (j == centre || n <= 0) continue;
+        ggml_tensor * src = ggml_view_2d(ctx, x, x->ne[0], n, x->nb[1], (shift > 0 ? shift : 0) * x->nb[1]);
+        y = ggml_acc_inplace(ctx, y, tap(j, src), y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
+    }
+    return y;
+}
+
+static bool is_same_conv(int64_t n_taps, int stride, int pad, int dilation) {
+    return stride == 1 && 2 * (int64_t) pad == dilation * (n_taps - 1) && pad % dilation == 0;
+}
+
+ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                              int stride, int pad, int dilation) {
+    const int64_t cin = x->ne[0], T = x->ne[1];
+    const int64_t s = stride, n_taps = w->ne[2], K = n_taps * s, cout = w->ne[1];
+    const int64_t t_out = codec_conv1d_out_len(T, (int) K, stride, dilation, 2 * pad);
+    if (t_out < 1) return nullptr;
+    if (is_same_conv(n_taps, stride, pad, dilation)) {
+        ggml_tensor * y = same_conv_taps(ctx, x, n_taps, pad, dilation, [&](int64_t j, ggml_tensor * xv) {
+            return ggml_mul_mat(ctx, ggml_view_2d(ctx, w, cin, cout, w->nb[1], j * w->nb[2]), xv);
+        });
+        return b ? ggml_add(ctx, y, b) : y;
+    }
+    // Frames the taps read: tap group j of output t covers frames (t + j) * s .. + s - 1
+    // (stride 1: frame t + j * dilation).
+    const int64_t need = s > 1 ? (t_out + n_taps - 1) * s : t_out + (n_taps - 1) * dilation;
+    ggml_tensor * xp = x;
+    if (pad > 0 || need > T) xp = ggml_pad_ext(ctx, x, 0, 0, pad, (int) std::max<int64_t>(0, need - T - pad), 0, 0, 0, 0);
+    // [Cin * s, need / s]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
+    xp = ggml_view_2d(ctx, xp, cin * s, need / s, xp->nb[1] * s, 0);
+    ggml_tensor * y = nullptr;
+    for (int64_t j = 0; j < n_taps; ++j) {
+        const int64_t off = s > 1 ? j : j * dilation;
+        ggml_tensor * xv = ggml_view_2d(ctx, xp, cin * s, t_out, xp->nb[1], off * xp->nb[1]);
+        ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cout, w->nb[1], j * w->nb[2]);
+        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout, T_out]
+        y = y ? ggml_add(ctx, y, p) : p;
+    }
+    if (b) y = ggml_add(ctx, y, b);
+    return y;
+}
+
+ggml_tensor * codec_cm_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                   int stride, int pad, int dilation) {
+    ggml_tensor * col = ggml_im2col(ctx, w, x, stride, 0, pad, 0, dilation, 0, false, GGML_TYPE_F32);  // [K, T_out]
+    col = ggml_reshape_2d(ctx, col, col->ne[0], col->ne[1]);
+    ggml_tensor * y = ggml_mul_mat(ctx, ggml_reshape_2d(ctx, w, w->ne[0], w->ne[2]), col);            // [Cout, T_out]
+    return b ? ggml_add(ctx, y, b) : y;
+}
+
+ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                 int pad, int dilation) {
+    const int64_t C = x->ne[0], T = x->ne[1], K = w->ne[1];
+    const int64_t t_out = T + 2 * pad - dilation * (K - 1);
+    if (t_out < 1) return nullptr;
+    if (C < 3) {  // too narrow for the layout detection below: a sum of per-tap scalings
+        ggml_tensor * xp = pad > 0 ? ggml_pad_ext(ctx, x, 0, 0, pad, pad, 0, 0, 0, 0) : x;
+        ggml_tensor * y = nullptr;
+        for (int64_t k = 0; k < K; ++k) {
+            ggml_tensor * xv = ggml_view_2d(ctx, xp, C, t_out, xp->nb[1], k * dilation * xp->nb[1]);
+            ggml_tensor * p = ggml_mul(ctx, xv, ggml_view_1d(ctx, w, C, k * w->nb[1]));
+            y = y ? ggml_add(ctx, y, p) : p;
+        }
+        return b ? ggml_add(ctx, y, b) : y;
+    }
+    // ggml's direct depthwise 2-D conv in its channels-contiguous (CWHN) layout, time as the
+    // height: one pass of F32 FMAs over all channels, threads split over time, zero padding
+    // by bounds checks. x [C, T] is that layout with W = 1, H = T.
+    ggml_tensor * src = ggml_view_4d(ctx, x, 1, T, C, 1, x->nb[1], ggml_element_size(x), ggml_nbytes(x), 0);
+    // ggml recognises CWHN by nb[0] lying strictly between the channel and row strides; the
+    // width axis has one element, so its stride is never used for addressing.
+    src->nb[0] = 2 * ggml_element_size(x);
+    ggml_tensor * knl = ggml_view_4d(ctx, w, 1, K, 1, C, w->nb[1], ggml_element_size(w), ggml_element_size(w), 0);
+    ggml_tensor * y = ggml_conv_2d_dw_direct(ctx, knl, src, 1, 1, 0, pad, 1, dilation);  // CWHN [1, T_out, C, 1]
+    y = ggml_view_2d(ctx, y, C, y->ne[1], C * ggml_element_size(y), 0);                  // [C, T_out]
+    return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);
+}
+
+ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                        int stride, int crop, int64_t out_len) {
+    const int64_t L = x->ne[1], m = w->ne[2], cols = w->ne[1], cout = cols / stride;
+    // Group j's product of input frame l lands on output block l + j (block = `stride`
+    // samples). With m - 1 zero frames on both sides of the (smaller) input, every group yields
+    // all L + m - 1 blocks and the overlap-add is a plain sum.
+    ggml_tensor * xp = m > 1 ? ggml_pad_ext(ctx, x, 0, 0, (int) (m - 1), (int) (m - 1), 0, 0, 0, 0) : x;
+    ggml_tensor * y = nullptr;
+    for (int64_t j = 0; j < m; ++j) {
+        ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cols, w->nb[1], j * w->nb[2]);
+        ggml_tensor * xv = ggml_view_2d(ctx, xp, xp->ne[0], L + m - 1, xp->nb[1], (m - 1 - j) * xp->nb[1]);
+        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout * s, L + m - 1]
+        y = y ? ggml_add(ctx, y, p) : p;
+    }
+    y = ggml_reshape_2d(ctx, y, cout, stride * (L + m - 1));
+    y = ggml_view_2d(ctx, y, cout, out_len, y->nb[1], crop * y->nb[1]);
+    return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);
+}
+
+codec_conv codec_load_cm_conv(codec_model_loader & ld, const std::string & prefix, int k, int stride, int cin, int cout,
+                              bool bias) {
+    codec_conv c;
+    c.w = ld.tensor(prefix + ".weight", {(int64_t) cin * stride, cout, k / stride}, CODEC_W_MATMUL);
+    if (bias) c.b = ld.tensor(prefix + ".bias", {cout}, CODEC_W_F32);
+    return c;
+}
+
+codec_conv codec_load_cm_mono(codec_model_loader & ld, const std::string & prefix, int k, int cout) {
+    codec_conv c;
+    c.w = ld.tensor(prefix + ".weight", {k, 1, cout}, CODEC_W_F32);  // im2col runs in the weight's type
+    c.b = ld.tensor(prefix + ".bias", {cout}, CODEC_W_F32);
+    return c;
+}
+
+codec_conv codec_load_cm_dw(codec_model_loader & ld, const std::string & prefix, int k, int c) {
+    codec_conv cv;
+    cv.w = ld.tensor(prefix + ".weight", {c, k}, CODEC_W_F32);
+    cv.b = ld.tensor(prefix + ".bias", {c}, CODEC_W_F32);
+    return cv;
+}
+
+codec_conv codec_load_cm_convt(codec_model_loader & ld, const std::string & prefix, int k, int stride, int cin, int cout) {
+    codec_conv c;
+    c.w = ld.tensor(prefix + ".weight", {cin, (int64_t) cout * stride, k / stride}, CODEC_W_MATMUL);
+    c.b = ld.tensor(prefix + ".bias", {cout}, CODEC_W_F32);
+    return c;
+}
+
+codec_snake_w codec_load_cm_snake(codec_model_loader & ld, const std::string & prefix, int c) {
+    codec_snake_w s;
+    s.alpha = ld.tensor(prefix + ".alpha", {c}, CODEC_W_F32);
+    s.beta  = ld.tensor(prefix + ".beta",  {c}, CODEC_W_F32);
+    return s;
+}

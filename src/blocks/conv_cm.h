@@ -1,0 +1,42 @@
+// Channel-major 1-D convolutions: activations [C, T] (ne0 = C, every frame's channels
+// contiguous). Per-channel parameters broadcast as whole rows and 1x1 convs are plain matrix
+// products, so deep conv stacks run without im2col or transposes:
+//   - full convs are a sum over kernel taps of matrix products with shifted views of the input;
+//   - depthwise convs are a sum over taps of per-channel scalings of shifted views;
+//   - transposed convs are one matrix product per stride-block of the kernel plus an overlap-add.
+// Weight layouts (the converter's, numpy order reversed):
+//   conv       [Cin * s, Cout, K / s]  tap-group j, row r * Cin + c holds w[cout, c, j * s + r]
+//   depthwise  [C, K]
+//   transposed [Cin, Cout * s, K / s]  group j, column r * Cout + o holds w[cin, o, j * s + r]
+//   biases and snake parameters [C].
+#pragma once
+
+#include "conv.h"
+
+// y = conv1d(x, w) + b, zero padding `pad` on both sides. x [Cin, T] -> [Cout, T_out].
+// stride > 1 needs dilation 1 and a kernel that is a multiple of the stride. Returns nullptr
+// (and the caller reports it) when the padded input is shorter than the kernel.
+ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                              int stride, int pad, int dilation);
+
+// Conv with one input channel, from its [T, 1] signal (time-major == channel-major for one
+// channel) through an F32 im2col. w [K, 1, Cout] (PyTorch's layout). Returns [Cout, T_out].
+ggml_tensor * codec_cm_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                   int stride, int pad, int dilation);
+
+// Depthwise conv (groups == channels), stride 1. x [C, T], w [C, K], b [C] or null.
+ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                 int pad, int dilation);
+
+// Transposed conv keeping `out_len` samples from `crop` on (PyTorch: crop = padding, out_len =
+// (L - 1) * s - 2 * padding + K + output_padding). x [Cin, L] -> [Cout, out_len].
+ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                        int stride, int crop, int64_t out_len);
+
+// Declarations with the layouts above (bias optional for convs).
+codec_conv    codec_load_cm_conv  (codec_model_loader & ld, const std::string & prefix, int k, int stride, int cin, int cout,
+                                   bool bias = true);
+codec_conv    codec_load_cm_mono  (codec_model_loader & ld, const std::string & prefix, int k, int cout);
+codec_conv    codec_load_cm_dw    (codec_model_loader & ld, const std::string & prefix, int k, int c);
+codec_conv    codec_load_cm_convt (codec_model_loader & ld, const std::string & prefix, int k, int stride, int cin, int cout);
+codec_snake_w codec_load_cm_snake (codec_model_loader & ld, const std::string & prefix, int c);

@@ -1,0 +1,23 @@
+// NPZ (numpy's zip of .npy members) for code levels of different lengths (SNAC):
+// members "level_0.npy", "level_1.npy", ..., each a 1-D integer array, as np.savez(path,
+// level_0=a0, level_1=a1, ...) writes them and np.load(path)["level_0"] reads them.
+//
+// Writing produces uncompressed ("stored") zip entries of v1.0 '<i4' arrays. Reading
+// validates the zip structure (signatures, bounds, CRC-32, stored entries only: not
+// np.savez_compressed), the member names (exactly level_0..level_{n-1}) and each member's NPY
+// header: 1-D, C order, dtype '<i4' or '<i8' (values must fit int32).
+// Every function returns false with a message in err on failure; none throws.
+#ifndef CODEC_CLI_NPZ_H
+#define CODEC_CLI_NPZ_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+bool npz_read_levels(const std::string & path, std::vector<std::vector<int32_t>> & levels, std::string & err);
+bool npz_write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err);
+
+// True if path ends with ".npz" (case-sensitive, as numpy names them).
+bool npz_path(const std::string & path);
+
+#endif  // CODEC_CLI_NPZ_H
