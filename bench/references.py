@@ -23,4 +23,16 @@ class _Dac:
         return model.decode(audio_codes=torch.from_numpy(codes.astype(np.int64))[None]).audio_values[0].numpy()
 
 
-REFERENCES = {"dac": _Dac}
+class _Mimi:
+    load = staticmethod(make_checkpoint.load_mimi_reference)
+
+    @staticmethod
+    def encode(model, x):
+        return model.encode(torch.from_numpy(x)[None, None]).audio_codes[0].numpy().astype(np.int32)
+
+    @staticmethod
+    def decode(model, codes):
+        return model.decode(torch.from_numpy(codes.astype(np.int64))[None]).audio_values[0, 0].numpy()
+
+
+REFERENCES = {"dac": _Dac, "mimi": _Mimi}

@@ -82,6 +82,18 @@ CODEC_API int32_t      codec_model_channels     (const codec_model * model);
 CODEC_API bool         codec_model_has_encoder  (const codec_model * model);
 CODEC_API bool         codec_model_has_decoder  (const codec_model * model);
 CODEC_API bool         codec_model_uses_gpu     (const codec_model * model);
+// True if codes carry per-chunk scales (EnCodec 48 kHz): decode them with codec_decode_codes.
+CODEC_API bool         codec_model_has_scales   (const codec_model * model);
+// Code rows (levels) have different lengths (SNAC): encode fills row_len, decode needs
+// codec_decode_codes with row_len.
+CODEC_API bool         codec_model_multi_rate   (const codec_model * model);
+// Published target bandwidths (kbps, e.g. EnCodec's 1.5/3/6/12/24): writes up to max_n into out
+// (may be NULL) and returns how many the model has (0: none).
+CODEC_API int32_t      codec_model_bandwidths   (const codec_model * model, float * out, int32_t max_n);
+// Codebooks used at one of those bandwidths, mapped exactly as the reference maps it (EnCodec:
+// max(1, floor(kbps * 1000 / (log2(codebook_size) * ceil(sample_rate / hop_size))))).
+// Returns 0 if kbps is not one of the model's bandwidths.
+CODEC_API int32_t      codec_model_n_q_for_bandwidth(const codec_model * model, float kbps);
 // Any GGUF metadata value rendered as a string (numbers in decimal, arrays as [a, b, ...]).
 // Returns the full length (like snprintf), or -1 if the key does not exist.
 CODEC_API int32_t      codec_model_meta_str     (const codec_model * model, const char * key,
@@ -97,7 +109,18 @@ CODEC_API void            codec_context_set_n_threads(codec_context * ctx, int32
 // Single-rate codecs: every row has n_frames entries, row_len == NULL.
 // Multi-rate codecs: row q's valid entries are its first row_len[q]; n_frames is the longest.
 // Chunked codecs with per-chunk normalization (EnCodec 48 kHz) carry one scale per chunk;
-// frames of consecutive chunks are concatenated along each row.
+// frames of consecutive chunks are concatenated along each row. EnCodec 48 kHz chunks are
+// the reference's: input samples [i * 47520, i * 47520 + 48000), 150 frames each except the
+// last (and, for some lengths, the one before it), which hold ceil(samples / 320); decoding
+// derives that layout from n_frames and n_scales. A stereo model takes stereo PCM only (the
+// CLI and the Python binding duplicate mono input into both channels).
+// SNAC (multi-rate): level q runs at 1/vq_strides[q] of the latent frame rate (24 kHz: strides
+// 4, 2, 1 = 12/23/47 Hz), so level q holds n / vq_strides[q] codes for n latent frames; encode
+// returns row_len set and unused entries of shorter rows zeroed. Encode first right-pads the
+// input with zeros to a multiple of hop * lcm(vq_strides[0], attention window or 1) samples
+// (2048 at 24 kHz, 12288 at 32/44 kHz), as SNAC.preprocess does, and decode returns that padded
+// length. The decoder's noise blocks add zero noise (the reference draws random noise there):
+// decode is deterministic and equals the reference with torch.randn returning zeros.
 typedef struct codec_codes {
     int32_t         n_q;       // rows
     int32_t         n_frames;  // columns (longest row)

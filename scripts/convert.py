@@ -13,10 +13,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from codec_convert import dac  # noqa: E402
+from codec_convert import dac, mimi  # noqa: E402
+from codec_convert import snac  # noqa: E402
+from codec_convert import encodec  # noqa: E402
 from codec_convert.common import ConvertError, GGUFOut, load_config, load_state_dict  # noqa: E402
 
-ARCHS = [dac]
+ARCHS = [dac, mimi]
+ARCHS.append(snac)
+ARCHS.append(encodec)
 
 
 def convert(input_dir, out_path, outtype="f32"):

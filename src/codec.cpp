@@ -147,6 +147,24 @@ int32_t codec_model_channels(const codec_model * m)           { return m ? m->hp
 bool    codec_model_has_encoder(const codec_model * m)        { return m && m->hparams.has_encoder; }
 bool    codec_model_has_decoder(const codec_model * m)        { return m && m->hparams.has_decoder; }
 bool    codec_model_uses_gpu(const codec_model * m)           { return m && m->on_gpu; }
+bool    codec_model_has_scales(const codec_model * m)         { return m && m->hparams.has_scales; }
+bool    codec_model_multi_rate(const codec_model * m)         { return m && m->hparams.multi_rate; }
+
+int32_t codec_model_n_q_for_bandwidth(const codec_model * m, float kbps) {
+    if (!m) return 0;
+    const codec_hparams & hp = m->hparams;
+    for (size_t i = 0; i < hp.bandwidths.size(); ++i) {
+        if (std::fabs(hp.bandwidths[i] - kbps) <= 1e-4f * hp.bandwidths[i]) return hp.bandwidth_n_q[i];
+    }
+    return 0;
+}
+
+int32_t codec_model_bandwidths(const codec_model * m, float * out, int32_t max_n) {
+    if (!m) return 0;
+    const std::vector<float> & b = m->hparams.bandwidths;
+    for (int32_t i = 0; out && i < max_n && i < (int32_t) b.size(); ++i) out[i] = b[(size_t) i];
+    return (int32_t) b.size();
+}
 
 static std::string render_value(const gguf_context * g, int64_t id, gguf_type t, const void * data, size_t i) {
     switch (t) {
@@ -341,7 +359,7 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
         const codec_status st = run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, &g);
         if (st != CODEC_OK) return st;
         // Rows may differ in length (multi-rate codecs): n_frames is the longest, shorter rows are
-        // zero-padded and their lengths reported in row_len.
+        // zero-padded and their lengths reported in row_len (always set for multi-rate models).
         int64_t n_frames = 0;
         bool ragged = false;
         for (int q = 0; q < n_q; ++q) {
@@ -354,12 +372,20 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
             ctx->row_len[q] = (int32_t) g->outputs[q]->ne[0];
             ggml_backend_tensor_get(g->outputs[q], ctx->codes.data() + (size_t) q * n_frames, 0, ggml_nbytes(g->outputs[q]));
         }
+        ctx->scales.clear();
+        if (hp.has_scales) {  // chunked codecs: one more output, the per-chunk scales
+            if (g->outputs.size() != (size_t) n_q + 1) return fail(ctx, CODEC_ERR_BACKEND, "encode graph lacks the scales output (model bug)");
+            ctx->scales.resize((size_t) ggml_nelements(g->outputs[n_q]));
+            ggml_backend_tensor_get(g->outputs[n_q], ctx->scales.data(), 0, ggml_nbytes(g->outputs[n_q]));
+        }
         if (out) {
             *out = codec_codes{};
             out->n_q = n_q;
             out->n_frames = (int32_t) n_frames;
             out->data = ctx->codes.data();
-            out->row_len = ragged ? ctx->row_len.data() : nullptr;
+            out->row_len = ragged || hp.multi_rate ? ctx->row_len.data() : nullptr;
+            out->n_scales = (int32_t) ctx->scales.size();
+            out->scales = ctx->scales.empty() ? nullptr : ctx->scales.data();
         }
         return CODEC_OK;
     });
@@ -373,6 +399,10 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
         if (hp.multi_rate) {
             return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") code levels have different lengths: "
                         "decode them with codec_decode_codes, row_len set as codec_encode returns it");
+        }
+        if (hp.has_scales) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") codes carry per-chunk scales: "
+                        "decode them with codec_decode_codes, scales set as codec_encode returns them");
         }
         if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
         if (n_q < 1 || n_q > hp.n_q) {
@@ -471,9 +501,57 @@ static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, 
     });
 }
 
+// Chunked codes with one scale per chunk (EnCodec 48 kHz): the scales are a second graph input;
+// the model's builder checks that n_frames fits n_scales chunks.
+static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+        const int32_t n_q = codes->n_q, n_frames = codes->n_frames, n_scales = codes->n_scales;
+        if (n_q < 1 || n_q > hp.n_q) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
+        }
+        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+        if (n_scales < 1 || !codes->scales) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("this model's codes carry one scale per chunk: n_scales = %d, scales %s",
+                                                              n_scales, codes->scales ? "set" : "NULL"));
+        }
+        for (int32_t i = 0; i < n_scales; ++i) {
+            if (!std::isfinite(codes->scales[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
+        }
+        for (int32_t q = 0; q < n_q; ++q) {
+            for (int32_t t = 0; t < n_frames; ++t) {
+                const int32_t c = codes->data[(size_t) q * n_frames + t];
+                if (c < 0 || c >= hp.codebook_size) {
+                    return fail(ctx, CODEC_ERR_INVALID_ARG,
+                                codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, hp.codebook_size));
+                }
+            }
+        }
+        codec_graph_request req;
+        req.kind = CODEC_GRAPH_DECODE;
+        req.n_frames = n_frames;
+        req.n_q = n_q;
+        req.hop = hp.hop_size;
+        req.latent_dim = hp.latent_dim;
+        req.n_scales = n_scales;
+        codec_graph * g = nullptr;
+        const codec_status st = run_graph(ctx, req, {{codes->data, (size_t) n_q * n_frames * sizeof(int32_t)},
+                                                     {codes->scales, (size_t) n_scales * sizeof(float)}}, &g);
+        if (st != CODEC_OK) return st;
+        read_audio(ctx, g->outputs[0], out);
+        return CODEC_OK;
+    });
+}
+
 extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
     if (!ctx) return CODEC_ERR_INVALID_ARG;
     if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
+    if (ctx->model->hparams.has_scales) {
+        if (codes->row_len) return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code rows have no per-row lengths");
+        return decode_scaled(ctx, codes, out);
+    }
     if (codes->n_scales != 0 || codes->scales) {
         return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
     }
@@ -483,7 +561,7 @@ extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_code
         }
         return decode_rows(ctx, codes, out);
     }
-    if (codes->row_len) {  // single-rate: every row must be full
+    if (codes->row_len && codes->n_q >= 1 && codes->n_q <= ctx->model->hparams.n_q) {  // single-rate: rows must be full
         for (int32_t q = 0; q < codes->n_q; ++q) {
             if (codes->row_len[q] != codes->n_frames) {
                 return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's code rows all have n_frames = %d",

@@ -26,6 +26,9 @@ struct codec_hparams {
     bool    has_encoder   = false;
     bool    has_decoder   = false;
     bool    multi_rate    = false;  // code rows have their own lengths (SNAC): set by the model's init
+    bool    has_scales    = false;  // codes carry one scale per chunk (EnCodec 48 kHz): set by the model's init
+    std::vector<float>   bandwidths;     // published bandwidths (kbps), if the model has them
+    std::vector<int32_t> bandwidth_n_q;  // codebooks used at each of them, mapped as the reference maps them
 };
 
 struct codec_model;
@@ -72,6 +75,7 @@ struct codec_context {
     codec_perf perf = {};
     std::vector<int32_t> codes;
     std::vector<int32_t> row_len;  // per-row code lengths of the last multi-rate encode
+    std::vector<float> scales;     // per-chunk scales of the last encode (has_scales models)
     std::vector<float> pcm;
 };
 

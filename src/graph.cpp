@@ -3,6 +3,11 @@
 #include <ggml-cpu.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
 #include <unordered_set>
 
 ggml_tensor * codec_graph_input(codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1, const char * name) {
@@ -145,8 +150,49 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
     return true;
 }
 
+// CODEC_PROFILE=1: time every node (the scheduler then runs them one by one) and print the
+// time per op type after each compute. For finding hot spots, not for absolute numbers.
+namespace {
+struct op_profile {
+    std::chrono::steady_clock::time_point last;
+    std::map<std::string, std::pair<double, int>> by_op;
+};
+
+bool profile_cb(ggml_tensor * t, bool ask, void * user) {
+    auto * p = (op_profile *) user;
+    if (ask) return true;
+    const auto now = std::chrono::steady_clock::now();
+    std::string key = ggml_op_desc(t);
+    if (t->op == GGML_OP_MUL_MAT) key += t->src[0]->type == GGML_TYPE_F32 ? " f32" : " f16/q";
+    auto & e = p->by_op[key];
+    e.first += std::chrono::duration<double, std::milli>(now - p->last).count();
+    e.second += 1;
+    p->last = now;
+    return true;
+}
+}  // namespace
+
 bool codec_graph_runner::compute(codec_graph & g, std::string & err) {
+    static const bool profile = std::getenv("CODEC_PROFILE") != nullptr;
+    op_profile prof;
+    if (profile) {
+        prof.last = std::chrono::steady_clock::now();
+        ggml_backend_sched_set_eval_callback(sched_, profile_cb, &prof);
+    }
     const ggml_status st = ggml_backend_sched_graph_compute(sched_, g.gf);
+    if (profile) {
+        ggml_backend_sched_set_eval_callback(sched_, nullptr, nullptr);
+        double total = 0;
+        for (const auto & kv : prof.by_op) total += kv.second.first;
+        std::vector<std::pair<double, std::string>> rows;
+        for (const auto & kv : prof.by_op) rows.push_back({kv.second.first, kv.first});
+        std::sort(rows.rbegin(), rows.rend());
+        std::fprintf(stderr, "codec profile: %d nodes, %.1f ms\n", g.n_nodes, total);
+        for (const auto & r : rows) {
+            std::fprintf(stderr, "  %-22s %9.1f ms %5.1f %%  (%d)\n", r.second.c_str(), r.first, 100.0 * r.first / total,
+                         prof.by_op[r.second].second);
+        }
+    }
     if (st != GGML_STATUS_SUCCESS) {
         err = std::string("graph compute failed: ") + ggml_status_to_string(st);
         return false;

@@ -27,10 +27,12 @@ struct codec_graph_request {
     int64_t n_in       = 0;  // encode: input samples per channel
     int32_t latent_dim = 0;
     std::vector<int32_t> row_len;  // decode of multi-rate codes: each row's length (input rows back to back)
+    int64_t n_scales   = 0;        // decode of chunked codes: chunks (one scale each, a second input)
 
     bool operator==(const codec_graph_request & o) const {
         return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
-               n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len;
+               n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len &&
+               n_scales == o.n_scales;
     }
 };
 

@@ -5,6 +5,12 @@
         codes = m.encode(pcm)          # int32 [n_q, n_frames]
         audio = m.decode(codes)        # float32 [n_samples] (or [n_samples, channels])
 
+Codecs with per-chunk scales (EnCodec 48 kHz) encode to (codes, scales) and decode takes
+decode(codes, scales); a mono array given to a stereo model is duplicated into both channels.
+
+Multi-rate codecs (SNAC) encode to a list of per-level int32 arrays of different lengths, and
+decode takes that list.
+
 Set CODEC_LIB to the library path if it is not in build/ next to this package's repo.
 """
 import ctypes
@@ -63,6 +69,10 @@ def load_library(path=None):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = ctypes.c_bool, [P]
     lib.codec_model_arch.restype, lib.codec_model_arch.argtypes = ctypes.c_char_p, [P]
+    lib.codec_model_has_scales.restype, lib.codec_model_has_scales.argtypes = ctypes.c_bool, [P]
+    lib.codec_model_bandwidths.restype = I32
+    lib.codec_model_bandwidths.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32]
+    lib.codec_model_n_q_for_bandwidth.restype, lib.codec_model_n_q_for_bandwidth.argtypes = I32, [P, ctypes.c_float]
     lib.codec_model_meta_str.restype = I32
     lib.codec_model_meta_str.argtypes = [P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.codec_context_new.restype, lib.codec_context_new.argtypes = P, [P, _ContextParams]
@@ -72,6 +82,8 @@ def load_library(path=None):
     lib.codec_encode.argtypes = [P, ctypes.POINTER(ctypes.c_float), I64, I32, ctypes.POINTER(_Codes)]
     lib.codec_decode.restype = ctypes.c_int
     lib.codec_decode.argtypes = [P, ctypes.POINTER(I32), I32, I32, ctypes.POINTER(_Audio)]
+    lib.codec_decode_codes.restype = ctypes.c_int
+    lib.codec_decode_codes.argtypes = [P, ctypes.POINTER(_Codes), ctypes.POINTER(_Audio)]
     lib.codec_decode_latent.restype = ctypes.c_int
     lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
     _LIB = lib
@@ -100,6 +112,18 @@ class Model:
         self.codebook_size, self.codebook_dim = g("codebook_size"), g("codebook_dim")
         self.latent_dim, self.channels = g("latent_dim"), g("channels")
         self.has_encoder, self.has_decoder, self.uses_gpu = g("has_encoder"), g("has_decoder"), g("uses_gpu")
+        self.has_scales = g("has_scales")  # encode returns (codes, scales); decode needs the scales
+        n_bw = self._lib.codec_model_bandwidths(self._model, None, 0)
+        bw = (ctypes.c_float * max(n_bw, 1))()
+        self._lib.codec_model_bandwidths(self._model, bw, n_bw)
+        self.bandwidths = [float(bw[i]) for i in range(n_bw)]  # published bandwidths, kbps
+
+    def n_q_for_bandwidth(self, kbps):
+        """Codebooks used at `kbps` (one of self.bandwidths), as the reference maps it."""
+        n_q = self._lib.codec_model_n_q_for_bandwidth(self._model, float(kbps))
+        if n_q < 1:
+            raise ValueError(f"bandwidth {kbps} kbps is not one of this model's {self.bandwidths}")
+        return n_q
 
     def meta(self, key):
         n = self._lib.codec_model_meta_str(self._model, key.encode(), None, 0)
@@ -113,27 +137,79 @@ class Model:
         if status != 0:
             raise CodecError(status, self._lib.codec_context_last_error(self._ctx).decode(errors="replace"))
 
-    def encode(self, pcm, n_q=-1):
-        """pcm: float [n_samples] (mono) or [n_samples, channels]; returns int32 [n_q, n_frames]."""
+    def encode(self, pcm, n_q=-1, bandwidth=None):
+        """pcm: float [n_samples] (mono) or [n_samples, channels]; returns int32 [n_q, n_frames], or
+        for multi-rate codecs (SNAC) a list of n_q int32 arrays, one per level, each its own length,
+        or for codecs with per-chunk scales (EnCodec 48 kHz) (codes, float32 scales [n_chunks]).
+        bandwidth (kbps) selects n_q as the reference does. Mono pcm given to a multi-channel model
+        is duplicated into every channel."""
+        if bandwidth is not None:
+            if n_q != -1:
+                raise ValueError("give n_q or bandwidth, not both")
+            n_q = self.n_q_for_bandwidth(bandwidth)
         x = np.ascontiguousarray(pcm, dtype=np.float32)
+        if self.channels > 1 and x.ndim == 1:
+            x = np.ascontiguousarray(np.repeat(x[:, None], self.channels, axis=1))
+        if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != self.channels):
+            raise ValueError(f"pcm must be [n_samples] or [n_samples, {self.channels}], got shape {x.shape}")
         n = x.shape[0] if x.ndim else 0
         out = _Codes()
         self._check(self._lib.codec_encode(self._ctx, x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), n, n_q,
                                            ctypes.byref(out)))
-        return np.ctypeslib.as_array(out.data, shape=(out.n_q, out.n_frames)).copy()
+        codes = np.ctypeslib.as_array(out.data, shape=(out.n_q, out.n_frames)).copy()
+        if out.row_len:
+            return [codes[q, :out.row_len[q]].copy() for q in range(out.n_q)]
+        if out.n_scales:
+            return codes, np.ctypeslib.as_array(out.scales, shape=(out.n_scales,)).copy()
+        return codes
 
     def _audio(self, out):
         a = np.ctypeslib.as_array(out.data, shape=(out.n_samples * out.n_channels,)).copy()
         return a if out.n_channels == 1 else a.reshape(out.n_samples, out.n_channels)
 
-    def decode(self, codes):
-        """codes: int [n_q, n_frames]; returns float32 audio."""
+    def decode(self, codes, scales=None):
+        """codes: int [n_q, n_frames], or a list of 1-D per-level arrays (multi-rate codecs such as
+        SNAC, as encode returns them); returns float32 audio."""
+        if scales is not None:
+            return self._decode_scaled(codes, scales)
+        if isinstance(codes, (list, tuple)):
+            return self._decode_levels(codes)
         c = np.ascontiguousarray(codes, dtype=np.int32)
         if c.ndim != 2:
             raise ValueError("codes must be 2-D [n_q, n_frames]")
         out = _Audio()
         self._check(self._lib.codec_decode(self._ctx, c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
                                            c.shape[0], c.shape[1], ctypes.byref(out)))
+        return self._audio(out)
+
+    def _decode_levels(self, levels):
+        rows = [np.asarray(r) for r in levels]
+        if not rows or any(r.ndim != 1 for r in rows):
+            raise ValueError("code levels must be a non-empty list of 1-D arrays")
+        if any(r.size and not np.issubdtype(r.dtype, np.integer) for r in rows):
+            raise ValueError("code levels must be integer arrays")
+        n_frames = max(r.size for r in rows)
+        c = np.zeros((len(rows), n_frames), dtype=np.int32)
+        for q, r in enumerate(rows):
+            if r.size and (r.min() < np.iinfo(np.int32).min or r.max() > np.iinfo(np.int32).max):
+                raise ValueError(f"code level {q} has values outside int32")
+            c[q, :r.size] = r
+        row_len = np.array([r.size for r in rows], dtype=np.int32)
+        codes = _Codes(len(rows), n_frames, c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                       row_len.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), 0, None)
+        out = _Audio()
+        self._check(self._lib.codec_decode_codes(self._ctx, ctypes.byref(codes), ctypes.byref(out)))
+        return self._audio(out)
+
+    def _decode_scaled(self, codes, scales):
+        c = np.ascontiguousarray(codes, dtype=np.int32)
+        s = np.ascontiguousarray(scales, dtype=np.float32).reshape(-1)
+        if c.ndim != 2:
+            raise ValueError("codes must be 2-D [n_q, n_frames]")
+        cc = _Codes(c.shape[0], c.shape[1], c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), None, s.size,
+                    s.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        out = _Audio()
+        self._check(self._lib.codec_decode_codes(self._ctx, ctypes.byref(cc), ctypes.byref(out)))
         return self._audio(out)
 
     def decode_latent(self, latent):

@@ -101,7 +101,9 @@ def convert(config, sd, out):
     for i in range(n_blocks):
         p = f"decoder.block.{i}"
         snake(p + ".snake1")
-        conv(p + ".conv_t1")  # ConvTranspose1d [in, out, k] = ggml [k, out, in]
+        # ConvTranspose1d (in, out, k) -> (out, k, in) = ggml [in, k, out]: the runtime's GEMM layout
+        out.tensor(p + ".conv_t1.weight", get(p + ".conv_t1.weight").permute(1, 2, 0), matmul=True)
+        out.tensor(p + ".conv_t1.bias", get(p + ".conv_t1.bias").reshape(-1, 1))
         for r in (1, 2, 3):
             res_unit(f"{p}.res_unit{r}")
     snake("decoder.snake1")

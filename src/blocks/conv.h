@@ -21,8 +21,17 @@ ggml_tensor * codec_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w,
 ggml_tensor * codec_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                      int stride, int pad);
 
+// Transposed conv as one GEMM plus an overlap-add of K / stride shifted slices (needs K a
+// multiple of the stride, as in every SEANet-style upsampler): ggml's conv_transpose_1d is a
+// naive per-output dot product. Weight layout [Cin, K, Cout] (converter: PyTorch
+// (Cin, Cout, K).permute(1, 2, 0)), so the GEMM contracts over Cin.
+ggml_tensor * codec_conv_transpose1d_gemm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
+                                          int stride, int pad);
+
 // Snake activation: x + beta * sin(alpha * x)^2, beta = 1 / (alpha + 1e-9) from the converter.
 ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, ggml_tensor * alpha, ggml_tensor * beta);
+// Same result; on the CPU backend (`cpu` true) one fused pass (src/ops/snake.h) instead of five.
+ggml_tensor * codec_snake_fast(ggml_context * ctx, ggml_tensor * x, ggml_tensor * alpha, ggml_tensor * beta, bool cpu);
 
 // Weights of one conv layer and of one snake activation, as declared on the loader.
 struct codec_conv {
@@ -39,5 +48,7 @@ class codec_model_loader;
 codec_conv    codec_load_conv (codec_model_loader & ld, const std::string & prefix, int k, int cin, int cout, bool bias = true);
 // Declares "<prefix>.weight" [k, cout, cin] and "<prefix>.bias" [1, cout].
 codec_conv    codec_load_convt(codec_model_loader & ld, const std::string & prefix, int k, int cin, int cout);
+// Declares "<prefix>.weight" [cin, k, cout] (GEMM layout) and "<prefix>.bias" [1, cout].
+codec_conv    codec_load_convt_gemm(codec_model_loader & ld, const std::string & prefix, int k, int cin, int cout);
 // Declares "<prefix>.alpha" and "<prefix>.beta", both [1, c].
 codec_snake_w codec_load_snake(codec_model_loader & ld, const std::string & prefix, int c);

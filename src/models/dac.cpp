@@ -126,7 +126,7 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
             dac_dec_block b;
             b.stride  = m.up[i];
             b.snake1  = codec_load_snake(ld, p + ".snake1", in);
-            b.conv_t1 = codec_load_convt(ld, p + ".conv_t1", 2 * b.stride, in, out);
+            b.conv_t1 = codec_load_convt_gemm(ld, p + ".conv_t1", 2 * b.stride, in, out);
             for (int r = 0; r < 3; ++r) {
                 b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), out, k_dilations[r]);
             }
@@ -139,10 +139,14 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     return true;
 }
 
-ggml_tensor * res_unit(ggml_context * ctx, const dac_res_unit & r, ggml_tensor * x) {
-    ggml_tensor * y = codec_snake(ctx, x, r.snake1.alpha, r.snake1.beta);
+ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor * x, const codec_snake_w & s) {
+    return codec_snake_fast(ctx, x, s.alpha, s.beta, !model.on_gpu);
+}
+
+ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const dac_res_unit & r, ggml_tensor * x) {
+    ggml_tensor * y = snake(ctx, model, x, r.snake1);
     y = codec_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
-    y = codec_snake(ctx, y, r.snake2.alpha, r.snake2.beta);
+    y = snake(ctx, model, y, r.snake2);
     y = codec_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
     return ggml_add(ctx, x, y);  // same length: the padding keeps it
 }
@@ -164,11 +168,11 @@ bool dac_encode(const codec_model & model, codec_graph & g, const codec_graph_re
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
     x = codec_conv1d(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);
     for (const auto & b : m.enc_blocks) {
-        for (const auto & r : b.res) x = res_unit(ctx, r, x);
-        x = codec_snake(ctx, x, b.snake1.alpha, b.snake1.beta);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        x = snake(ctx, model, x, b.snake1);
         x = codec_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
     }
-    x = codec_snake(ctx, x, m.enc_snake.alpha, m.enc_snake.beta);
+    x = snake(ctx, model, x, m.enc_snake);
     x = codec_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [T, latent]
 
     std::vector<ggml_tensor *> codes;
@@ -190,11 +194,11 @@ bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_re
     }
     x = codec_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1);
     for (const auto & b : m.dec_blocks) {
-        x = codec_snake(ctx, x, b.snake1.alpha, b.snake1.beta);
-        x = codec_conv_transpose1d(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride));
-        for (const auto & r : b.res) x = res_unit(ctx, r, x);
+        x = snake(ctx, model, x, b.snake1);
+        x = codec_conv_transpose1d_gemm(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride));
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
     }
-    x = codec_snake(ctx, x, m.dec_snake.alpha, m.dec_snake.beta);
+    x = snake(ctx, model, x, m.dec_snake);
     x = codec_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);
     codec_graph_output(g, ggml_tanh(ctx, x), "pcm");
     return true;

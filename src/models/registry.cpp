@@ -1,11 +1,15 @@
 // The one place that lists the supported architectures.
 #include "codec_impl.h"
 #include "models/dac.h"
+#include "models/encodec.h"
+#include "models/snac.h"
 #include "models/mimi.h"
 
 const codec_arch_ops * codec_find_arch(const std::string & name) {
     static const codec_arch_ops * const archs[] = {
         &codec_arch_dac,
+        &codec_arch_encodec,
+        &codec_arch_snac,
         &codec_arch_mimi,
     };
     for (const codec_arch_ops * a : archs) {

@@ -30,7 +30,10 @@ set_tests_properties(make_tiny_model PROPERTIES FIXTURES_SETUP tiny_model TIMEOU
 add_executable(codec_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_model_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_api_errors.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/test_threads.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/test_threads.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_snac_errors.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_encodec_errors.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_mimi_errors.cpp)
 target_compile_options(codec_unit_tests PRIVATE -Wall -Wextra)
 # ggml directly: the tests craft broken GGUF files with the gguf writer.
 target_link_libraries(codec_unit_tests PRIVATE codec ggml::ggml ggml::ggml-base GTest::gtest_main)
@@ -42,3 +45,9 @@ gtest_discover_tests(codec_unit_tests
         ENVIRONMENT "CODEC_TINY_MODEL=${CODEC_TINY_MODEL_PATH}"
         FIXTURES_REQUIRED tiny_model
         TIMEOUT 300)
+
+# Custom CPU ops vs the stock ggml compositions they replace (internal headers from src/).
+add_executable(codec_ops_tests ${CMAKE_CURRENT_LIST_DIR}/test_ops.cpp)
+target_include_directories(codec_ops_tests PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(codec_ops_tests PRIVATE codec ggml::ggml ggml::ggml-base GTest::gtest_main)
+gtest_discover_tests(codec_ops_tests DISCOVERY_MODE PRE_TEST)

@@ -329,7 +329,7 @@ INSTANTIATE_TEST_SUITE_P(ModelErrors, TensorWrongType, ::testing::Values(
     TypeCase{"codebook_f16", "quantizer.quantizers.1.codebook.weight", GGML_TYPE_F16, "expected f32"},
     TypeCase{"snake_alpha_f16", "decoder.block.0.snake1.alpha", GGML_TYPE_F16, "expected f32"},
     TypeCase{"conv_weight_i32", "encoder.conv2.weight", GGML_TYPE_I32, "expected f32, f16 or q8_0"},
-    TypeCase{"convt_weight_i32", "decoder.block.0.conv_t1.weight", GGML_TYPE_I32, "expected f32 or f16"}),
+    TypeCase{"convt_weight_i32", "decoder.block.0.conv_t1.weight", GGML_TYPE_I32, "expected f32, f16 or q8_0"}),
     [](const auto & info) { return std::string(info.param.name); });
 
 TEST_F(ModelErrors, F16MatrixWeightsAreAccepted) {

@@ -4,6 +4,7 @@
 // stdout carries only `info` output; progress, timings and errors go to stderr.
 #include "audio_io.h"
 #include "npy.h"
+#include "npz.h"
 
 #include "codec.h"
 
@@ -41,6 +42,8 @@ enum Flag : unsigned {
     F_SUBTYPE   = 1u << 6,
     F_THREADS   = 1u << 7,
     F_GPU       = 1u << 8,
+    F_BANDWIDTH = 1u << 9,
+    F_SCALES    = 1u << 10,
 };
 
 struct FlagSpec {
@@ -53,18 +56,22 @@ struct FlagSpec {
 const FlagSpec kFlags[] = {
     {"--model",     F_MODEL,     "M",     "model file (GGUF)"},
     {"--in",        F_IN,        "AUDIO", "input audio (wav, flac, ogg, mp3, ...); resampled and mixed to the model's format"},
-    {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames]"},
+    {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames] (.npy); multi-rate models (SNAC): .npz, one array per level"},
     {"--out",       F_OUT,       "PATH",  "output file"},
-    {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames]"},
+    {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames] (.npy, or .npz: one array per level)"},
     {"--n-q",       F_NQ,        "N",     "number of codebooks to use (default: all)"},
     {"--subtype",   F_SUBTYPE,   "S",     "output sample format: pcm16 (default), pcm24 or float (wav only)"},
     {"--threads",   F_THREADS,   "N",     "CPU threads (default 0: all cores)"},
     {"--gpu",       F_GPU,       nullptr, "run on the first GPU backend if ggml has one"},
+    {"--bandwidth", F_BANDWIDTH, "KBPS",  "target bandwidth, one of the model's (EnCodec: 1.5/3/6/12/24); sets n_q as the reference does"},
+    {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
 };
 
 struct Options {
     std::string model, in, out, codes, codes_out, subtype;
     int         n_q     = 0;  // 0: all
+    double      bandwidth = 0;  // kbps; 0: not given
+    std::string scales;       // scales file; "": next to the codes file
     int         threads = 0;  // 0: all cores
     bool        gpu     = false;
 };
@@ -86,12 +93,12 @@ constexpr unsigned kCommon = F_THREADS | F_GPU;
 
 const Command kCommands[] = {
     {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
-    {"encode", "audio -> codes (.npy)", F_MODEL | F_IN | F_OUT | F_NQ | kCommon,
+    {"encode", "audio -> codes (.npy; .npz for multi-rate models)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon,
      F_MODEL | F_IN | F_OUT, cmd_encode},
-    {"decode", "codes (.npy) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | kCommon,
+    {"decode", "codes (.npy or .npz) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon,
      F_MODEL | F_CODES | F_OUT, cmd_decode},
     {"roundtrip", "audio -> codes -> audio",
-     F_MODEL | F_IN | F_OUT | F_NQ | F_CODES_OUT | F_SUBTYPE | kCommon, F_MODEL | F_IN | F_OUT,
+     F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon, F_MODEL | F_IN | F_OUT,
      cmd_roundtrip},
 };
 
@@ -149,6 +156,17 @@ bool set_value(Options & o, Flag id, const std::string & v, std::string & err) {
                 return false;
             }
             break;
+        case F_BANDWIDTH: {
+            char * end = nullptr;
+            errno = 0;
+            o.bandwidth = std::strtod(v.c_str(), &end);
+            if (errno != 0 || *end != '\0' || !(o.bandwidth > 0 && o.bandwidth < 1e6)) {
+                err = "--bandwidth needs a positive number of kbps, got '" + v + "'";
+                return false;
+            }
+            break;
+        }
+        case F_SCALES: o.scales = v; break;
         case F_THREADS:
             if (!parse_int(v, 0, 4096, o.threads)) {
                 err = "--threads needs an integer in [0, 4096], got '" + v + "'";
@@ -296,6 +314,26 @@ bool read_input(const Options & o, const codec_model * m, std::vector<float> & p
 }
 
 bool check_n_q(const Options & o, const codec_model * m, std::string & err) {
+    if (o.bandwidth > 0) {
+        if (o.n_q > 0) {
+            err = "give --n-q or --bandwidth, not both";
+            return false;
+        }
+        if (codec_model_n_q_for_bandwidth(m, float(o.bandwidth)) < 1) {
+            float bw[16];
+            const int n = codec_model_bandwidths(m, bw, 16);
+            std::string list;
+            char buf[64];
+            for (int i = 0; i < n && i < 16; ++i) {
+                std::snprintf(buf, sizeof(buf), "%s%g", i ? ", " : "", double(bw[i]));
+                list += buf;
+            }
+            std::snprintf(buf, sizeof(buf), "%g", o.bandwidth);
+            err = n ? std::string("--bandwidth ") + buf + " is not one of this model's bandwidths (" + list + " kbps)"
+                    : "this model has no published bandwidths: use --n-q";
+            return false;
+        }
+    }
     if (o.n_q > codec_model_n_q(m)) {
         err = "--n-q " + std::to_string(o.n_q) + " exceeds the model's " +
               std::to_string(codec_model_n_q(m)) + " codebooks";
@@ -318,6 +356,7 @@ bool check_capability(const codec_model * m, bool need_encoder, bool need_decode
 
 // An explicit count rather than relying on the library's "n_q <= 0 means all".
 int n_q_or_all(const Options & o, const codec_model * m) {
+    if (o.bandwidth > 0) return codec_model_n_q_for_bandwidth(m, float(o.bandwidth));
     return o.n_q > 0 ? o.n_q : codec_model_n_q(m);
 }
 
@@ -325,7 +364,17 @@ struct Codes {
     std::vector<int32_t> data;
     int32_t              n_q      = 0;
     int32_t              n_frames = 0;
+    std::vector<float>   scales;  // per-chunk scales (EnCodec 48 kHz), else empty
+    std::vector<int32_t> row_len; // multi-rate codes (SNAC): each row's length, else empty
 };
+
+// Scales travel beside the codes: "x.npy" -> "x.scales.npy" unless --scales names the file.
+std::string scales_path(const std::string & codes_path, const std::string & given) {
+    if (!given.empty()) return given;
+    const std::string ext = ".npy";
+    const bool has_ext = codes_path.size() >= ext.size() && codes_path.compare(codes_path.size() - ext.size(), ext.size(), ext) == 0;
+    return (has_ext ? codes_path.substr(0, codes_path.size() - ext.size()) : codes_path) + ".scales.npy";
+}
 
 bool run_encode(codec_context * ctx, const std::vector<float> & pcm, int64_t n_frames, int n_q,
                 double audio_secs, Codes & codes, std::string & err) {
@@ -341,12 +390,23 @@ bool run_encode(codec_context * ctx, const std::vector<float> & pcm, int64_t n_f
     codes.n_q      = out.n_q;
     codes.n_frames = out.n_frames;
     codes.data.assign(out.data, out.data + size_t(out.n_q) * size_t(out.n_frames));
+    codes.scales.assign(out.scales, out.scales + (out.scales ? out.n_scales : 0));
+    codes.row_len.assign(out.row_len, out.row_len + (out.row_len ? out.n_q : 0));
     return true;
 }
 
 bool run_decode(codec_context * ctx, const Codes & codes, codec_audio & audio, std::string & err) {
     const auto t0 = Clock::now();
-    const codec_status st = codec_decode(ctx, codes.data.data(), codes.n_q, codes.n_frames, &audio);
+    codec_codes in = {};
+    in.n_q      = codes.n_q;
+    in.n_frames = codes.n_frames;
+    in.data     = codes.data.data();
+    in.n_scales = int32_t(codes.scales.size());
+    in.scales   = codes.scales.empty() ? nullptr : codes.scales.data();
+    in.row_len  = codes.row_len.empty() ? nullptr : codes.row_len.data();
+    const codec_status st = codes.scales.empty() && codes.row_len.empty()
+                                ? codec_decode(ctx, in.data, in.n_q, in.n_frames, &audio)
+                                : codec_decode_codes(ctx, &in, &audio);
     if (st != CODEC_OK) {
         err = lib_error(ctx, st);
         return false;
@@ -356,9 +416,65 @@ bool run_decode(codec_context * ctx, const Codes & codes, codec_audio & audio, s
     return true;
 }
 
-bool write_codes(const std::string & path, const Codes & codes, std::string & err) {
+// Multi-rate codes (SNAC) go to an .npz with one 1-D array per level: level_0, level_1, ...
+bool write_levels(const std::string & path, const Codes & codes, std::string & err) {
+    std::vector<std::vector<int32_t>> levels(size_t(codes.n_q));
+    std::string shape;
+    for (int32_t q = 0; q < codes.n_q; ++q) {
+        const int32_t len = codes.row_len.empty() ? codes.n_frames : codes.row_len[size_t(q)];
+        const int32_t * row = codes.data.data() + size_t(q) * size_t(codes.n_frames);
+        levels[size_t(q)].assign(row, row + len);
+        shape += (q ? ", " : "") + std::to_string(len);
+    }
+    if (!npz_write_levels(path, levels, err)) return false;
+    std::fprintf(stderr, "codes: %d levels [%s] -> %s\n", codes.n_q, shape.c_str(), path.c_str());
+    return true;
+}
+
+// Checks before any work that multi-rate codes are headed for an .npz.
+bool check_codes_path(const codec_model * m, const std::string & path, std::string & err) {
+    if (!path.empty() && codec_model_multi_rate(m) && !npz_path(path)) {
+        err = std::string("this model's (") + codec_model_arch(m) + ") code levels have different lengths: "
+              "write them to an .npz (one array per level), not '" + path + "'";
+        return false;
+    }
+    return true;
+}
+
+bool write_codes(const std::string & path, const Codes & codes, std::string & err, const std::string & scales = "") {
+    if (npz_path(path) && codes.scales.empty()) return write_levels(path, codes, err);
+    if (!codes.row_len.empty()) {
+        err = "code levels have different lengths: write them to an .npz (one array per level), not '" + path + "'";
+        return false;
+    }
     if (!npy_write_i32(path, codes.data.data(), codes.n_q, codes.n_frames, err)) return false;
     std::fprintf(stderr, "codes: [%d, %d] -> %s\n", codes.n_q, codes.n_frames, path.c_str());
+    if (!codes.scales.empty()) {
+        const std::string sp = scales_path(path, scales);
+        if (!npy_write_f32(sp, codes.scales.data(), int64_t(codes.scales.size()), 1, err)) return false;
+        std::fprintf(stderr, "scales: [%zu, 1] -> %s\n", codes.scales.size(), sp.c_str());
+    }
+    return true;
+}
+
+// The per-chunk scales a model's codes need, from --scales or the file beside the codes.
+bool read_scales(const Options & o, const codec_model * m, Codes & codes, std::string & err) {
+    if (!codec_model_has_scales(m)) {
+        if (!o.scales.empty()) err = "--scales given, but this model's codes have no per-chunk scales";
+        return o.scales.empty();
+    }
+    const std::string sp = scales_path(o.codes, o.scales);
+    int64_t rows = 0, cols = 0;
+    if (!npy_read_f32(sp, codes.scales, rows, cols, err)) {
+        err = "this model's codes carry per-chunk scales, written by encode beside the codes: " + err;
+        return false;
+    }
+    if (rows != 1 && cols != 1) {
+        err = sp + ": scales must be float32 [n_chunks, 1] (or 1-D), got [" + std::to_string(rows) + ", " +
+              std::to_string(cols) + "]";
+        return false;
+    }
+    std::fprintf(stderr, "scales: %s: %zu chunks\n", sp.c_str(), codes.scales.size());
     return true;
 }
 
@@ -407,7 +523,10 @@ int cmd_encode(const Options & o) {
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
-    if (!check_capability(m.get(), true, false, err) || !check_n_q(o, m.get(), err)) return fail(err);
+    if (!check_capability(m.get(), true, false, err) || !check_n_q(o, m.get(), err) ||
+        !check_codes_path(m.get(), o.out, err)) {
+        return fail(err);
+    }
     std::vector<float> pcm;
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
@@ -416,7 +535,7 @@ int cmd_encode(const Options & o) {
     Codes codes;
     const double secs = double(n_frames) / codec_model_sample_rate(m.get());
     if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
-    if (!write_codes(o.out, codes, err)) return fail(err);
+    if (!write_codes(o.out, codes, err, o.scales)) return fail(err);
     return kExitOk;
 }
 
@@ -427,8 +546,27 @@ int cmd_decode(const Options & o) {
     if (!check_capability(m.get(), false, true, err)) return fail(err);
     Codes codes;
     int64_t rows = 0, cols = 0;
-    if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) return fail(err);
     const int max_q = codec_model_n_q(m.get());
+    if (npz_path(o.codes)) {  // one array per level: rows of their own lengths
+        std::vector<std::vector<int32_t>> levels;
+        if (!npz_read_levels(o.codes, levels, err)) return fail(err);
+        if (levels.size() > size_t(max_q)) {
+            return fail(o.codes + ": has " + std::to_string(levels.size()) + " code levels; the model takes 1.." + std::to_string(max_q));
+        }
+        for (const auto & l : levels) cols = std::max<int64_t>(cols, int64_t(l.size()));
+        if (cols < 1) return fail(o.codes + ": empty code levels");
+        codes.data.assign(levels.size() * size_t(cols), 0);
+        for (size_t q = 0; q < levels.size(); ++q) {
+            std::copy(levels[q].begin(), levels[q].end(), codes.data.begin() + std::ptrdiff_t(q * size_t(cols)));
+            codes.row_len.push_back(int32_t(levels[q].size()));
+        }
+        rows = int64_t(levels.size());
+    } else if (codec_model_multi_rate(m.get())) {
+        return fail(std::string("this model's (") + codec_model_arch(m.get()) + ") code levels have different lengths: "
+                    "give them as an .npz (one array per level: level_0, level_1, ...), not '" + o.codes + "'");
+    } else if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) {
+        return fail(err);
+    }
     if (rows < 1 || rows > max_q) {
         return fail(o.codes + ": has " + std::to_string(rows) + " codebook rows; the model takes 1.." +
                     std::to_string(max_q) + " (expected int32 [n_q, n_frames])");
@@ -439,6 +577,7 @@ int cmd_decode(const Options & o) {
     codes.n_q      = int32_t(rows);
     codes.n_frames = int32_t(cols);
     std::fprintf(stderr, "codes: %s: [%d, %d]\n", o.codes.c_str(), codes.n_q, codes.n_frames);
+    if (!read_scales(o, m.get(), codes, err)) return fail(err);
     ContextPtr ctx = new_context(m.get(), err);
     if (!ctx) return fail(err);
     codec_audio audio = {};
@@ -451,7 +590,10 @@ int cmd_roundtrip(const Options & o) {
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
-    if (!check_capability(m.get(), true, true, err) || !check_n_q(o, m.get(), err)) return fail(err);
+    if (!check_capability(m.get(), true, true, err) || !check_n_q(o, m.get(), err) ||
+        !check_codes_path(m.get(), o.codes_out, err)) {
+        return fail(err);
+    }
     std::vector<float> pcm;
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
