@@ -43,7 +43,7 @@ def make_model(arch, variant, seed=0):
     import make_checkpoint
     d = os.path.join(CACHE, f"{arch}-{variant}-seed{seed}")
     ckpt = os.path.join(d, "ckpt")
-    if not os.path.exists(os.path.join(ckpt, "model.safetensors")):
+    if not any(os.path.exists(os.path.join(ckpt, f)) for f in ("model.safetensors", "pytorch_model.bin")):
         os.makedirs(d, exist_ok=True)
         make_checkpoint.main(["--arch", arch, "--variant", variant, "--seed", str(seed), "--out", ckpt])
     paths = {"ckpt": ckpt}
