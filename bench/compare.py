@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: PyTorch reference vs codec.cpp, same input, same threads, one run.
 
-    .venv/bin/python bench/compare.py [--models dac-44khz,dac-16khz] [--lengths 1,10,60]
-                                      [--threads 2] [--reps 3] [--types f32,f16] [--out docs/benchmarks]
+    .venv/bin/python bench/compare.py [--models mimi-mimi,dac-44khz:10] [--lengths 1,10,60]
+                                      [--threads 2] [--reps 3] [--rounds 2] [--types f32,f16,q8_0]
+                                      [--out docs/benchmarks]
+A model may carry its own lengths after a colon (dac-44khz:10 times only 10 s).
 
 For each model it builds the seeded random-weight reference at the real config, converts it,
 and for each input length runs the reference (bench/torch_runner.py) and ours
@@ -25,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-BENCH = os.path.join(ROOT, "build", "bin", "codec-bench")
+BENCH = os.environ.get("CODEC_BENCH", os.path.join(ROOT, "build", "bin", "codec-bench"))  # CODEC_LIB: the library
 PY = sys.executable
 
 
@@ -52,9 +54,24 @@ def run_ref(arch, ckpt, npy, threads, reps, warmup, tmp):
                     "--threads", str(threads), "--reps", str(reps), "--warmup", str(warmup), "--out", out], check=True)
     with open(out) as f:
         r = json.load(f)
-    r["codes"] = np.load(os.path.join(tmp, "ref-codes.npy"))
+    npz = os.path.join(tmp, "ref-codes.npz")
+    if os.path.exists(npz):  # multi-rate codes: one array per level
+        with np.load(npz) as z:
+            r["codes"] = [z[f"arr_{i}"] for i in range(len(z.files))]
+    else:
+        r["codes"] = np.load(os.path.join(tmp, "ref-codes.npy"))
     r["audio"] = np.load(os.path.join(tmp, "ref-audio.npy"))
     return r
+
+
+def codes_equal(ours, ref):
+    """Fraction of equal codes; for multi-rate codes the worst level's."""
+    if isinstance(ref, list):
+        if not isinstance(ours, list) or len(ours) != len(ref):
+            return 0.0
+        return min(codes_equal(o, r) for o, r in zip(ours, ref))
+    ours = np.asarray(ours)
+    return float((ours == ref).mean()) if ours.shape == ref.shape else 0.0
 
 
 def make_input(rate, seconds):
@@ -72,6 +89,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (ref first, then ours first, ...)")
     ap.add_argument("--types", default="f32", help="GGUF types to time (parity is checked for each)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
     args = ap.parse_args()
@@ -82,10 +100,11 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     rows = []
-    for key in args.models.split(","):
+    for spec in args.models.split(","):
+        key, _, lengths = spec.partition(":")
         arch, variant = key.split("-", 1)
         paths = make_model(arch, variant)
-        for seconds in [float(s) for s in args.lengths.split(",")]:
+        for seconds in [float(s) for s in (lengths or args.lengths).split(",")]:
             with tempfile.TemporaryDirectory() as tmp:
                 with codec_cpp.Model(paths["f32"], n_threads=args.threads) as m:
                     rate = m.sample_rate
@@ -93,9 +112,9 @@ def main():
                 npy, wav = os.path.join(tmp, "x.npy"), os.path.join(tmp, "x.wav")
                 np.save(npy, x)
                 soundfile.write(wav, x, rate, subtype="FLOAT")
-                # Alternate the order over two rounds; keep each side's best median.
+                # Alternate the order over the rounds; keep each side's best median.
                 ref = ours_by_type = None
-                for rnd in range(2):
+                for rnd in range(args.rounds):
                     order = ["ref", "ours"] if rnd == 0 else ["ours", "ref"]
                     for side in order:
                         if side == "ref":
@@ -123,7 +142,7 @@ def main():
                         "ours_encode_s": o["encode"]["median_ms"] / 1e3, "ours_decode_s": o["decode"]["median_ms"] / 1e3,
                         "ours_encode_gflops": o["encode"]["gflops"], "ours_decode_gflops": o["decode"]["gflops"],
                         "ref_peak_rss_mb": ref["peak_rss_mb"], "ours_peak_rss_mb": o["peak_rss_mb"],
-                        "codes_equal": float((codes == ref["codes"]).mean()) if codes.shape == ref["codes"].shape else 0.0,
+                        "codes_equal": codes_equal(codes, ref["codes"]),
                         "decode_snr_db": snr_db(ref["audio"], audio) if audio.shape == ref["audio"].shape else float("nan"),
                     }
                     row["encode_speedup"] = row["ref_encode_s"] / row["ours_encode_s"]
@@ -134,10 +153,10 @@ def main():
                           f"(x{row['decode_speedup']:.2f}), codes {row['codes_equal']:.4f}, SNR {row['decode_snr_db']:.1f} dB, "
                           f"RSS {row['ref_peak_rss_mb']:.0f} / {row['ours_peak_rss_mb']:.0f} MB", flush=True)
 
-    meta = {"cpu": cpu_name(), "threads": args.threads, "reps": args.reps}
+    meta = {"cpu": cpu_name(), "threads": args.threads, "reps": args.reps, "rounds": args.rounds}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
-    lines = [f"CPU: {meta['cpu']}, {args.threads} threads, median of {args.reps} reps (best of 2 alternating rounds).", "",
+    lines = [f"CPU: {meta['cpu']}, {args.threads} threads, median of {args.reps} reps (best of {args.rounds} alternating rounds).", "",
              "| model | type | input s | PyTorch enc s | ours enc s | enc speedup | PyTorch dec s | ours dec s | dec speedup "
              "| ours enc/dec GFLOP/s | peak RSS PyTorch / ours MB | codes equal | decode SNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Converts a Hugging Face codec checkpoint to a codec.cpp GGUF file.
 
-    python scripts/convert.py --input-dir DIR --out model.gguf [--outtype f32|f16]
+    python scripts/convert.py --input-dir DIR --out model.gguf [--outtype f32|f16|q8_0]
     python scripts/convert.py --model-id descript/dac_44khz --out dac44.gguf
 
 The architecture is detected from config.json. Every weight transform (weight-norm folding,
@@ -13,14 +13,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from codec_convert import dac, mimi  # noqa: E402
-from codec_convert import snac  # noqa: E402
-from codec_convert import encodec  # noqa: E402
-from codec_convert.common import ConvertError, GGUFOut, load_config, load_state_dict  # noqa: E402
+from codec_convert import dac, encodec, mimi, snac  # noqa: E402
+from codec_convert.common import OUTTYPES, ConvertError, GGUFOut, load_config, load_state_dict  # noqa: E402
 
-ARCHS = [dac, mimi]
-ARCHS.append(snac)
-ARCHS.append(encodec)
+ARCHS = [dac, mimi, snac, encodec]
 
 
 def convert(input_dir, out_path, outtype="f32"):
@@ -48,7 +44,8 @@ def main(argv=None):
     src.add_argument("--input-dir", help="directory with config.json and model weights")
     src.add_argument("--model-id", help="Hugging Face repo id (downloads; needs internet)")
     ap.add_argument("--out", required=True, help="output .gguf path")
-    ap.add_argument("--outtype", default="f32", choices=["f32", "f16"])
+    ap.add_argument("--outtype", default="f32", choices=list(OUTTYPES),
+                    help="type of the matmul weights (q8_0: rows of a multiple of 32, others f16)")
     args = ap.parse_args(argv)
     try:
         input_dir = args.input_dir

@@ -64,13 +64,81 @@ def fold_weight_norm(sd):
     return out
 
 
+# Channel-major layouts of the runtime (src/blocks/conv_cm.h). Functions of PyTorch tensors.
+def cm_conv_weight(w, stride=1, name="conv"):
+    """Conv1d [out, in, k] -> tap groups (k/s, out, s*in) = ggml [s*in, out, k/s]: one matrix per group of s taps."""
+    cout, cin, k = w.shape
+    if k % stride:
+        raise ConvertError(f"'{name}' kernel {k} is not a multiple of its stride {stride}")
+    return w.reshape(cout, cin, k // stride, stride).permute(2, 0, 3, 1).reshape(k // stride, cout, stride * cin)
+
+
+def cm_conv_t_weight(w, stride, name="conv_t"):
+    """ConvTranspose1d [in, out, k] -> (k/s, s*out, in) = ggml [in, s*out, k/s]: one matrix per group of s taps."""
+    cin, cout, k = w.shape
+    if k % stride:
+        raise ConvertError(f"'{name}' kernel {k} is not a multiple of its stride {stride}")
+    return w.permute(2, 1, 0).reshape(k // stride, stride * cout, cin)
+
+
+# Writers of whole layers: `get(name)` returns a checkpoint tensor (and marks it used).
+def write_cm_conv(out, get, prefix, stride=1):
+    out.tensor(prefix + ".weight", cm_conv_weight(get(prefix + ".weight"), stride, prefix), matmul=True)
+    out.tensor(prefix + ".bias", get(prefix + ".bias"))
+
+
+def write_cm_conv_t(out, get, prefix, stride):
+    out.tensor(prefix + ".weight", cm_conv_t_weight(get(prefix + ".weight"), stride, prefix), matmul=True)
+    out.tensor(prefix + ".bias", get(prefix + ".bias"))
+
+
+def write_conv_mono(out, get, prefix):
+    """A one-input-channel conv stays [out, 1, k] = ggml [k, 1, out] (f32) for the runtime's im2col."""
+    out.tensor(prefix + ".weight", get(prefix + ".weight"))
+    out.tensor(prefix + ".bias", get(prefix + ".bias"))
+
+
+def write_snake(out, get, prefix):
+    """Snake1d's alpha and 1 / (alpha + 1e-9), as DAC's and SNAC's Snake1d compute it."""
+    alpha = get(prefix + ".alpha").reshape(-1)
+    out.tensor(prefix + ".alpha", alpha)
+    out.tensor(prefix + ".beta", (alpha + 1e-9).reciprocal())
+
+
+def write_factorized_vq(out, get, prefix, codebook_size, codebook_dim):
+    """One DAC-style VQ stage: 1x1 in/out projections, the codebook and its l2-normalized copy."""
+    import torch.nn.functional as F
+    out.tensor(prefix + ".in_proj.weight", get(prefix + ".in_proj.weight")[:, :, 0], matmul=True)    # ggml [C, D]
+    out.tensor(prefix + ".in_proj.bias", get(prefix + ".in_proj.bias"))
+    out.tensor(prefix + ".out_proj.weight", get(prefix + ".out_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
+    out.tensor(prefix + ".out_proj.bias", get(prefix + ".out_proj.bias"))
+    cb = get(prefix + ".codebook.weight")
+    if cb.shape != (codebook_size, codebook_dim):
+        raise ConvertError(f"'{prefix}.codebook.weight' has shape {tuple(cb.shape)}, expected ({codebook_size}, {codebook_dim})")
+    cbn = F.normalize(cb)
+    out.tensor(prefix + ".codebook.weight", cb)
+    out.tensor(prefix + ".codebook.normalized", cbn)
+    out.tensor(prefix + ".codebook.normalized_sq", cbn.pow(2).sum(1))
+
+
+def conv_in_weight(w):
+    """A SEANet first conv read from PCM through an im2col: PyTorch's (out, in, K) = ggml
+    [K, in, out], zero taps prepended up to a multiple of 8 (the same conv, and a GEMM depth
+    ggml's SIMD kernels take; K = 7 runs several times slower). Stays f32 (the im2col's type)."""
+    k8 = (w.shape[-1] + 7) // 8 * 8
+    return torch.nn.functional.pad(w, (k8 - w.shape[-1], 0))
+
+
+OUTTYPES = ("f32", "f16", "q8_0")
+
+
 class GGUFOut:
     """Collects keys and tensors, then writes them with the official gguf package."""
 
     def __init__(self, path, arch, outtype):
         import gguf
-        if outtype not in ("f32", "f16"):
-            raise ConvertError(f"--outtype must be f32 or f16, not {outtype}")
+        if outtype not in OUTTYPES:
+            raise ConvertError(f"--outtype must be one of {', '.join(OUTTYPES)}, not {outtype}")
         self.gguf = gguf
         self.outtype = outtype
         self.writer = gguf.GGUFWriter(path, arch)
@@ -100,7 +168,8 @@ class GGUFOut:
         """Adds a tensor given in numpy axis order (ggml ne is the reverse).
 
         matmul=True marks weights that may be stored in the reduced --outtype; everything
-        else (biases, norms, codebooks, snake parameters) stays f32 so it is exact.
+        else (biases, norms, codebooks, snake parameters) stays f32 so it is exact. q8_0 needs
+        rows (ggml ne0) of a multiple of 32 values; narrower matmul weights fall back to f16.
         """
         if name in self.names:
             raise ConvertError(f"tensor '{name}' written twice")
@@ -109,7 +178,11 @@ class GGUFOut:
         self.names.add(name)
         a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
         a = np.ascontiguousarray(a.astype(np.float32))
-        if matmul and self.outtype == "f16":
+        if matmul and self.outtype == "q8_0" and a.shape[-1] % 32 == 0:
+            q = self.gguf.GGMLQuantizationType.Q8_0
+            self.writer.add_tensor(name, self.gguf.quants.quantize(a, q), raw_dtype=q)
+            return
+        if matmul and self.outtype in ("f16", "q8_0"):
             a = a.astype(np.float16)
         self.writer.add_tensor(name, a)
 

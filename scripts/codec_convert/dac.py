@@ -1,8 +1,6 @@
 """DAC (transformers `DacModel`: descript/dac_16khz, dac_24khz, dac_44khz)."""
-import torch
-import torch.nn.functional as F
-
-from .common import ConvertError, fold_weight_norm
+from .common import (ConvertError, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
+                     write_factorized_vq, write_snake)
 
 ARCH = "dac"
 
@@ -60,14 +58,15 @@ def convert(config, sd, out):
         used.add(name)
         return sd[name]
 
-    def conv(prefix):
-        out.tensor(prefix + ".weight", get(prefix + ".weight"), matmul=True)  # [out, in, k] = ggml [k, in, out]
-        out.tensor(prefix + ".bias", get(prefix + ".bias").reshape(-1, 1))
+    # The runtime is channel-major (src/blocks/conv_cm.h); these are its weight layouts.
+    def conv(prefix, stride=1):
+        write_cm_conv(out, get, prefix, stride)
+
+    def conv_mono(prefix):
+        write_conv_mono(out, get, prefix)
 
     def snake(prefix):
-        alpha = get(prefix + ".alpha").reshape(-1, 1)
-        out.tensor(prefix + ".alpha", alpha)
-        out.tensor(prefix + ".beta", (alpha + 1e-9).reciprocal())  # as Snake1d computes it
+        write_snake(out, get, prefix)
 
     def res_unit(prefix):
         snake(prefix + ".snake1")
@@ -75,35 +74,24 @@ def convert(config, sd, out):
         snake(prefix + ".snake2")
         conv(prefix + ".conv2")
 
-    conv("encoder.conv1")
+    conv_mono("encoder.conv1")
     for i in range(n_blocks):
         p = f"encoder.block.{i}"
         for r in (1, 2, 3):
             res_unit(f"{p}.res_unit{r}")
         snake(p + ".snake1")
-        conv(p + ".conv1")
+        conv(p + ".conv1", down[i])
     snake("encoder.snake1")
     conv("encoder.conv2")
 
     for q in range(n_q):
-        p = f"quantizer.quantizers.{q}"
-        out.tensor(p + ".in_proj.weight", get(p + ".in_proj.weight")[:, :, 0], matmul=True)    # ggml [C, D]
-        out.tensor(p + ".in_proj.bias", get(p + ".in_proj.bias"))
-        out.tensor(p + ".out_proj.weight", get(p + ".out_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
-        out.tensor(p + ".out_proj.bias", get(p + ".out_proj.bias"))
-        cb = get(p + ".codebook.weight")
-        cbn = F.normalize(cb)
-        out.tensor(p + ".codebook.weight", cb)
-        out.tensor(p + ".codebook.normalized", cbn)
-        out.tensor(p + ".codebook.normalized_sq", cbn.pow(2).sum(1))
+        write_factorized_vq(out, get, f"quantizer.quantizers.{q}", codebook_size, codebook_dim)
 
     conv("decoder.conv1")
     for i in range(n_blocks):
         p = f"decoder.block.{i}"
         snake(p + ".snake1")
-        # ConvTranspose1d (in, out, k) -> (out, k, in) = ggml [in, k, out]: the runtime's GEMM layout
-        out.tensor(p + ".conv_t1.weight", get(p + ".conv_t1.weight").permute(1, 2, 0), matmul=True)
-        out.tensor(p + ".conv_t1.bias", get(p + ".conv_t1.bias").reshape(-1, 1))
+        write_cm_conv_t(out, get, p + ".conv_t1", up[i])
         for r in (1, 2, 3):
             res_unit(f"{p}.res_unit{r}")
     snake("decoder.snake1")

@@ -1,15 +1,16 @@
 """EnCodec (transformers `EncodecModel`: facebook/encodec_24khz, facebook/encodec_48khz).
 
 Weight norm (24 kHz) is folded; the 48 kHz model's plain convs keep their GroupNorm(1, C)
-("time_group_norm") parameters. LSTM gates are reordered to (i, f, o, g) so the runtime applies
-one sigmoid to a contiguous 3H block, and the two biases are summed. Chunking constants are
-computed here exactly as EncodecConfig computes them.
+("time_group_norm") parameters. Convs are written in the runtime's channel-major layouts
+(common.cm_conv_weight / cm_conv_t_weight / conv_in_weight). LSTM gates are reordered to
+(i, f, o, g) so the runtime applies one sigmoid to a contiguous 3H block, and the two biases
+are summed. Chunking constants are computed here exactly as EncodecConfig computes them.
 """
 import math
 
 import torch
 
-from .common import ConvertError, fold_weight_norm
+from .common import ConvertError, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
 
 ARCH = "encodec"
 
@@ -119,21 +120,25 @@ def convert(config, sd, out):
     out.add_i32_array("encodec.target_bandwidths_bps", bps)
 
     # ---- tensors
-    def conv(prefix, stride=0):
-        wt = get(prefix + ".conv.weight")  # conv [out, in, k] = ggml [k, in, out]
-        bias = get(prefix + ".conv.bias")
-        if stride:  # transposed [in, out, k] -> polyphase conv [out * s, in, k / s] (see blocks/seanet.h)
-            cin, cout, k = wt.shape
-            if k % stride:
-                raise ConvertError(f"'{prefix}': transposed kernel {k} is not a multiple of its stride {stride}")
-            w4 = wt.reshape(cin, cout, k // stride, stride).flip(2)  # [ci, co, j, p] = W[ci, co, (J-1-j)*s + p]
-            wt = w4.permute(1, 3, 0, 2).reshape(cout * stride, cin, k // stride)
-            bias = bias.repeat_interleave(stride)
-        out.tensor(prefix + ".conv.weight", wt, matmul=True)
-        out.tensor(prefix + ".conv.bias", bias.reshape(-1, 1))
+    # The runtime is channel-major (src/blocks/seanet.h): biases and norms [C], convs in tap groups.
+    def conv(prefix, stride=1, first=False):
+        name = prefix + ".conv.weight"
+        if first:  # read from PCM through an im2col
+            out.tensor(name, conv_in_weight(get(name)))
+        else:
+            out.tensor(name, cm_conv_weight(get(name), stride, name), matmul=True)
+        out.tensor(prefix + ".conv.bias", get(prefix + ".conv.bias"))
         if tgn:
-            out.tensor(prefix + ".norm.weight", get(prefix + ".norm.weight").reshape(-1, 1))
-            out.tensor(prefix + ".norm.bias", get(prefix + ".norm.bias").reshape(-1, 1))
+            out.tensor(prefix + ".norm.weight", get(prefix + ".norm.weight"))
+            out.tensor(prefix + ".norm.bias", get(prefix + ".norm.bias"))
+
+    def convt(prefix, stride):
+        name = prefix + ".conv.weight"
+        out.tensor(name, cm_conv_t_weight(get(name), stride, name), matmul=True)
+        out.tensor(prefix + ".conv.bias", get(prefix + ".conv.bias"))
+        if tgn:
+            out.tensor(prefix + ".norm.weight", get(prefix + ".norm.weight"))
+            out.tensor(prefix + ".norm.bias", get(prefix + ".norm.bias"))
 
     def resblock(prefix):
         conv(prefix + ".block.1")
@@ -152,14 +157,17 @@ def convert(config, sd, out):
                        gates(get(f"{prefix}.lstm.bias_ih_l{layer}") + get(f"{prefix}.lstm.bias_hh_l{layer}")))
 
     idx = 0
-    conv(f"encoder.layers.{idx}")
+    conv(f"encoder.layers.{idx}", first=True)
     idx += 1
-    for _ in reversed(ratios):
+    for i, r in enumerate(reversed(ratios)):
         for _ in range(n_res):
             resblock(f"encoder.layers.{idx}")
             idx += 1
         idx += 1  # ELU
-        conv(f"encoder.layers.{idx}")
+        k = get(f"encoder.layers.{idx}.conv.weight").shape[-1]
+        if k != 2 * r:
+            raise ConvertError(f"encoder downsampling layer {i} has kernel {k}; config ratio {r} implies {2 * r}")
+        conv(f"encoder.layers.{idx}", stride=r)
         idx += 1
     lstm(f"encoder.layers.{idx}")
     conv(f"encoder.layers.{idx + 2}")  # after the ELU
@@ -171,7 +179,7 @@ def convert(config, sd, out):
         k = get(f"decoder.layers.{idx + 1}.conv.weight").shape[-1]
         if k != 2 * r:
             raise ConvertError(f"decoder upsampling layer {i} has kernel {k}; config ratio {r} implies {2 * r}")
-        conv(f"decoder.layers.{idx + 1}", stride=r)
+        convt(f"decoder.layers.{idx + 1}", r)
         idx += 2
         for _ in range(n_res):
             resblock(f"decoder.layers.{idx}")

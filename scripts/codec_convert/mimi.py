@@ -7,7 +7,7 @@ computed here exactly as MimiEuclideanCodebook.embed computes it.
 """
 import torch
 
-from .common import ConvertError, fold_weight_norm
+from .common import ConvertError, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
 
 ARCH = "mimi"
 EPSILON = 1e-5  # MimiEuclideanCodebook's clamp on cluster_usage
@@ -127,36 +127,18 @@ def convert(config, sd, out):
     w.add_float32("mimi.rope_theta", rope_theta)
     out.add_u32("mimi.num_semantic_quantizers", n_sem)
 
-    # Channel-major layouts of src/blocks/causal_conv.h (numpy order; ggml's is reversed).
-    def conv(src, stride=1, dst=None, bias=True):
-        # (out, in, K) -> (K / s, out, s, in) = ggml [s * in, out, K / s]: block j, row r * in + i = w[o, i, j*s + r]
-        dst = dst or src
-        w = get(src + ".weight")
-        cout, cin, k = w.shape
-        if k % stride:
-            raise ConvertError(f"'{src}.weight' kernel {k} is not a multiple of its stride {stride}")
-        w = w.reshape(cout, cin, k // stride, stride).permute(2, 0, 3, 1).reshape(k // stride, cout, stride * cin)
-        out.tensor(dst + ".weight", w.contiguous(), matmul=True)
+    # Channel-major layouts of src/blocks/seanet.h (common.py's helpers).
+    def conv(src, stride=1, bias=True):
+        out.tensor(src + ".weight", cm_conv_weight(get(src + ".weight"), stride, src), matmul=True)
         if bias:
-            out.tensor(dst + ".bias", get(src + ".bias"))
+            out.tensor(src + ".bias", get(src + ".bias"))
 
-    def conv_mono(src):
-        # One input channel: PyTorch's (out, 1, K) = ggml [K, 1, out], f32 (the runtime's im2col runs in
-        # it), with zero taps prepended up to a multiple of 8: the same causal conv, and a GEMM
-        # contraction ggml's SIMD kernels take (K = 7 runs several times slower).
-        w = get(src + ".weight")
-        k8 = (w.shape[-1] + 7) // 8 * 8
-        out.tensor(src + ".weight", torch.nn.functional.pad(w, (k8 - w.shape[-1], 0)))
+    def conv_in(src):  # read from PCM through an im2col, f32
+        out.tensor(src + ".weight", conv_in_weight(get(src + ".weight")))
         out.tensor(src + ".bias", get(src + ".bias"))
 
     def convt(prefix, stride):
-        # (in, out, K) -> (K / s, s, out, in) = ggml [in, s * out, K / s]: block j, column r * out + o = w[i, o, j*s + r]
-        w = get(prefix + ".weight")
-        cin, cout, k = w.shape
-        if k % stride:
-            raise ConvertError(f"'{prefix}.weight' kernel {k} is not a multiple of its stride {stride}")
-        w = w.reshape(cin, cout, k // stride, stride).permute(2, 3, 1, 0).reshape(k // stride, stride * cout, cin)
-        out.tensor(prefix + ".weight", w.contiguous(), matmul=True)
+        out.tensor(prefix + ".weight", cm_conv_t_weight(get(prefix + ".weight"), stride, prefix), matmul=True)
         out.tensor(prefix + ".bias", get(prefix + ".bias"))
 
     def resnet(prefix):
@@ -165,7 +147,7 @@ def convert(config, sd, out):
 
     # SEANet encoder: same module indices as MimiEncoder.layers.
     i = 0
-    (conv_mono if channels == 1 else conv)(f"encoder.layers.{i}.conv")
+    conv_in(f"encoder.layers.{i}.conv")
     i += 1
     for r in reversed(ratios):
         for _ in range(n_res):

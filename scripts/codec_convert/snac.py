@@ -6,9 +6,9 @@ pytorch_model.bin (the package's state dict, weight norm as weight_g / weight_v)
 import math
 
 import torch
-import torch.nn.functional as F
 
-from .common import ConvertError, fold_weight_norm
+from .common import (ConvertError, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
+                     write_factorized_vq, write_snake)
 
 ARCH = "snac"
 CONFIG_KEYS = ("sampling_rate", "encoder_dim", "encoder_rates", "decoder_dim", "decoder_rates", "vq_strides")
@@ -73,19 +73,10 @@ def convert(config, sd, out):
 
     # The runtime is channel-major (src/blocks/conv_cm.h); these are its weight layouts.
     def conv(prefix, stride=1):
-        """Full conv [out, in, k] -> tap groups (k/s, out, s*in): one matrix per group of s taps."""
-        w = get(prefix + ".weight")
-        cout, cin, k = w.shape
-        if k % stride:
-            raise ConvertError(f"'{prefix}.weight' kernel {k} is not a multiple of its stride {stride}")
-        w = w.reshape(cout, cin, k // stride, stride).permute(2, 0, 3, 1).reshape(k // stride, cout, stride * cin)
-        out.tensor(prefix + ".weight", w, matmul=True)  # ggml [s*in, out, k/s]
-        out.tensor(prefix + ".bias", get(prefix + ".bias"))
+        write_cm_conv(out, get, prefix, stride)
 
     def conv_mono(prefix):
-        """The one-input-channel conv stays [out, 1, k] = ggml [k, 1, out] for its im2col."""
-        out.tensor(prefix + ".weight", get(prefix + ".weight"))
-        out.tensor(prefix + ".bias", get(prefix + ".bias"))
+        write_conv_mono(out, get, prefix)
 
     def conv_dw(prefix):
         w = get(prefix + ".weight")
@@ -95,18 +86,10 @@ def convert(config, sd, out):
         out.tensor(prefix + ".bias", get(prefix + ".bias"))
 
     def conv_t(prefix, stride):
-        """ConvTranspose1d [in, out, k] -> (k/s, s*out, in): one matrix per group of s taps."""
-        w = get(prefix + ".weight")
-        cin, cout, k = w.shape
-        if k % stride:
-            raise ConvertError(f"'{prefix}.weight' kernel {k} is not a multiple of its stride {stride}")
-        out.tensor(prefix + ".weight", w.permute(2, 1, 0).reshape(k // stride, stride * cout, cin), matmul=True)
-        out.tensor(prefix + ".bias", get(prefix + ".bias"))
+        write_cm_conv_t(out, get, prefix, stride)
 
     def snake(prefix):
-        alpha = get(prefix + ".alpha").reshape(-1)
-        out.tensor(prefix + ".alpha", alpha)
-        out.tensor(prefix + ".beta", (alpha + 1e-9).reciprocal())  # as snac.layers.snake computes it
+        write_snake(out, get, prefix)
 
     def res_unit(prefix):
         snake(prefix + ".block.0")
@@ -151,18 +134,7 @@ def convert(config, sd, out):
     conv_dw(f"encoder.block.{n_enc + 1 + (1 if window else 0)}")
 
     for q in range(n_q):
-        p = f"quantizer.quantizers.{q}"
-        out.tensor(p + ".in_proj.weight", get(p + ".in_proj.weight")[:, :, 0], matmul=True)    # ggml [C, D]
-        out.tensor(p + ".in_proj.bias", get(p + ".in_proj.bias"))
-        out.tensor(p + ".out_proj.weight", get(p + ".out_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
-        out.tensor(p + ".out_proj.bias", get(p + ".out_proj.bias"))
-        cb = get(p + ".codebook.weight")
-        if cb.shape != (codebook_size, codebook_dim):
-            raise ConvertError(f"'{p}.codebook.weight' has shape {tuple(cb.shape)}, expected ({codebook_size}, {codebook_dim})")
-        cbn = F.normalize(cb)
-        out.tensor(p + ".codebook.weight", cb)
-        out.tensor(p + ".codebook.normalized", cbn)
-        out.tensor(p + ".codebook.normalized_sq", cbn.pow(2).sum(1))
+        write_factorized_vq(out, get, f"quantizer.quantizers.{q}", codebook_size, codebook_dim)
     if f"quantizer.quantizers.{n_q}.codebook.weight" in sd:
         raise ConvertError(f"the checkpoint has more quantizers than vq_strides {strides}")
 

@@ -1,5 +1,7 @@
 #include "causal_conv.h"
 
+#include <algorithm>
+
 int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride) {
     // ideal = ceil((n - k_eff + pad_total) / stride) * stride + k_eff - pad_total, pad_total = k_eff - stride
     const int64_t pad_total = k_eff - stride;
@@ -14,10 +16,28 @@ int64_t codec_causal_conv1d_out_len(int64_t n, int k_eff, int stride) {
     return padded < k_eff ? 0 : (padded - k_eff) / stride + 1;
 }
 
+// The n frames reflected about the first (or last) frame of x [C, T], n < T: ggml reflects
+// along ne0 only, so just the n + 1 edge frames are transposed there and back.
+static ggml_tensor * reflected_edge(ggml_context * ctx, ggml_tensor * x, int64_t n, bool left) {
+    const int64_t C = x->ne[0], T = x->ne[1];
+    ggml_tensor * e = ggml_view_2d(ctx, x, C, n + 1, x->nb[1], left ? 0 : (T - n - 1) * x->nb[1]);
+    e = ggml_pad_reflect_1d(ctx, ggml_cont(ctx, ggml_transpose(ctx, e)), left ? (int) n : 0, left ? 0 : (int) n);  // [2n + 1, C]
+    e = ggml_view_2d(ctx, e, n, C, e->nb[1], left ? 0 : (n + 1) * e->nb[0]);
+    return ggml_cont(ctx, ggml_transpose(ctx, e));  // [C, n]
+}
+
 ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode) {
     if (left == 0 && right == 0) return x;
     if (mode == CODEC_PAD_CONSTANT) return ggml_pad_ext(ctx, x, 0, 0, (int) left, (int) right, 0, 0, 0, 0);
     const int64_t C = x->ne[0];
+    if (mode == CODEC_PAD_REFLECT) {
+        const int64_t extra = std::max<int64_t>(0, std::max(left, right) - x->ne[1] + 1);  // reflection needs T > pad
+        if (extra > 0) x = ggml_pad_ext(ctx, x, 0, 0, 0, (int) extra, 0, 0, 0, 0);
+        if (left > 0) x = ggml_concat(ctx, reflected_edge(ctx, x, left, true), x, 1);
+        if (right > 0) x = ggml_concat(ctx, x, reflected_edge(ctx, x, right, false), 1);
+        // a prefix of the frames: still contiguous
+        return extra > 0 ? ggml_view_2d(ctx, x, C, x->ne[1] - extra, x->nb[1], 0) : x;
+    }
     if (left > 0) {
         ggml_tensor * first = ggml_view_2d(ctx, x, C, 1, x->nb[1], 0);
         x = ggml_concat(ctx, ggml_repeat_4d(ctx, first, C, left, 1, 1), x, 1);

@@ -22,6 +22,7 @@
 enum codec_pad_mode {
     CODEC_PAD_CONSTANT  = 0,  // zeros
     CODEC_PAD_REPLICATE = 1,  // edge frames repeated
+    CODEC_PAD_REFLECT   = 2,  // mirrored about the edge frames (F.pad "reflect")
 };
 
 // Right padding that completes the last stride window of an n-frame input (>= 0).
@@ -29,7 +30,8 @@ int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride);
 // Output length of a causal conv on n >= 1 frames: ceil(n / stride) for k_eff >= stride.
 int64_t codec_causal_conv1d_out_len(int64_t n, int k_eff, int stride);
 
-// Pads x [C, T] in time with `left` and `right` frames (zeros or edge frames).
+// Pads x [C, T] in time with `left` and `right` frames. Reflect handles inputs not longer than
+// the pad as EncodecConv1d._pad1d does: zero-extend on the right, reflect, drop the extension.
 ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode);
 
 // y = conv1d(causal_pad(x), w) + b; x [Cin, T] -> [Cout, ceil(T / stride)], w in the conv layout

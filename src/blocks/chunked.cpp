@@ -20,26 +20,26 @@ ggml_tensor * codec_linear_overlap_add(ggml_context * ctx, const std::vector<ggm
         return nullptr;
     }
     const int64_t n = (int64_t) frames.size();
-    const int64_t N = frames[0]->ne[0];
-    const int64_t total = stride * (n - 1) + frames.back()->ne[0];
+    const int64_t N = frames[0]->ne[1];
+    const int64_t total = stride * (n - 1) + frames.back()->ne[1];
     // time_vec = linspace(0, 1, N + 2)[1:-1]; weight = 0.5 - |time_vec - 0.5|
     ggml_tensor * t = ggml_scale(ctx, ggml_arange(ctx, 1.0f, (float) (N + 1), 1.0f), 1.0f / (float) (N + 1));
-    ggml_tensor * w = ggml_scale_bias(ctx, ggml_abs(ctx, ggml_scale_bias(ctx, t, 1.0f, -0.5f)), -1.0f, 0.5f);  // [N]
+    ggml_tensor * w = ggml_scale_bias(ctx, ggml_abs(ctx, ggml_scale_bias(ctx, t, 1.0f, -0.5f)), -1.0f, 0.5f);  // [N] = [1, N]
 
     std::vector<ggml_tensor *> weighted(frames.size());
     for (int64_t i = 0; i < n; ++i) {
-        const int64_t len = frames[i]->ne[0];
+        const int64_t len = frames[i]->ne[1];
         if (len > N) {
             err = "overlap-add: a frame is longer than the first";
             return nullptr;
         }
-        weighted[i] = ggml_mul(ctx, frames[i], ggml_view_2d(ctx, w, len, 1, len * sizeof(float), 0));
+        weighted[i] = ggml_mul(ctx, frames[i], ggml_view_2d(ctx, w, 1, len, sizeof(float), 0));  // broadcast over channels
     }
     // Spans between consecutive frame starts/ends are covered by a fixed set of frames.
     std::vector<int64_t> cuts = {0, total};
     for (int64_t i = 0; i < n; ++i) {
         cuts.push_back(std::min(total, i * stride));
-        cuts.push_back(std::min(total, i * stride + frames[i]->ne[0]));
+        cuts.push_back(std::min(total, i * stride + frames[i]->ne[1]));
     }
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
@@ -49,10 +49,10 @@ ggml_tensor * codec_linear_overlap_add(ggml_context * ctx, const std::vector<ggm
         ggml_tensor * num = nullptr, * den = nullptr;
         for (int64_t i = 0; i < n; ++i) {
             const int64_t off = i * stride;
-            if (off > a || off + frames[i]->ne[0] < a + len) continue;
+            if (off > a || off + frames[i]->ne[1] < a + len) continue;
             ggml_tensor * f = weighted[i];
-            ggml_tensor * fv = ggml_view_2d(ctx, f, len, f->ne[1], f->nb[1], (a - off) * f->nb[0]);
-            ggml_tensor * wv = ggml_view_2d(ctx, w, len, 1, len * sizeof(float), (a - off) * sizeof(float));
+            ggml_tensor * fv = ggml_view_2d(ctx, f, f->ne[0], len, f->nb[1], (a - off) * f->nb[1]);
+            ggml_tensor * wv = ggml_view_2d(ctx, w, 1, len, sizeof(float), (a - off) * sizeof(float));
             num = num ? ggml_add(ctx, num, fv) : fv;
             den = den ? ggml_add(ctx, den, wv) : wv;
         }
@@ -62,5 +62,5 @@ ggml_tensor * codec_linear_overlap_add(ggml_context * ctx, const std::vector<ggm
         }
         pieces.push_back(ggml_div(ctx, num, den));
     }
-    return codec_concat_tree(ctx, pieces, 0);
+    return codec_concat_tree(ctx, pieces, 1);
 }

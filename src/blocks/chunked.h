@@ -12,9 +12,9 @@
 // copies instead of the O(size * n) of a left-to-right chain. Parts must agree off `dim`.
 ggml_tensor * codec_concat_tree(ggml_context * ctx, const std::vector<ggml_tensor *> & parts, int dim);
 
-// frames[i] is [len_i, C], placed at sample i * stride; weight(t) = 0.5 - |t - 0.5| over a
-// linspace of frames[0]'s length (frames[i] use its first len_i values); the output is the
-// weighted sum divided by the summed weights: [stride * (n - 1) + len_last, C]. Sums run in
+// frames[i] is channel-major [C, len_i], placed at sample i * stride; weight(t) = 0.5 - |t - 0.5|
+// over a linspace of frames[0]'s length (frames[i] use its first len_i values); the output is the
+// weighted sum divided by the summed weights: [C, stride * (n - 1) + len_last]. Sums run in
 // frame order as the reference's; each output span is built from the frames covering it.
 // Returns nullptr with err set if some sample is covered by no frame.
 ggml_tensor * codec_linear_overlap_add(ggml_context * ctx, const std::vector<ggml_tensor *> & frames, int64_t stride,

@@ -1,8 +1,22 @@
 #include "conv_cm.h"
 
 #include "model_loader.h"
+#include "ops/snake_cm.h"
 
 #include <algorithm>
+
+int64_t codec_conv1d_out_len(int64_t n, int k, int stride, int dilation, int pad_total) {
+    const int64_t span = (int64_t) dilation * (k - 1) + 1;
+    const int64_t padded = n + pad_total;
+    if (padded < span) return 0;
+    return (padded - span) / stride + 1;
+}
+
+ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake_w & s, bool cpu) {
+    if (cpu && ggml_is_contiguous(x)) return codec_op_snake_cm(ctx, x, s.alpha, s.beta);
+    ggml_tensor * sn = ggml_sin(ctx, ggml_mul(ctx, x, s.alpha));
+    return ggml_add(ctx, x, ggml_mul(ctx, ggml_sqr(ctx, sn), s.beta));
+}
 
 // "Same" stride-1 convs (output length == input length) without padding the input: the centre
 // tap covers every output frame, each other tap is added onto the frames it reaches. Zero

@@ -11,7 +11,29 @@
 //   biases and snake parameters [C].
 #pragma once
 
-#include "conv.h"
+#include <ggml.h>
+
+#include <cstdint>
+#include <string>
+
+// Weights of one conv layer and of one snake activation, as declared on the loader.
+struct codec_conv {
+    ggml_tensor * w = nullptr;
+    ggml_tensor * b = nullptr;
+};
+struct codec_snake_w {
+    ggml_tensor * alpha = nullptr;
+    ggml_tensor * beta  = nullptr;
+};
+
+// Output length of a strided, dilated 1-D conv over `n` samples with total padding `pad`.
+// Returns <= 0 when the (padded) input is shorter than the kernel's span.
+int64_t codec_conv1d_out_len(int64_t n, int k, int stride, int dilation, int pad_total);
+
+// Snake activation x + beta * sin(alpha * x)^2 (beta = 1 / (alpha + 1e-9) from the converter)
+// on x [C, T]: on the CPU one fused pass with a vectorized sin (ops/snake_cm.h), elsewhere
+// (`cpu` false) the stock-op composition.
+ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake_w & s, bool cpu);
 
 // y = conv1d(x, w) + b, zero padding `pad` on both sides. x [Cin, T] -> [Cout, T_out].
 // stride > 1 needs dilation 1 and a kernel that is a multiple of the stride. Returns nullptr
@@ -33,6 +55,7 @@ ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tenso
 ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                         int stride, int crop, int64_t out_len);
 
+class codec_model_loader;
 // Declarations with the layouts above (bias optional for convs).
 codec_conv    codec_load_cm_conv  (codec_model_loader & ld, const std::string & prefix, int k, int stride, int cin, int cout,
                                    bool bias = true);

@@ -3,11 +3,71 @@
 #include "chunked.h"
 #include "model_loader.h"
 
-ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x) {
+#include <cmath>
+#include <cstdint>
+
+namespace {
+
+// Fused step t of the CPU path. y [2H, T, B] holds the states: column t gets h_t in rows
+// 0 .. H - 1 and c_t in rows H .. 2H - 1 (written in place, so no per-step tensors to join);
+// xp = x W_ih^T + b [4H, T, B] (gates i, f, o, g); mm = W_hh h_{t-1} [4H, B], null at t = 0
+// (zero state). Per element exactly the stock graph's float operations: gates = xp + mm,
+// sigmoid 1 / (1 + expf(-v)), tanhf, c = f * c + i * g (two rounded products), h = o * tanh(c).
+void lstm_step(ggml_tensor * y, const ggml_tensor * xp, const ggml_tensor * mm, int64_t t, int ith, int nth) {
+    const int64_t H = y->ne[0] / 2, B = y->ne[2];
+    const int64_t per = (H + nth - 1) / nth, j0 = per * ith, j1 = std::min(H, j0 + per);
+    for (int64_t col = 0; col < B; ++col) {
+        const float * ga = (const float *) ((const char *) xp->data + t * xp->nb[1] + col * xp->nb[2]);
+        const float * gb = mm ? (const float *) ((const char *) mm->data + col * mm->nb[1]) : nullptr;
+        float * out = (float *) ((char *) y->data + t * y->nb[1] + col * y->nb[2]);
+        const float * cp = t > 0 ? (const float *) ((const char *) out - y->nb[1]) + H : nullptr;
+        for (int64_t j = j0; j < j1; ++j) {
+            auto gate = [&](int64_t k) { return gb ? ga[k * H + j] + gb[k * H + j] : ga[k * H + j]; };
+            const float i = 1.0f / (1.0f + expf(-gate(0)));
+            const float o = 1.0f / (1.0f + expf(-gate(2)));
+            const float g = tanhf(gate(3));
+            const float ig = i * g;
+            float cn = ig;
+            if (cp) {
+                const float f = 1.0f / (1.0f + expf(-gate(1)));
+                const volatile float fc = f * cp[j];  // rounded, as the stock graph's mul: never fused into an FMA
+                cn = fc + ig;
+            }
+            out[H + j] = cn;
+            out[j] = o * tanhf(cn);
+        }
+    }
+}
+
+// t = 0: dst is the new state tensor (a only gives its shape), b = xp.
+void step_first(ggml_tensor * dst, const ggml_tensor *, const ggml_tensor * xp, int ith, int nth, void *) {
+    lstm_step(dst, xp, nullptr, 0, ith, nth);
+}
+// t > 0, in place on the state tensor a; t comes as userdata.
+void step_next(ggml_tensor * dst, const ggml_tensor *, const ggml_tensor * xp, const ggml_tensor * mm, int ith, int nth,
+               void * t) {
+    lstm_step(dst, xp, mm, (int64_t) (intptr_t) t, ith, nth);
+}
+
+}  // namespace
+
+ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu) {
     const int64_t T = x->ne[1], B = x->ne[2];
     for (const codec_lstm_layer & l : layers) {
         const int64_t H = l.w_hh->ne[0];
         ggml_tensor * xp = ggml_add(ctx, ggml_mul_mat(ctx, l.w_ih, x), l.b);  // [4H, T, B], every step at once
+        if (cpu) {
+            // y: a fresh [2H, T, B] from step 0 (xp's first 2H rows only give the shape)
+            ggml_tensor * y = ggml_map_custom2(ctx, ggml_view_3d(ctx, xp, 2 * H, T, B, xp->nb[1], xp->nb[2], 0), xp,
+                                               step_first, GGML_N_TASKS_MAX, nullptr);
+            for (int64_t t = 1; t < T; ++t) {
+                ggml_tensor * hp = ggml_view_2d(ctx, y, H, B, y->nb[2], (t - 1) * y->nb[1]);  // h_{t-1} [H, B]
+                y = ggml_map_custom3_inplace(ctx, y, xp, ggml_mul_mat(ctx, l.w_hh, hp), step_next, GGML_N_TASKS_MAX,
+                                             (void *) (intptr_t) t);
+            }
+            x = ggml_cont(ctx, ggml_view_3d(ctx, y, H, T, B, y->nb[1], y->nb[2], 0));  // [H, T, B]
+            continue;
+        }
         ggml_tensor * h = nullptr, * c = nullptr;
         std::vector<ggml_tensor *> hs;
         hs.reserve((size_t) T);
@@ -34,7 +94,7 @@ ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer>
 }
 
 size_t codec_lstm_graph_size(size_t n_layers, size_t T) {
-    return n_layers * (4 + T * 20);  // 16 per step, 1 per concat, slack
+    return n_layers * (4 + T * 20);  // <= 16 per step, 1 per concat, slack
 }
 
 std::vector<codec_lstm_layer> codec_load_lstm(codec_model_loader & ld, const std::string & prefix, int dim, int n_layers) {

@@ -1,6 +1,6 @@
 // Multi-layer unidirectional LSTM (torch.nn.LSTM, zero initial state) in ggml ops: the input
 // projection of every step is one matrix product per layer; the recurrence is unrolled over
-// the sequence (about 16 graph nodes per step and layer), several equal-length sequences
+// the sequence (2 to 16 graph nodes per step and layer), several equal-length sequences
 // stepping together as the columns of one product.
 #pragma once
 
@@ -18,8 +18,10 @@ struct codec_lstm_layer {
 };
 
 // x is channel-major [C, T, B]: B independent sequences of T steps. Returns the last layer's
-// hidden states [H, T, B].
-ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x);
+// hidden states [H, T, B]. cpu: each step's gate nonlinearities and state update run as one
+// fused CPU op writing into one state tensor (the same float operations as the stock ops), so
+// a step is two graph nodes instead of ten and the steps need no joining; elsewhere stock ops.
+ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu);
 
 // Tensors the builder creates for a sequence of T steps (an upper bound, for graph_size).
 size_t codec_lstm_graph_size(size_t n_layers, size_t T);

@@ -4,7 +4,7 @@
 
 void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
                                  ggml_tensor * z, std::vector<ggml_tensor *> & codes) {
-    ggml_tensor * residual = ggml_cont(ctx, ggml_transpose(ctx, z));  // [C, T]
+    ggml_tensor * residual = z;  // [C, T]
     for (int q = 0; q < n_q; ++q) {
         const codec_vq_factorized & l = vq[q];
         ggml_tensor * e = ggml_add(ctx, ggml_mul_mat(ctx, l.in_w, residual), l.in_b);  // [D, T]
@@ -37,5 +37,5 @@ ggml_tensor * codec_rvq_factorized_decode(ggml_context * ctx, const std::vector<
         ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b);      // [C, T]
         sum = sum ? ggml_add(ctx, sum, out) : out;
     }
-    return ggml_cont(ctx, ggml_transpose(ctx, sum));  // [T, C]
+    return sum;
 }

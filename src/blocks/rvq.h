@@ -17,10 +17,10 @@ struct codec_vq_factorized {
     ggml_tensor * cb_norm_sq = nullptr; // [N]    squared norms of cb_norm (converter)
 };
 
-// Encodes the latent z ([T, C]) with the first n_q stages; appends one I32 [T] code row per stage.
+// Encodes the latent z ([C, T]) with the first n_q stages; appends one I32 [T] code row per stage.
 void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
                                  ggml_tensor * z, std::vector<ggml_tensor *> & codes);
 
-// Sum of the first n_q stages' projected codebook vectors for codes I32 [T, n_q]; returns [T, C].
+// Sum of the first n_q stages' projected codebook vectors for codes I32 [T, n_q]; returns [C, T].
 ggml_tensor * codec_rvq_factorized_decode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq,
                                           ggml_tensor * codes);

@@ -1,91 +1,219 @@
 #include "seanet.h"
 
-#include "conv.h"
+#include "conv_cm.h"
 #include "model_loader.h"
+#include "ops/elu.h"
 
 #include <algorithm>
 #include <cmath>
 
-ggml_tensor * codec_seanet_pad1d(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right,
-                                 codec_seanet_pad mode) {
-    if (left == 0 && right == 0) return x;
-    if (mode == CODEC_SEANET_PAD_ZERO) return ggml_pad_ext(ctx, x, (int) left, (int) right, 0, 0, 0, 0, 0, 0);
-    const int64_t n = x->ne[0];
-    const int64_t max_pad = std::max(left, right);
-    const int64_t extra = n <= max_pad ? max_pad - n + 1 : 0;  // reflection needs n > pad
-    if (extra > 0) x = ggml_pad_ext(ctx, x, 0, (int) extra, 0, 0, 0, 0, 0, 0);
+ggml_tensor * codec_seanet_elu(ggml_context * ctx, ggml_tensor * x, bool cpu) {
+    return codec_elu(ctx, x, cpu);
+}
+
+// GroupNorm(1, C) on x [C, T]: one mean and variance over all C*T values, then w * x + b per channel.
+static ggml_tensor * time_group_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b) {
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
-    ggml_tensor * y = ggml_pad_reflect_1d(ctx, x, (int) left, (int) right);
-    if (extra > 0) y = ggml_cont(ctx, ggml_view_2d(ctx, y, y->ne[0] - extra, y->ne[1], y->nb[1], 0));
-    return y;
+    ggml_tensor * y = ggml_norm(ctx, ggml_reshape_1d(ctx, x, ggml_nelements(x)), 1e-5f);
+    return ggml_add(ctx, ggml_mul(ctx, ggml_reshape_2d(ctx, y, x->ne[0], x->ne[1]), w), b);
 }
 
-ggml_tensor * codec_time_group_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, float eps) {
-    if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
-    const int64_t T = x->ne[0], C = x->ne[1];
-    ggml_tensor * y = ggml_norm(ctx, ggml_reshape_1d(ctx, x, T * C), eps);  // one group: all of [T, C]
-    y = ggml_reshape_2d(ctx, y, T, C);
-    return ggml_add(ctx, ggml_mul(ctx, y, w), b);
+static ggml_tensor * tap(ggml_context * ctx, ggml_tensor * w, int64_t j) {  // tap j of a stride-1 conv: [Cin, Cout]
+    return ggml_view_2d(ctx, w, w->ne[0], w->ne[1], w->nb[1], j * w->nb[2]);
 }
 
-// EncodecConv1d._get_extra_padding_for_conv1d: right padding that completes the last window.
-static int64_t extra_padding(int64_t n, int k_eff, int stride) {
-    const int64_t num = n - stride;  // n - k_eff + padding_total
-    const int64_t frames = num > 0 ? (num + stride - 1) / stride : 0;  // ceil(num / stride); > -1 rounds to 0
-    return frames * stride + stride - n;  // ideal_length - n, ideal = frames * stride + k_eff - padding_total
-}
-
-int64_t codec_seanet_conv1d_out_len(int64_t n, int stride) {
-    return n < 1 ? 0 : (n + stride - 1) / stride;
-}
-
-ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet_conv & c, ggml_tensor * x, int stride,
-                                  int dilation, bool causal, codec_seanet_pad mode) {
-    const int k_eff = (int) (c.w->ne[0] - 1) * dilation + 1;
-    const int64_t pad_total = k_eff - stride;
-    const int64_t extra = extra_padding(x->ne[0], k_eff, stride);
-    const int64_t right = causal ? 0 : pad_total / 2;
-    x = codec_seanet_pad1d(ctx, x, pad_total - right, right + extra, mode);
-    ggml_tensor * y = codec_conv1d(ctx, x, c.w, c.b, stride, 0, dilation);
-    if (c.norm_w) y = codec_time_group_norm(ctx, y, c.norm_w, c.norm_b);
-    return y;
-}
-
-ggml_tensor * codec_seanet_conv_transpose1d(ggml_context * ctx, const codec_seanet_conv & c, ggml_tensor * x,
-                                            int stride, bool causal, float trim_right_ratio) {
-    const int64_t T = x->ne[0], J = c.w->ne[0], cout = c.w->ne[2] / stride, K = J * stride;
-    // Polyphase: output sample t*s + p sums taps j < J of W[:, co, j*s + p] . x[t - j], i.e. a
-    // J-tap conv of x with s*Cout outputs per frame (one im2col + matrix product, far faster than
-    // ggml_conv_transpose_1d), whose phases are then interleaved into time.
-    ggml_tensor * y = codec_conv1d(ctx, x, c.w, c.b, 1, (int) J - 1, 1);                  // [T + J - 1, Cout * s]
-    y = ggml_reshape_3d(ctx, y, T + J - 1, stride, cout);
-    y = ggml_cont(ctx, ggml_permute(ctx, y, 1, 0, 2, 3));                                 // [s, T + J - 1, Cout]
-    y = ggml_reshape_2d(ctx, y, stride * (T + J - 1), cout);                              // [(T-1)*s + K, Cout]
-    if (c.norm_w) y = codec_time_group_norm(ctx, y, c.norm_w, c.norm_b);                   // over the untrimmed output
-    const int64_t pad_total = K - stride;
-    // math.ceil(padding_total * trim_right_ratio), in double like Python
-    const int64_t right = causal ? (int64_t) std::ceil((double) pad_total * (double) trim_right_ratio) : pad_total / 2;
-    const int64_t left = pad_total - right;
-    if (left > 0 || right > 0) {
-        y = ggml_cont(ctx, ggml_view_2d(ctx, y, y->ne[0] - left - right, y->ne[1], y->nb[1], left * y->nb[0]));
+// Stride-1 conv with `left` + `right` = k_eff - 1 padding frames, T >= k_eff, tap j0 reading
+// frame t for output t (j0 * dilation == left). No padded copy of x: tap j0 covers every output,
+// every other tap is added onto the outputs it reaches (as if padded with zeros; causal
+// zero-padded convs are then exactly codec_causal_conv1d). Other pad modes recompute the `left`
+// first and `right` last outputs from padded k_eff-frame edge slices and overwrite them.
+static ggml_tensor * same_length_conv(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, int dilation,
+                                      int64_t left, int64_t right, codec_pad_mode mode) {
+    const int64_t cin = x->ne[0], T = x->ne[1], n = w->ne[2], k_eff = (n - 1) * dilation + 1, j0 = left / dilation;
+    ggml_tensor * y = ggml_mul_mat(ctx, tap(ctx, w, j0), x);  // [Cout, T]
+    for (int64_t j = n - 1; j >= 0; --j) {
+        const int64_t shift = j * dilation - left;  // output t reads frame t + shift
+        const int64_t len = T - (shift < 0 ? -shift : shift);
+        if (j == j0 || len <= 0) continue;
+        ggml_tensor * p = ggml_mul_mat(ctx, tap(ctx, w, j), ggml_view_2d(ctx, x, cin, len, x->nb[1], (shift > 0 ? shift : 0) * x->nb[1]));
+        y = ggml_acc_inplace(ctx, y, p, y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
     }
-    return y;
+    if (mode != CODEC_PAD_CONSTANT && left > 0) {  // outputs 0 .. left - 1
+        ggml_tensor * e = codec_pad_time_cm(ctx, ggml_view_2d(ctx, x, cin, k_eff, x->nb[1], 0), left, 0, mode);
+        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, left + 1]
+        y = ggml_set_2d_inplace(ctx, y, ggml_view_2d(ctx, e, e->ne[0], left, e->nb[1], 0), y->nb[1], 0);
+    }
+    if (mode != CODEC_PAD_CONSTANT && right > 0) {  // outputs T - right .. T - 1
+        ggml_tensor * e = codec_pad_time_cm(ctx, ggml_view_2d(ctx, x, cin, k_eff, x->nb[1], (T - k_eff) * x->nb[1]), 0, right, mode);
+        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, right + 1]
+        y = ggml_set_2d_inplace(ctx, y, ggml_view_2d(ctx, e, e->ne[0], right, e->nb[1], e->nb[1]), y->nb[1],
+                                (T - right) * y->nb[1]);
+    }
+    return b ? ggml_add(ctx, y, b) : y;
 }
 
-codec_seanet_conv codec_load_seanet_conv(codec_model_loader & ld, const std::string & prefix, int k, int cin, int cout,
-                                         bool norm, int transposed_stride) {
-    codec_seanet_conv c;
-    if (transposed_stride > 0) {  // polyphase layout: k / stride taps, stride * cout outputs
-        const int64_t s = transposed_stride;
-        c.w = ld.tensor(prefix + ".conv.weight", {k / s, cin, cout * s}, CODEC_W_MATMUL);
-        c.b = ld.tensor(prefix + ".conv.bias", {1, cout * s}, CODEC_W_F32);
+ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+    if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
+    const int s = c.stride, d = c.dilation;
+    const int64_t T = x->ne[1], k_eff = (c.w->ne[2] * s - 1) * d + 1;
+    const int64_t pad_total = k_eff - s, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
+    ggml_tensor * y;
+    if (s == 1 && left % d == 0 && T >= k_eff) {  // stride 1 needs no extra padding
+        y = same_length_conv(ctx, x, c.w, c.b, d, left, right, sn.pad);
     } else {
-        c.w = ld.tensor(prefix + ".conv.weight", {k, cin, cout}, CODEC_W_MATMUL);
-        c.b = ld.tensor(prefix + ".conv.bias", {1, cout}, CODEC_W_F32);
+        x = codec_pad_time_cm(ctx, x, left, right + codec_causal_extra_pad(T, (int) k_eff, s), sn.pad);
+        y = codec_cm_conv1d(ctx, x, c.w, c.b, s, 0, d);
     }
-    if (norm) {
-        c.norm_w = ld.tensor(prefix + ".norm.weight", {1, cout}, CODEC_W_F32);
-        c.norm_b = ld.tensor(prefix + ".norm.bias", {1, cout}, CODEC_W_F32);
+    return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;
+}
+
+ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+    const int64_t T = x->ne[0], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
+    const int64_t right = sn.causal ? 0 : (K - 1) / 2, left = K - 1 - right;
+    // Output t of the im2col reads frames t - p0 .. t - p0 + K8 - 1; the first K8 - K taps are zero.
+    int64_t p0 = left + K8 - K;  // zeros: im2col's own (symmetric, >= right) padding
+    if (sn.pad != CODEC_PAD_CONSTANT) {
+        if (sn.pad == CODEC_PAD_REFLECT) {  // ggml reflects along ne0, which is time here
+            const int64_t extra = std::max<int64_t>(0, std::max(left, right) - T + 1);  // as _pad1d
+            if (extra > 0) x = ggml_pad_ext(ctx, x, 0, (int) extra, 0, 0, 0, 0, 0, 0);
+            if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
+            x = ggml_pad_reflect_1d(ctx, x, (int) left, (int) right);
+            if (extra > 0) x = ggml_cont(ctx, ggml_view_2d(ctx, x, x->ne[0] - extra, x->ne[1], x->nb[1], 0));
+        } else {  // edge frames: pad channel-major ([T, 1] is [1, T] for mono)
+            if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
+            ggml_tensor * xc = cin == 1 ? ggml_reshape_2d(ctx, x, 1, T) : ggml_cont(ctx, ggml_transpose(ctx, x));
+            xc = ggml_cont(ctx, codec_pad_time_cm(ctx, xc, left, right, sn.pad));
+            x = cin == 1 ? ggml_reshape_2d(ctx, xc, xc->ne[1], 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
+        }
+        p0 = K8 - K;
     }
+    ggml_tensor * col = ggml_im2col(ctx, c.w, x, 1, 0, (int) p0, 0, 1, 0, false, GGML_TYPE_F32);  // [K8 * Cin, >= T]
+    col = ggml_view_2d(ctx, col, K8 * cin, T, col->nb[1], 0);
+    ggml_tensor * y = ggml_add(ctx, ggml_mul_mat(ctx, ggml_reshape_2d(ctx, c.w, K8 * cin, cout), col), c.b);  // [Cout, T]
+    return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;
+}
+
+ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+    const int s = c.stride;
+    const int64_t L = x->ne[1], K = c.w->ne[2] * s, cout = c.w->ne[1] / s, pad_total = K - s;
+    // math.ceil(padding_total * trim_right_ratio), in double like Python
+    const int64_t right = sn.causal ? (int64_t) std::ceil((double) pad_total * (double) sn.trim_right_ratio) : pad_total / 2;
+    const int64_t left = pad_total - right, full = (L - 1) * s + K;
+    if (!c.norm_w) {
+        if (left == 0) return codec_causal_conv_transpose1d(ctx, x, c.w, c.b, s);  // right-trimmed, no padded copy
+        return codec_cm_conv_transpose1d(ctx, x, c.w, c.b, s, (int) left, full - pad_total);
+    }
+    ggml_tensor * y = codec_cm_conv_transpose1d(ctx, x, c.w, c.b, s, 0, full);
+    y = time_group_norm(ctx, y, c.norm_w, c.norm_b);  // over the untrimmed output, as the reference
+    if (pad_total == 0) return y;
+    return ggml_cont(ctx, ggml_view_2d(ctx, y, cout, full - pad_total, y->nb[1], left * y->nb[1]));
+}
+
+ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_resblock & r,
+                                            ggml_tensor * x, bool cpu) {
+    ggml_tensor * y = codec_seanet_conv1d(ctx, sn, r.conv1, codec_seanet_elu(ctx, x, cpu));
+    y = codec_seanet_conv1d(ctx, sn, r.conv2, codec_seanet_elu(ctx, y, cpu));
+    return ggml_add(ctx, r.shortcut.w ? codec_seanet_conv1d(ctx, sn, r.shortcut, x) : x, y);
+}
+
+ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
+                                  ggml_tensor * x, bool cpu) {
+    for (const codec_seanet_stage & s : st) {
+        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu);
+        x = codec_seanet_conv1d(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu));
+    }
+    return x;
+}
+
+ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
+                                  ggml_tensor * x, bool cpu) {
+    for (const codec_seanet_stage & s : st) {
+        x = codec_seanet_convt(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu));
+        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu);
+    }
+    return x;
+}
+
+// ---- loading
+
+static void load_norm(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix, int cout,
+                      codec_seanet_conv & c) {
+    if (!sn.norm) return;
+    c.norm_w = ld.tensor(prefix + ".norm.weight", {cout}, CODEC_W_F32);
+    c.norm_b = ld.tensor(prefix + ".norm.bias", {cout}, CODEC_W_F32);
+}
+
+codec_seanet_conv codec_load_seanet_conv(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                         int k, int cin, int cout, int stride, int dilation) {
+    codec_seanet_conv c;
+    c.w = ld.tensor(prefix + ".conv.weight", {(int64_t) stride * cin, cout, k / stride}, CODEC_W_MATMUL);
+    c.b = ld.tensor(prefix + ".conv.bias", {cout}, CODEC_W_F32);
+    c.stride = stride;
+    c.dilation = dilation;
+    load_norm(ld, sn, prefix, cout, c);
     return c;
+}
+
+codec_seanet_conv codec_load_seanet_conv_in(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                            int k, int cin, int cout) {
+    codec_seanet_conv c;
+    c.w = ld.tensor(prefix + ".conv.weight", {(k + 7) / 8 * 8, cin, cout}, CODEC_W_F32);  // im2col runs in the weight's type
+    c.b = ld.tensor(prefix + ".conv.bias", {cout}, CODEC_W_F32);
+    load_norm(ld, sn, prefix, cout, c);
+    return c;
+}
+
+codec_seanet_conv codec_load_seanet_convt(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                          int k, int cin, int cout, int stride) {
+    codec_seanet_conv c;
+    c.w = ld.tensor(prefix + ".conv.weight", {cin, (int64_t) stride * cout, k / stride}, CODEC_W_MATMUL);
+    c.b = ld.tensor(prefix + ".conv.bias", {cout}, CODEC_W_F32);
+    c.stride = stride;
+    load_norm(ld, sn, prefix, cout, c);
+    return c;
+}
+
+static codec_seanet_resblock load_resblock(codec_model_loader & ld, const codec_seanet & sn, const std::string & p, int dim,
+                                           int dilation) {
+    codec_seanet_resblock r;
+    const int hidden = dim / sn.compress;
+    r.conv1 = codec_load_seanet_conv(ld, sn, p + ".block.1", sn.res_kernel, dim, hidden, 1, dilation);
+    r.conv2 = codec_load_seanet_conv(ld, sn, p + ".block.3", 1, hidden, dim);
+    if (sn.conv_shortcut) r.shortcut = codec_load_seanet_conv(ld, sn, p + ".shortcut", 1, dim, dim);
+    return r;
+}
+
+static void load_resblocks(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix, int & idx, int dim,
+                           codec_seanet_stage & s) {
+    for (int j = 0, d = 1; j < sn.n_res; ++j, d *= sn.growth) s.res.push_back(load_resblock(ld, sn, prefix + std::to_string(idx++), dim, d));
+}
+
+std::vector<codec_seanet_stage> codec_load_seanet_encoder(codec_model_loader & ld, const codec_seanet & sn,
+                                                          const std::string & prefix, int & idx) {
+    std::vector<codec_seanet_stage> st;
+    int dim = sn.n_filters;
+    for (auto it = sn.ratios.rbegin(); it != sn.ratios.rend(); ++it) {
+        codec_seanet_stage s;
+        load_resblocks(ld, sn, prefix, idx, dim, s);
+        ++idx;  // ELU
+        s.conv = codec_load_seanet_conv(ld, sn, prefix + std::to_string(idx++), 2 * *it, dim, 2 * dim, *it);
+        dim *= 2;
+        st.push_back(std::move(s));
+    }
+    return st;
+}
+
+std::vector<codec_seanet_stage> codec_load_seanet_decoder(codec_model_loader & ld, const codec_seanet & sn,
+                                                          const std::string & prefix, int & idx) {
+    std::vector<codec_seanet_stage> st;
+    int dim = sn.n_filters << sn.ratios.size();
+    for (int r : sn.ratios) {
+        codec_seanet_stage s;
+        ++idx;  // ELU
+        s.conv = codec_load_seanet_convt(ld, sn, prefix + std::to_string(idx++), 2 * r, dim, dim / 2, r);
+        dim /= 2;
+        load_resblocks(ld, sn, prefix, idx, dim, s);
+        st.push_back(std::move(s));
+    }
+    return st;
 }

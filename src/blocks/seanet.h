@@ -1,55 +1,84 @@
-// SEANet conv layers as EnCodec computes them (transformers' EncodecConv1d /
-// EncodecConvTranspose1d): the kernel's (k_eff - stride) padding split causally (all left) or
-// centered (the larger half left), plus the "extra" right padding that completes the last
-// stride window; transposed convs trim the same (k - stride) overlap, after the optional
-// time-group norm. Padding is zeros or reflection. Activations are [T, C] as in conv.h.
+// SEANet (EnCodec, Mimi): the conv layers and the encoder / decoder stages, channel-major.
+// Module trees and padding follow transformers' EncodecConv1d / EncodecConvTranspose1d (which
+// MimiConv1d / MimiConvTranspose1d copy):
+//   - conv: the kernel's (k_eff - stride) padding goes all left (causal) or centered (larger
+//     half left), plus the "extra" right padding that completes the last stride window; pad
+//     mode zeros, edge frames or reflection; then, for norm_type "time_group_norm",
+//     GroupNorm(1, Cout) over the whole [Cout, T];
+//   - transposed conv: the (k - stride) overlap is trimmed after the norm, causal:
+//     ceil((k - stride) * trim_right_ratio) on the right and the rest left, else centered;
+//   - resnet block: x + conv1x1(elu(conv_k,dilated(elu(x)))), shortcut a 1x1 conv or identity;
+//   - encoder stage: resnet blocks, ELU, strided conv (k = 2 * stride, channels doubled);
+//   - decoder stage: ELU, transposed conv (k = 2 * stride, channels halved), resnet blocks.
+// Activations are [C, T] (ne0 = C); weights use causal_conv.h's layouts. The first conv reads
+// time-major PCM [T, Cin] (the API's planar audio) through an im2col, weight [K8, Cin, Cout]
+// F32, K8 = K rounded up to a multiple of 8 with zero taps prepended (a GEMM depth ggml's SIMD
+// kernels take; K = 7 runs several times slower).
 #pragma once
+
+#include "causal_conv.h"
 
 #include <ggml.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
-enum codec_seanet_pad {
-    CODEC_SEANET_PAD_ZERO    = 0,  // pad_mode "constant"
-    CODEC_SEANET_PAD_REFLECT = 1,  // pad_mode "reflect"
+struct codec_seanet {  // hyperparameters (transformers' EncodecConfig / MimiConfig names)
+    int32_t n_filters = 0, kernel = 0, last_kernel = 0, res_kernel = 0, n_res = 0, growth = 0, compress = 0;
+    std::vector<int32_t> ratios;  // decoder order; the encoder runs them reversed
+    bool causal = true, conv_shortcut = false, norm = false;  // norm: time-group norm after every conv
+    codec_pad_mode pad = CODEC_PAD_CONSTANT;
+    float trim_right_ratio = 1.0f;
 };
 
-// One conv layer: weights plus, for norm_type "time_group_norm", GroupNorm(1, Cout)'s affine.
 struct codec_seanet_conv {
-    ggml_tensor * w = nullptr;       // conv [K, Cin, Cout]; transposed: polyphase [K / s, Cin, Cout * s]
-    ggml_tensor * b = nullptr;       // [1, Cout]; transposed: [1, Cout * s] (each bias repeated s times)
-    ggml_tensor * norm_w = nullptr;  // [1, Cout] or null
-    ggml_tensor * norm_b = nullptr;  // [1, Cout] or null
+    ggml_tensor * w = nullptr, * b = nullptr;
+    ggml_tensor * norm_w = nullptr, * norm_b = nullptr;  // [Cout], time-group norm only
+    int stride = 1, dilation = 1;
 };
 
-// F.pad of x [T, C] in time by (left, right). Reflect handles inputs not longer than the pad as
-// EncodecConv1d._pad1d does: zero-extend on the right first, reflect, crop the extension.
-ggml_tensor * codec_seanet_pad1d(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right,
-                                 codec_seanet_pad mode);
+struct codec_seanet_resblock {
+    codec_seanet_conv conv1, conv2, shortcut;  // shortcut.w null: identity
+};
 
-// GroupNorm(1, C) on x [T, C]: one mean and variance over all T*C values, then w * x + b per channel.
-ggml_tensor * codec_time_group_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
-                                    float eps = 1e-5f);
+struct codec_seanet_stage {
+    codec_seanet_conv conv;  // encoder: the strided conv after the blocks; decoder: the transposed conv before them
+    std::vector<codec_seanet_resblock> res;
+};
 
-// Output length of codec_seanet_conv1d for n >= 1 input samples: ceil(n / stride).
-int64_t codec_seanet_conv1d_out_len(int64_t n, int stride);
+// The ELU between layers: the fused CPU op on the CPU backend, ggml_elu elsewhere.
+ggml_tensor * codec_seanet_elu(ggml_context * ctx, ggml_tensor * x, bool cpu);
 
-// Padded conv (then the time-group norm if c.norm_w): [T, Cin] -> [ceil(T / stride), Cout].
-ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet_conv & c, ggml_tensor * x, int stride,
-                                  int dilation, bool causal, codec_seanet_pad mode);
+// Conv layer (then the norm): x [Cin, T] -> [Cout, ceil(T / stride)].
+ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
+// The first conv, from time-major PCM x [T, Cin]: -> [Cout, T] (stride 1).
+ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
+// Transposed conv layer (norm, then trim): x [Cin, T] -> [Cout, T * stride].
+ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
 
-// Transposed conv (then the time-group norm), (k - stride) trimmed: causal: ceil((k - stride) *
-// trim_right_ratio) on the right, the rest left; centered: (k - stride) / 2 right, the rest
-// left. [T, Cin] -> [T * stride, Cout]. Computed polyphase: a (k / stride)-tap conv with
-// stride * Cout outputs, phases interleaved into time; k must be a multiple of the stride
-// (SEANet: k = 2 * stride). The converter writes W'[co*s + p, ci, j] = W[ci, co, (J-1-j)*s + p].
-ggml_tensor * codec_seanet_conv_transpose1d(ggml_context * ctx, const codec_seanet_conv & c, ggml_tensor * x,
-                                            int stride, bool causal, float trim_right_ratio);
+ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_resblock & r,
+                                            ggml_tensor * x, bool cpu);
+// Encoder stages (resnets, ELU, strided conv) / decoder stages (ELU, transposed conv, resnets).
+ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
+                                  ggml_tensor * x, bool cpu);
+ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
+                                  ggml_tensor * x, bool cpu);
 
 class codec_model_loader;
-// Declares "<prefix>.conv.weight" [k, cin, cout], "<prefix>.conv.bias" [1, cout] and, if norm,
-// "<prefix>.norm.weight" / ".bias" [1, cout]. A transposed conv (transposed_stride > 0) has the
-// polyphase weight [k / s, cin, cout * s] and bias [1, cout * s].
-codec_seanet_conv codec_load_seanet_conv(codec_model_loader & ld, const std::string & prefix, int k, int cin, int cout,
-                                         bool norm, int transposed_stride = 0);
+// "<prefix>.conv.weight" [s * cin, cout, k / s], "<prefix>.conv.bias" [cout] and, with sn.norm,
+// "<prefix>.norm.weight" / ".bias" [cout].
+codec_seanet_conv codec_load_seanet_conv(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                         int k, int cin, int cout, int stride = 1, int dilation = 1);
+// The first conv: "<prefix>.conv.weight" [K8, cin, cout] F32 (see above).
+codec_seanet_conv codec_load_seanet_conv_in(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                            int k, int cin, int cout);
+// Transposed: "<prefix>.conv.weight" [cin, s * cout, k / s].
+codec_seanet_conv codec_load_seanet_convt(codec_model_loader & ld, const codec_seanet & sn, const std::string & prefix,
+                                          int k, int cin, int cout, int stride);
+// Module indices as the reference's layer lists: encoder stages from "<prefix><idx>" on (resnets,
+// ELU, conv), decoder stages (ELU, transposed conv, resnets); idx ends past the last stage.
+std::vector<codec_seanet_stage> codec_load_seanet_encoder(codec_model_loader & ld, const codec_seanet & sn,
+                                                          const std::string & prefix, int & idx);
+std::vector<codec_seanet_stage> codec_load_seanet_decoder(codec_model_loader & ld, const codec_seanet & sn,
+                                                          const std::string & prefix, int & idx);

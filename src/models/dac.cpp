@@ -2,7 +2,7 @@
 // Module tree mirrors transformers' modeling_dac.py; tensor names are its state-dict keys.
 #include "dac.h"
 
-#include "blocks/conv.h"
+#include "blocks/conv_cm.h"
 #include "blocks/rvq.h"
 
 #include <cmath>
@@ -48,10 +48,10 @@ const int k_dilations[3] = {1, 3, 9};
 
 dac_res_unit load_res_unit(codec_model_loader & ld, const std::string & p, int dim, int dilation) {
     dac_res_unit r;
-    r.snake1 = codec_load_snake(ld, p + ".snake1", dim);
-    r.conv1  = codec_load_conv(ld, p + ".conv1", 7, dim, dim);
-    r.snake2 = codec_load_snake(ld, p + ".snake2", dim);
-    r.conv2  = codec_load_conv(ld, p + ".conv2", 1, dim, dim);
+    r.snake1 = codec_load_cm_snake(ld, p + ".snake1", dim);
+    r.conv1  = codec_load_cm_conv(ld, p + ".conv1", 7, 1, dim, dim);
+    r.snake2 = codec_load_cm_snake(ld, p + ".snake2", dim);
+    r.conv2  = codec_load_cm_conv(ld, p + ".conv2", 1, 1, dim, dim);
     r.dilation = dilation;
     return r;
 }
@@ -86,7 +86,7 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     }
 
     if (hp.has_encoder) {
-        m.enc_conv1 = codec_load_conv(ld, "encoder.conv1", 7, 1, m.enc_hidden);
+        m.enc_conv1 = codec_load_cm_mono(ld, "encoder.conv1", 7, m.enc_hidden);
         for (size_t i = 0; i < m.down.size(); ++i) {
             const int dim = m.enc_hidden << (i + 1);
             const std::string p = "encoder.block." + std::to_string(i);
@@ -94,13 +94,13 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
             for (int r = 0; r < 3; ++r) {
                 b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), dim / 2, k_dilations[r]);
             }
-            b.snake1 = codec_load_snake(ld, p + ".snake1", dim / 2);
+            b.snake1 = codec_load_cm_snake(ld, p + ".snake1", dim / 2);
             b.stride = m.down[i];
-            b.conv1  = codec_load_conv(ld, p + ".conv1", 2 * b.stride, dim / 2, dim);
+            b.conv1  = codec_load_cm_conv(ld, p + ".conv1", 2 * b.stride, b.stride, dim / 2, dim);
             m.enc_blocks.push_back(b);
         }
-        m.enc_snake = codec_load_snake(ld, "encoder.snake1", (int) hidden);
-        m.enc_conv2 = codec_load_conv(ld, "encoder.conv2", 3, (int) hidden, (int) hidden);
+        m.enc_snake = codec_load_cm_snake(ld, "encoder.snake1", (int) hidden);
+        m.enc_conv2 = codec_load_cm_conv(ld, "encoder.conv2", 3, 1, (int) hidden, (int) hidden);
     }
     const int C = (int) hidden, D = hp.codebook_dim, N = hp.codebook_size;
     for (int q = 0; q < hp.n_q; ++q) {
@@ -119,35 +119,35 @@ bool dac_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     }
 
     if (hp.has_decoder) {
-        m.dec_conv1 = codec_load_conv(ld, "decoder.conv1", 7, C, m.dec_hidden);
+        m.dec_conv1 = codec_load_cm_conv(ld, "decoder.conv1", 7, 1, C, m.dec_hidden);
         for (size_t i = 0; i < m.up.size(); ++i) {
             const int in = m.dec_hidden >> i, out = m.dec_hidden >> (i + 1);
             const std::string p = "decoder.block." + std::to_string(i);
             dac_dec_block b;
             b.stride  = m.up[i];
-            b.snake1  = codec_load_snake(ld, p + ".snake1", in);
-            b.conv_t1 = codec_load_convt_gemm(ld, p + ".conv_t1", 2 * b.stride, in, out);
+            b.snake1  = codec_load_cm_snake(ld, p + ".snake1", in);
+            b.conv_t1 = codec_load_cm_convt(ld, p + ".conv_t1", 2 * b.stride, b.stride, in, out);
             for (int r = 0; r < 3; ++r) {
                 b.res[r] = load_res_unit(ld, p + ".res_unit" + std::to_string(r + 1), out, k_dilations[r]);
             }
             m.dec_blocks.push_back(b);
         }
         const int out_dim = m.dec_hidden >> m.up.size();
-        m.dec_snake = codec_load_snake(ld, "decoder.snake1", out_dim);
-        m.dec_conv2 = codec_load_conv(ld, "decoder.conv2", 7, out_dim, 1);
+        m.dec_snake = codec_load_cm_snake(ld, "decoder.snake1", out_dim);
+        m.dec_conv2 = codec_load_cm_conv(ld, "decoder.conv2", 7, 1, out_dim, 1);
     }
     return true;
 }
 
 ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor * x, const codec_snake_w & s) {
-    return codec_snake_fast(ctx, x, s.alpha, s.beta, !model.on_gpu);
+    return codec_snake(ctx, x, s, !model.on_gpu);
 }
 
 ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const dac_res_unit & r, ggml_tensor * x) {
     ggml_tensor * y = snake(ctx, model, x, r.snake1);
-    y = codec_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
+    y = codec_cm_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
     y = snake(ctx, model, y, r.snake2);
-    y = codec_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
+    y = codec_cm_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
     return ggml_add(ctx, x, y);  // same length: the padding keeps it
 }
 
@@ -166,14 +166,14 @@ bool dac_encode(const codec_model & model, codec_graph & g, const codec_graph_re
     }
     ggml_context * ctx = g.ctx;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
-    x = codec_conv1d(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);
+    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);  // [C, T] from here on
     for (const auto & b : m.enc_blocks) {
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
         x = snake(ctx, model, x, b.snake1);
-        x = codec_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
+        x = codec_cm_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
     }
     x = snake(ctx, model, x, m.enc_snake);
-    x = codec_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [T, latent]
+    x = codec_cm_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [latent, T]
 
     std::vector<ggml_tensor *> codes;
     codec_rvq_factorized_encode(ctx, m.vq, req.n_q, x, codes);
@@ -189,27 +189,29 @@ bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_re
         ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
         x = codec_rvq_factorized_decode(ctx, m.vq, codes);
     } else {
-        ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");
-        x = lat;
+        ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");  // PyTorch's [C, T]
+        x = ggml_cont(ctx, ggml_transpose(ctx, lat));
     }
-    x = codec_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1);
+    x = codec_cm_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1);
     for (const auto & b : m.dec_blocks) {
         x = snake(ctx, model, x, b.snake1);
-        x = codec_conv_transpose1d_gemm(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride));
+        // ConvTranspose1d(k = 2s, padding = ceil(s/2)): (T + 1) * s - 2 * ceil(s/2) samples.
+        const int64_t out_len = (x->ne[1] + 1) * b.stride - 2 * down_pad(b.stride);
+        x = codec_cm_conv_transpose1d(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride), out_len);
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
     }
     x = snake(ctx, model, x, m.dec_snake);
-    x = codec_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);
-    codec_graph_output(g, ggml_tanh(ctx, x), "pcm");
+    x = codec_cm_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);  // [1, T]: also [T, 1]
+    codec_graph_output(g, ggml_reshape_2d(ctx, ggml_tanh(ctx, x), x->ne[1], 1), "pcm");
     return true;
 }
 
 size_t dac_graph_size(const codec_model & model, const codec_graph_request & req) {
     const dac_model & m = *(const dac_model *) model.impl;
-    // Generous per-module bounds (a res unit makes ~22 tensors, a VQ stage ~20); only sizes
+    // Generous per-module bounds (a res unit makes ~40 tensors, a VQ stage ~20); only sizes
     // the probe context, the built graph is sized exactly.
     const size_t blocks = m.enc_blocks.size() + m.dec_blocks.size();
-    return 128 + blocks * 4 * 40 + (size_t) req.n_q * 32;
+    return 256 + blocks * 4 * 64 + (size_t) req.n_q * 32;
 }
 
 void * dac_create() { return new dac_model(); }

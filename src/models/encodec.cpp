@@ -6,50 +6,31 @@
 #include "encodec.h"
 
 #include "blocks/chunked.h"
-#include "blocks/conv.h"
 #include "blocks/lstm.h"
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
 namespace {
 
-struct encodec_resblock {  // EncodecResnetBlock: ELU, conv(k, dilation), ELU, conv(1) + shortcut
-    codec_seanet_conv conv1, conv2, shortcut;
-    int dilation = 1;
-};
-
-struct encodec_enc_stage {  // residual blocks, ELU, strided conv
-    std::vector<encodec_resblock> res;
-    codec_seanet_conv down;
-    int stride = 1;
-};
-
-struct encodec_dec_stage {  // ELU, transposed conv, residual blocks
-    codec_seanet_conv up;
-    std::vector<encodec_resblock> res;
-    int stride = 1;
-};
-
 struct encodec_model {
-    int32_t n_filters = 0, n_res = 0, growth = 0, kernel = 0, last_kernel = 0, res_kernel = 0, compress = 0, n_lstm = 0;
-    std::vector<int32_t> ratios;  // decoder order; the encoder uses them reversed
-    bool causal = true, shortcut = true, tgn = false, normalize = false;
-    codec_seanet_pad pad = CODEC_SEANET_PAD_REFLECT;
-    float trim_right_ratio = 1.0f;
+    codec_seanet sn;
+    int32_t n_lstm = 0;
+    bool normalize = false;
     int32_t chunk_length = 0, chunk_stride = 0;  // 0: the whole input is one chunk
 
     codec_seanet_conv enc_in, enc_out;
-    std::vector<encodec_enc_stage> enc;
+    std::vector<codec_seanet_stage> enc;
     std::vector<codec_lstm_layer> enc_lstm;
 
     std::vector<codec_vq_euclidean> vq;
 
     codec_seanet_conv dec_in, dec_out;
     std::vector<codec_lstm_layer> dec_lstm;
-    std::vector<encodec_dec_stage> dec;
+    std::vector<codec_seanet_stage> dec;
 };
 
 // Frames of each chunk of an n-sample input, as EncodecModel.encode splits it (the last chunk,
@@ -104,36 +85,25 @@ bool decode_layout(const encodec_model & m, int64_t n_frames, int64_t n_chunks, 
     return true;
 }
 
-encodec_resblock load_resblock(codec_model_loader & ld, const encodec_model & m, const std::string & p, int dim, int j) {
-    encodec_resblock r;
-    const int hidden = dim / m.compress;
-    r.dilation = 1;
-    for (int i = 0; i < j; ++i) r.dilation *= m.growth;
-    r.conv1 = codec_load_seanet_conv(ld, p + ".block.1", m.res_kernel, dim, hidden, m.tgn);
-    r.conv2 = codec_load_seanet_conv(ld, p + ".block.3", 1, hidden, dim, m.tgn);
-    if (m.shortcut) r.shortcut = codec_load_seanet_conv(ld, p + ".shortcut", 1, dim, dim, m.tgn);
-    return r;
-}
-
 bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     encodec_model & m = *(encodec_model *) model.impl;
     codec_hparams & hp = model.hparams;
     std::string pad, norm;
     std::vector<int32_t> bps;
-    if (!ld.get_i32("encodec.num_filters", m.n_filters, 1, 4096, err) ||
-        !ld.get_i32_arr("encodec.upsampling_ratios", m.ratios, 1, 8, 1, 64, err) ||
-        !ld.get_i32("encodec.num_residual_layers", m.n_res, 0, 8, err) ||
-        !ld.get_i32("encodec.dilation_growth_rate", m.growth, 1, 16, err) ||
-        !ld.get_i32("encodec.kernel_size", m.kernel, 1, 64, err) ||
-        !ld.get_i32("encodec.last_kernel_size", m.last_kernel, 1, 64, err) ||
-        !ld.get_i32("encodec.residual_kernel_size", m.res_kernel, 1, 64, err) ||
-        !ld.get_i32("encodec.compress", m.compress, 1, 64, err) ||
+    if (!ld.get_i32("encodec.num_filters", m.sn.n_filters, 1, 4096, err) ||
+        !ld.get_i32_arr("encodec.upsampling_ratios", m.sn.ratios, 1, 8, 1, 64, err) ||
+        !ld.get_i32("encodec.num_residual_layers", m.sn.n_res, 0, 8, err) ||
+        !ld.get_i32("encodec.dilation_growth_rate", m.sn.growth, 1, 16, err) ||
+        !ld.get_i32("encodec.kernel_size", m.sn.kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.last_kernel_size", m.sn.last_kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.residual_kernel_size", m.sn.res_kernel, 1, 64, err) ||
+        !ld.get_i32("encodec.compress", m.sn.compress, 1, 64, err) ||
         !ld.get_i32("encodec.num_lstm_layers", m.n_lstm, 1, 8, err) ||
-        !ld.get_bool("encodec.use_causal_conv", m.causal, err) ||
-        !ld.get_bool("encodec.use_conv_shortcut", m.shortcut, err) ||
+        !ld.get_bool("encodec.use_causal_conv", m.sn.causal, err) ||
+        !ld.get_bool("encodec.use_conv_shortcut", m.sn.conv_shortcut, err) ||
         !ld.get_str("encodec.pad_mode", pad, err) ||
         !ld.get_str("encodec.norm_type", norm, err) ||
-        !ld.get_f32("encodec.trim_right_ratio", m.trim_right_ratio, err) ||
+        !ld.get_f32("encodec.trim_right_ratio", m.sn.trim_right_ratio, err) ||
         !ld.get_bool("encodec.normalize", m.normalize, err) ||
         !ld.get_i32("encodec.chunk_length", m.chunk_length, 0, 1 << 26, err) ||
         !ld.get_i32("encodec.chunk_stride", m.chunk_stride, 0, 1 << 26, err) ||
@@ -144,13 +114,13 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
         err = "encodec.pad_mode = '" + pad + "': expected reflect or constant";
         return false;
     }
-    m.pad = pad == "reflect" ? CODEC_SEANET_PAD_REFLECT : CODEC_SEANET_PAD_ZERO;
+    m.sn.pad = pad == "reflect" ? CODEC_PAD_REFLECT : CODEC_PAD_CONSTANT;
     if (norm != "weight_norm" && norm != "time_group_norm") {
         err = "encodec.norm_type = '" + norm + "': expected weight_norm or time_group_norm";
         return false;
     }
-    m.tgn = norm == "time_group_norm";
-    if (!(m.trim_right_ratio >= 0.0f && m.trim_right_ratio <= 1.0f) || (!m.causal && m.trim_right_ratio != 1.0f)) {
+    m.sn.norm = norm == "time_group_norm";
+    if (!(m.sn.trim_right_ratio >= 0.0f && m.sn.trim_right_ratio <= 1.0f) || (!m.sn.causal && m.sn.trim_right_ratio != 1.0f)) {
         err = "encodec.trim_right_ratio must be in [0, 1], and 1 for non-causal convs";
         return false;
     }
@@ -159,8 +129,8 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
         return false;
     }
     int64_t hop = 1;
-    for (int r : m.ratios) hop *= r;
-    const int64_t enc_dim = (int64_t) m.n_filters << m.ratios.size();
+    for (int r : m.sn.ratios) hop *= r;
+    const int64_t enc_dim = (int64_t) m.sn.n_filters << m.sn.ratios.size();
     if (hop != hp.hop_size) {
         err = codec_fmt("codec.hop_size = %d but encodec.upsampling_ratios multiply to %lld", hp.hop_size, (long long) hop);
         return false;
@@ -169,7 +139,7 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
         err = "EnCodec takes 1 or 2 channels (codec.channels)";
         return false;
     }
-    if (hp.codebook_dim != hp.latent_dim || enc_dim > 65536 || m.n_filters < m.compress) {
+    if (hp.codebook_dim != hp.latent_dim || enc_dim > 65536 || m.sn.n_filters < m.sn.compress) {
         err = "codec.codebook_dim must equal codec.latent_dim, encodec.num_filters >= encodec.compress";
         return false;
     }
@@ -192,71 +162,38 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
     hp.has_scales = m.chunk_length > 0;
 
     const int H = hp.latent_dim, C = hp.channels, D = (int) enc_dim;
-    if (hp.has_encoder) {
-        m.enc_in = codec_load_seanet_conv(ld, "encoder.layers.0", m.kernel, C, m.n_filters, m.tgn);
-        int idx = 1, dim = m.n_filters;
-        for (size_t i = m.ratios.size(); i-- > 0;) {
-            encodec_enc_stage s;
-            s.stride = m.ratios[i];
-            for (int j = 0; j < m.n_res; ++j) s.res.push_back(load_resblock(ld, m, "encoder.layers." + std::to_string(idx++), dim, j));
-            s.down = codec_load_seanet_conv(ld, "encoder.layers." + std::to_string(idx + 1), 2 * s.stride, dim, 2 * dim, m.tgn);
-            idx += 2;  // ELU, conv
-            dim *= 2;
-            m.enc.push_back(s);
-        }
+    if (hp.has_encoder) {  // EncodecEncoder.layers: conv, stages, LSTM, ELU, conv
+        m.enc_in = codec_load_seanet_conv_in(ld, m.sn, "encoder.layers.0", m.sn.kernel, C, m.sn.n_filters);
+        int idx = 1;
+        m.enc = codec_load_seanet_encoder(ld, m.sn, "encoder.layers.", idx);
         m.enc_lstm = codec_load_lstm(ld, "encoder.layers." + std::to_string(idx) + ".lstm", D, m.n_lstm);
-        m.enc_out = codec_load_seanet_conv(ld, "encoder.layers." + std::to_string(idx + 2), m.last_kernel, D, H, m.tgn);
+        m.enc_out = codec_load_seanet_conv(ld, m.sn, "encoder.layers." + std::to_string(idx + 2), m.sn.last_kernel, D, H);
     }
     for (int q = 0; q < hp.n_q; ++q) {
         m.vq.push_back(codec_load_vq_euclidean(ld, "quantizer.layers." + std::to_string(q) + ".codebook", H, hp.codebook_size));
     }
-    if (hp.has_decoder) {
-        m.dec_in = codec_load_seanet_conv(ld, "decoder.layers.0", m.kernel, H, D, m.tgn);
+    if (hp.has_decoder) {  // EncodecDecoder.layers: conv, LSTM, stages, ELU, conv
+        m.dec_in = codec_load_seanet_conv(ld, m.sn, "decoder.layers.0", m.sn.kernel, H, D);
         m.dec_lstm = codec_load_lstm(ld, "decoder.layers.1.lstm", D, m.n_lstm);
-        int idx = 2, dim = D;
-        for (int32_t r : m.ratios) {
-            encodec_dec_stage s;
-            s.stride = r;
-            s.up = codec_load_seanet_conv(ld, "decoder.layers." + std::to_string(idx + 1), 2 * r, dim, dim / 2, m.tgn, r);
-            idx += 2;  // ELU, transposed conv
-            dim /= 2;
-            for (int j = 0; j < m.n_res; ++j) s.res.push_back(load_resblock(ld, m, "decoder.layers." + std::to_string(idx++), dim, j));
-            m.dec.push_back(s);
-        }
-        m.dec_out = codec_load_seanet_conv(ld, "decoder.layers." + std::to_string(idx + 1), m.last_kernel, m.n_filters, C, m.tgn);
+        int idx = 2;
+        m.dec = codec_load_seanet_decoder(ld, m.sn, "decoder.layers.", idx);
+        m.dec_out = codec_load_seanet_conv(ld, m.sn, "decoder.layers." + std::to_string(idx + 1), m.sn.last_kernel, m.sn.n_filters, C);
     }
     return true;
 }
 
-// ---- graph pieces; activations are [T, C]
-
-ggml_tensor * conv(ggml_context * ctx, const encodec_model & m, const codec_seanet_conv & c, ggml_tensor * x,
-                   int stride = 1, int dilation = 1) {
-    return codec_seanet_conv1d(ctx, c, x, stride, dilation, m.causal, m.pad);
-}
-
-ggml_tensor * resblock(ggml_context * ctx, const encodec_model & m, const encodec_resblock & r, ggml_tensor * x) {
-    ggml_tensor * y = conv(ctx, m, r.conv1, ggml_elu(ctx, x), 1, r.dilation);
-    y = conv(ctx, m, r.conv2, ggml_elu(ctx, y));
-    return ggml_add(ctx, m.shortcut ? conv(ctx, m, r.shortcut, x) : x, y);
-}
+// ---- graph pieces; activations are channel-major [C, T]
 
 // EncodecLSTM (output + input) over chunks; chunks with equal frame counts step together.
-void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs) {
+void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs, bool cpu) {
     std::map<int64_t, std::vector<size_t>> groups;
-    for (size_t i = 0; i < xs.size(); ++i) groups[xs[i]->ne[0]].push_back(i);
+    for (size_t i = 0; i < xs.size(); ++i) groups[xs[i]->ne[1]].push_back(i);
     for (const auto & [T, idx] : groups) {
         std::vector<ggml_tensor *> cols;
-        for (size_t i : idx) {
-            ggml_tensor * x = ggml_cont(ctx, ggml_transpose(ctx, xs[i]));  // [C, T]
-            cols.push_back(ggml_reshape_3d(ctx, x, x->ne[0], T, 1));
-        }
+        for (size_t i : idx) cols.push_back(ggml_reshape_3d(ctx, xs[i], xs[i]->ne[0], T, 1));
         ggml_tensor * x = codec_concat_tree(ctx, cols, 2);  // [C, T, B]
-        ggml_tensor * y = ggml_add(ctx, codec_lstm(ctx, lstm, x), x);
-        for (size_t b = 0; b < idx.size(); ++b) {
-            ggml_tensor * yb = ggml_view_2d(ctx, y, y->ne[0], T, y->nb[1], b * y->nb[2]);
-            xs[idx[b]] = ggml_cont(ctx, ggml_transpose(ctx, yb));  // [T, C]
-        }
+        ggml_tensor * y = ggml_add(ctx, codec_lstm(ctx, lstm, x, cpu), x);
+        for (size_t b = 0; b < idx.size(); ++b) xs[idx[b]] = ggml_view_2d(ctx, y, y->ne[0], T, y->nb[1], b * y->nb[2]);
     }
 }
 
@@ -278,6 +215,7 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
     const codec_hparams & hp = model.hparams;
     ggml_context * ctx = g.ctx;
     const int64_t n = req.n_in;
+    const bool cpu = !model.on_gpu;
     const int64_t stride = m.chunk_length ? m.chunk_stride : n, len_max = m.chunk_length ? m.chunk_length : n;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm");
     std::vector<ggml_tensor *> zs, scales;
@@ -291,16 +229,12 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
         } else if (!ggml_is_contiguous(xi)) {
             xi = ggml_cont(ctx, xi);
         }
-        xi = conv(ctx, m, m.enc_in, xi);
-        for (const auto & s : m.enc) {
-            for (const auto & r : s.res) xi = resblock(ctx, m, r, xi);
-            xi = conv(ctx, m, s.down, ggml_elu(ctx, xi), s.stride);
-        }
-        zs.push_back(xi);
+        xi = codec_seanet_conv_in(ctx, m.sn, m.enc_in, xi);  // time-major PCM in, [C, T] out
+        zs.push_back(codec_seanet_encode(ctx, m.sn, m.enc, xi, cpu));
     }
-    lstm_skip(ctx, m.enc_lstm, zs);
-    for (auto & z : zs) z = conv(ctx, m, m.enc_out, ggml_elu(ctx, z));  // [F_i, H]
-    ggml_tensor * z = ggml_cont(ctx, ggml_transpose(ctx, codec_concat_tree(ctx, zs, 0)));  // [H, F]: chunks back to back
+    lstm_skip(ctx, m.enc_lstm, zs, cpu);
+    for (auto & z : zs) z = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, z, cpu));  // [H, F_i]
+    ggml_tensor * z = codec_concat_tree(ctx, zs, 1);  // [H, F]: chunks back to back
 
     std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.vq, req.n_q, z, codes);
@@ -318,36 +252,33 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
     const encodec_model & m = *(const encodec_model *) model.impl;
     const codec_hparams & hp = model.hparams;
     ggml_context * ctx = g.ctx;
+    const bool cpu = !model.on_gpu;
     std::vector<int64_t> frames;
     ggml_tensor * z, * scales = nullptr;
     if (req.kind == CODEC_GRAPH_DECODE) {
         if (!decode_layout(m, req.n_frames, req.n_scales, hp.hop_size, frames, err)) return false;
         ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
         if (hp.has_scales) scales = codec_graph_input(g, GGML_TYPE_F32, req.n_scales, 1, "scales");
-        z = ggml_cont(ctx, ggml_transpose(ctx, codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q)));  // [F, H]
+        z = codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q);  // [H, F]
     } else {
         if (hp.has_scales) {
             err = "this EnCodec model decodes per-chunk scaled codes: use codec_decode_codes, not a latent";
             return false;
         }
         frames = {req.n_frames};
-        z = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");
+        z = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent")));
     }
     std::vector<ggml_tensor *> ys;
     int64_t f0 = 0;
     for (int64_t f : frames) {
-        ggml_tensor * zi = f == z->ne[0] ? z : ggml_cont(ctx, ggml_view_2d(ctx, z, f, z->ne[1], z->nb[1], f0 * z->nb[0]));
-        ys.push_back(conv(ctx, m, m.dec_in, zi));
+        ggml_tensor * zi = f == z->ne[1] ? z : ggml_view_2d(ctx, z, z->ne[0], f, z->nb[1], f0 * z->nb[1]);
+        ys.push_back(codec_seanet_conv1d(ctx, m.sn, m.dec_in, zi));
         f0 += f;
     }
-    lstm_skip(ctx, m.dec_lstm, ys);
+    lstm_skip(ctx, m.dec_lstm, ys, cpu);
     for (size_t i = 0; i < ys.size(); ++i) {
-        ggml_tensor * y = ys[i];
-        for (const auto & s : m.dec) {
-            y = codec_seanet_conv_transpose1d(ctx, s.up, ggml_elu(ctx, y), s.stride, m.causal, m.trim_right_ratio);
-            for (const auto & r : s.res) y = resblock(ctx, m, r, y);
-        }
-        y = conv(ctx, m, m.dec_out, ggml_elu(ctx, y));  // [F_i * hop, C]
+        ggml_tensor * y = codec_seanet_decode(ctx, m.sn, m.dec, ys[i], cpu);
+        y = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, y, cpu));  // [C, F_i * hop]
         if (scales) y = ggml_mul(ctx, y, ggml_view_1d(ctx, scales, 1, i * sizeof(float)));
         ys[i] = y;
     }
@@ -356,6 +287,9 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
         y = codec_linear_overlap_add(ctx, ys, m.chunk_stride, err);
         if (!y) return false;
     }
+    // [C, T] -> the API's time-major [T, C]: free for mono
+    if (!ggml_is_contiguous(y)) y = ggml_cont(ctx, y);
+    y = y->ne[0] == 1 ? ggml_reshape_2d(ctx, y, y->ne[1], 1) : ggml_cont(ctx, ggml_transpose(ctx, y));
     codec_graph_output(g, y, "pcm");
     return true;
 }
@@ -371,8 +305,12 @@ size_t encodec_graph_size(const codec_model & model, const codec_graph_request &
     } else if (req.kind == CODEC_GRAPH_DECODE && m.chunk_length) {
         n_chunks = std::max<int64_t>(1, req.n_scales);
     }
-    // Per conv <= 16 tensors (pads, im2col matmul, norm); per residual block 3 convs + 3.
-    const size_t per_chunk = 128 + m.ratios.size() * ((size_t) m.n_res * 52 + 24) + 32;
+    // A conv of n taps makes <= 12 n + 48 tensors (taps, reflected edges, norm); per stage
+    // 3 convs and 2 ELUs per residual block, the strided conv and an ELU.
+    const codec_seanet & sn = m.sn;
+    const size_t taps = (size_t) std::max({sn.kernel, sn.last_kernel, sn.res_kernel, 2});
+    const size_t n_convs = 2 + sn.ratios.size() * (3 * (size_t) sn.n_res + 1);
+    const size_t per_chunk = 2 * (n_convs * (12 * taps + 48) + sn.ratios.size() * (2 * (size_t) sn.n_res + 1) + 64);
     // Overlap-add: <= 2 n + 1 spans, each summing the frames covering it (<= length / stride + 1).
     const size_t cover = m.chunk_length ? (size_t) (m.chunk_length / m.chunk_stride + 2) : 1;
     const size_t overlap_add = (2 * (size_t) n_chunks + 2) * (4 * std::min<size_t>(cover, (size_t) n_chunks) + 4);

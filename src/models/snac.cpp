@@ -8,7 +8,6 @@
 #include "blocks/attention.h"
 #include "blocks/conv_cm.h"
 #include "blocks/rvq.h"
-#include "ops/snake_cm.h"
 
 #include <cmath>
 #include <numeric>
@@ -171,9 +170,8 @@ bool snac_init(codec_model & model, codec_model_loader & ld, std::string & err) 
     return true;
 }
 
-// On the CPU one fused pass with a vectorized sin (ops/snake_cm.h); elsewhere stock ggml ops.
 ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor * x, const codec_snake_w & s) {
-    return model.on_gpu ? codec_snake(ctx, x, s.alpha, s.beta) : codec_op_snake_cm(ctx, x, s.alpha, s.beta);
+    return codec_snake(ctx, x, s, !model.on_gpu);
 }
 
 ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const snac_res_unit & r, ggml_tensor * x) {

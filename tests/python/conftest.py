@@ -38,7 +38,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def make_model(arch, variant, seed=0):
-    """Reference checkpoint dir + f32/f16 GGUF paths, cached across the session (and runs)."""
+    """Reference checkpoint dir + f32/f16/q8_0 GGUF paths, cached across the session (and runs)."""
     import convert
     import make_checkpoint
     d = os.path.join(CACHE, f"{arch}-{variant}-seed{seed}")
@@ -56,7 +56,7 @@ def make_model(arch, variant, seed=0):
             with open(os.path.join(conv_dir, f), "rb") as fh:
                 h.update(fh.read())
     tag = h.hexdigest()[:10]
-    for outtype in ("f32", "f16"):
+    for outtype in ("f32", "f16", "q8_0"):
         p = os.path.join(d, f"model-{outtype}-{tag}.gguf")
         if not os.path.exists(p):
             convert.convert(ckpt, p, outtype)

@@ -3,6 +3,7 @@
 // here with the gguf API (random weights, the converter's layout), so no Python is needed.
 #include "test_util.h"
 
+#include <limits>
 #include <random>
 
 using namespace codec_test;
@@ -60,12 +61,23 @@ void write_tiny_encodec(const std::string & path, TinyEncodec cfg) {
         for (int64_t i = 0; i < ggml_nelements(t); ++i) d[i] = lo + u(rng);
         gguf_add_tensor(kv, t);
     };
-    auto conv = [&](const std::string & p, int k, int cin, int cout, int stride = 0) {  // stride: transposed
-        add(p + ".conv.weight", stride ? std::vector<int64_t>{k / stride, cin, cout * stride} : std::vector<int64_t>{k, cin, cout});
-        add(p + ".conv.bias", {1, stride ? cout * stride : cout});
+    // Channel-major layouts (src/blocks/seanet.h): conv [s * cin, cout, k / s], transposed
+    // [cin, s * cout, k / s], first conv [8, cin, cout] (k = 7 rounded up).
+    auto conv = [&](const std::string & p, int k, int cin, int cout, int stride = 1, bool transposed = false) {
+        add(p + ".conv.weight", transposed ? std::vector<int64_t>{cin, (int64_t) stride * cout, k / stride}
+                                           : std::vector<int64_t>{(int64_t) stride * cin, cout, k / stride});
+        add(p + ".conv.bias", {cout});
         if (cfg.stereo) {
-            add(p + ".norm.weight", {1, cout}, 1.0f);
-            add(p + ".norm.bias", {1, cout});
+            add(p + ".norm.weight", {cout}, 1.0f);
+            add(p + ".norm.bias", {cout});
+        }
+    };
+    auto conv_in = [&](const std::string & p, int cin, int cout) {
+        add(p + ".conv.weight", {8, cin, cout});
+        add(p + ".conv.bias", {cout});
+        if (cfg.stereo) {
+            add(p + ".norm.weight", {cout}, 1.0f);
+            add(p + ".norm.bias", {cout});
         }
     };
     auto res = [&](const std::string & p, int dim) {
@@ -80,11 +92,11 @@ void write_tiny_encodec(const std::string & path, TinyEncodec cfg) {
             add(p + ".bias_l" + std::to_string(l), {4 * D});
         }
     };
-    conv("encoder.layers.0", 7, C, F);
+    conv_in("encoder.layers.0", C, F);
     res("encoder.layers.1", F);
-    conv("encoder.layers.3", 4, F, 2 * F);
+    conv("encoder.layers.3", 4, F, 2 * F, 2);
     res("encoder.layers.4", 2 * F);
-    conv("encoder.layers.6", 8, 2 * F, D);
+    conv("encoder.layers.6", 8, 2 * F, D, 4);
     lstm("encoder.layers.7.lstm");
     conv("encoder.layers.9", 7, D, H);
     for (int q = 0; q < NQ; ++q) {
@@ -94,9 +106,9 @@ void write_tiny_encodec(const std::string & path, TinyEncodec cfg) {
     }
     conv("decoder.layers.0", 7, H, D);
     lstm("decoder.layers.1.lstm");
-    conv("decoder.layers.3", 8, D, D / 2, 4);
+    conv("decoder.layers.3", 8, D, D / 2, 4, true);
     res("decoder.layers.4", D / 2);
-    conv("decoder.layers.6", 4, D / 2, F, 2);
+    conv("decoder.layers.6", 4, D / 2, F, 2, true);
     res("decoder.layers.7", F);
     conv("decoder.layers.9", 7, F, C);
     ASSERT_TRUE(gguf_write_to_file(kv, path.c_str(), false));
@@ -112,20 +124,9 @@ protected:
     }
 
     std::string variant(const std::string & src, const std::string & name, const GgufEdit & edit) {
-        const std::string path = dir_.file(name + ".gguf");
-        EXPECT_TRUE(rewrite_gguf(src, path, edit));
-        return path;
+        return gguf_variant(dir_, src, name, edit);
     }
-
-    void expect_fail(const std::string & path, const std::vector<std::string> & needles) {
-        QuietGgmlLog quiet;
-        const LoadResult r = load_model(path);
-        EXPECT_EQ(r.model, nullptr);
-        EXPECT_EQ(r.status, CODEC_ERR_FORMAT) << r.message;
-        for (const std::string & n : needles) {
-            EXPECT_NE(r.message.find(n), std::string::npos) << "message '" << r.message << "' lacks '" << n << "'";
-        }
-    }
+    void expect_fail(const std::string & path, const std::vector<std::string> & needles) { expect_load_fail(path, needles); }
 
     TempDir dir_;
     std::string mono_, stereo_;
@@ -309,6 +310,23 @@ INSTANTIATE_TEST_SUITE_P(EncodecErrors, EncodecBadKey, ::testing::Values(
                    {"power of 2"}}),
     [](const auto & info) { return std::string(info.param.name); });
 
+// Found by fuzz/fuzz_encode (tests/regress/encode/encodec_stereo_fullscale_scale_overflow):
+// finite samples so loud that a chunk's RMS overflows float gave an infinite scale, codes that
+// decode then refused. Encode must refuse them itself, naming the chunk.
+TEST_F(EncodecErrors, StereoRejectsChunkScaleOverflow) {
+    const LoadResult r = load_model(stereo_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    std::vector<float> x = stereo_signal(400);  // 3 chunks; the second one is made too loud
+    for (size_t i = 2 * 200; i < 2 * 260; ++i) x[i] = std::numeric_limits<float>::max();
+    codec_codes out{};
+    EXPECT_EQ(codec_encode(ctx.get(), x.data(), 400, CODEC_N_Q_ALL, &out), CODEC_ERR_INVALID_ARG);
+    EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("chunk 1"), std::string::npos)
+        << codec_context_last_error(ctx.get());
+    for (size_t i = 2 * 200; i < 2 * 260; ++i) x[i] = 1e3f;  // loud but representable: fine
+    EXPECT_EQ(codec_encode(ctx.get(), x.data(), 400, CODEC_N_Q_ALL, &out), CODEC_OK) << codec_context_last_error(ctx.get());
+}
+
 TEST_F(EncodecErrors, EveryTensorIsRequired) {
     std::vector<std::string> names;
     {
@@ -320,17 +338,11 @@ TEST_F(EncodecErrors, EveryTensorIsRequired) {
     ASSERT_GT(names.size(), 90u);
     for (const std::string & name : names) {
         SCOPED_TRACE(name);
-        GgufEdit e;
-        e.tensor = [&name](ggml_tensor * t, ggml_context *) { return name == t->name ? nullptr : t; };
-        expect_fail(variant(stereo_, "drop", e), {"missing tensor '" + name + "'"});
+        expect_fail(variant(stereo_, "drop", drop_tensor(name)), {"missing tensor '" + name + "'"});
         if (HasFailure()) break;
     }
 }
 
 TEST_F(EncodecErrors, TensorWrongShape) {
-    GgufEdit e;
-    e.tensor = [](ggml_tensor * t, ggml_context * s) {
-        return std::string(t->name) == "decoder.layers.1.lstm.weight_hh_l1" ? reshape(t, s, {16, 48}) : t;
-    };
-    expect_fail(variant(stereo_, "shape", e), {"'decoder.layers.1.lstm.weight_hh_l1'", "[16, 48, 1, 1]", "[16, 64, 1, 1]"});
+    expect_fail(variant(stereo_, "shape", reshape_tensor("decoder.layers.1.lstm.weight_hh_l1", {16, 48})), {"'decoder.layers.1.lstm.weight_hh_l1'", "[16, 48, 1, 1]", "[16, 64, 1, 1]"});
 }

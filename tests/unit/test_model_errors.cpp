@@ -14,22 +14,10 @@ class ModelErrors : public ::testing::Test {
 protected:
     void SetUp() override { REQUIRE_TINY_MODEL(); }
 
-    // Writes the tiny model with `edit` applied and returns its path.
-    std::string variant(const std::string & name, const GgufEdit & edit) {
-        const std::string path = dir_.file(name + ".gguf");
-        EXPECT_TRUE(rewrite_gguf(tiny_model_path(), path, edit));
-        return path;
-    }
-
-    // Loads `path` and checks it fails with `status` and a message containing every needle.
+    // The tiny model with `edit` applied.
+    std::string variant(const std::string & name, const GgufEdit & edit) { return gguf_variant(dir_, tiny_model_path(), name, edit); }
     void expect_fail(const std::string & path, codec_status status, std::initializer_list<std::string> needles) {
-        const LoadResult r = load_model(path);
-        EXPECT_EQ(r.model, nullptr);
-        EXPECT_EQ(r.status, status) << "message: " << r.message;
-        EXPECT_FALSE(r.message.empty());
-        for (const std::string & n : needles) {
-            EXPECT_NE(r.message.find(n), std::string::npos) << "message '" << r.message << "' lacks '" << n << "'";
-        }
+        expect_load_fail(path, needles, status);
     }
 
     TempDir dir_;
@@ -290,10 +278,10 @@ TEST_F(ModelErrors, EveryTensorIsRequired) {
 TEST_F(ModelErrors, TensorWrongShape) {
     GgufEdit e;
     e.tensor = [](ggml_tensor * t, ggml_context * s) {
-        return std::string(t->name) == "encoder.block.0.conv1.weight" ? reshape(t, s, {4, 4, 9}) : t;
+        return std::string(t->name) == "encoder.block.0.conv1.weight" ? reshape(t, s, {8, 8, 3}) : t;
     };
     expect_fail(variant("shape", e), CODEC_ERR_FORMAT,
-                {"'encoder.block.0.conv1.weight'", "[4, 4, 9, 1]", "expected [4, 4, 8, 1]"});
+                {"'encoder.block.0.conv1.weight'", "[8, 8, 3, 1]", "expected [8, 8, 2, 1]"});
 }
 
 TEST_F(ModelErrors, TensorWrongRank) {

@@ -1,6 +1,9 @@
-// Custom CPU ops against the stock-op compositions they replace: bit-identical results.
-#include "blocks/conv.h"
-#include "ops/snake.h"
+// Custom CPU ops against the stock-op compositions they replace.
+#include "blocks/conv_cm.h"
+#include "ops/elu.h"
+#include "ops/snake_cm.h"
+
+#include <cmath>
 
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -18,25 +21,85 @@ void fill(ggml_tensor * t, std::mt19937 & rng, float lo, float hi) {
     for (int64_t i = 0; i < ggml_nelements(t); ++i) p[i] = d(rng);
 }
 
-TEST(Ops, FusedSnakeIsBitIdenticalToStockOps) {
+// The polynomial sin^2 is within 4e-7 of sinf's square, so the fused snake is within 4e-7 * beta
+// (plus an ulp of x) of the stock ops; |alpha * x| > 1000 takes libm's sinf: bit-equal there.
+TEST(Ops, FusedSnakeMatchesStockOps) {
     for (int threads : {1, 3}) {
         ggml_init_params ip = {64 * 1024 * 1024, nullptr, false};
         ggml_context * ctx = ggml_init(ip);
         std::mt19937 rng(7);
-        const int64_t T = 1531, C = 13;  // odd sizes: uneven thread split
-        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, T, C);
-        ggml_tensor * a = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 1, C);
-        ggml_tensor * b = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 1, C);
+        const int64_t C = 13, T = 1531;  // odd sizes: uneven thread split, vector tails
+        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, C, T);
+        codec_snake_w w;
+        w.alpha = ggml_new_tensor_1d(ctx, GGML_TYPE_F32, C);
+        w.beta = ggml_new_tensor_1d(ctx, GGML_TYPE_F32, C);
         fill(x, rng, -20.0f, 20.0f);
-        fill(a, rng, 0.05f, 3.0f);
-        for (int64_t c = 0; c < C; ++c) ((float *) b->data)[c] = 1.0f / (((float *) a->data)[c] + 1e-9f);
-        ggml_tensor * fused = codec_op_snake(ctx, x, a, b);
-        ggml_tensor * stock = codec_snake(ctx, x, a, b);
+        fill(w.alpha, rng, 0.05f, 3.0f);
+        ((float *) w.alpha->data)[0] = 200.0f;  // |alpha * x| beyond 1000: the libm path
+        for (int64_t c = 0; c < C; ++c) ((float *) w.beta->data)[c] = 1.0f / (((float *) w.alpha->data)[c] + 1e-9f);
+        ggml_tensor * fused = codec_snake(ctx, x, w, true);
+        ggml_tensor * stock = codec_snake(ctx, x, w, false);
+        ASSERT_NE(fused->op, stock->op);
         ggml_cgraph * gf = ggml_new_graph(ctx);
         ggml_build_forward_expand(gf, fused);
         ggml_build_forward_expand(gf, stock);
         ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
-        EXPECT_EQ(std::memcmp(fused->data, stock->data, ggml_nbytes(fused)), 0) << "threads=" << threads;
+        const float * f = (const float *) fused->data, * r = (const float *) stock->data, * xp = (const float *) x->data;
+        double worst = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            for (int64_t c = 0; c < C; ++c) {
+                const int64_t i = t * C + c;
+                const float a = ((float *) w.alpha->data)[c], b = ((float *) w.beta->data)[c];
+                if (std::fabs(a * xp[i]) > 1000.0f) {
+                    ASSERT_EQ(f[i], r[i]);
+                    continue;
+                }
+                const double tol = 4e-7 * b + 2.4e-7 * std::fabs(r[i]);
+                worst = std::max(worst, std::fabs((double) f[i] - r[i]) / tol);
+            }
+        }
+        EXPECT_LE(worst, 1.0) << "threads=" << threads;
+        ggml_free(ctx);
+    }
+}
+
+// The vectorized ELU against expm1 in double: within 2 float ulps of the exact value (libm's
+// expm1f, ggml_elu's kernel, is within 1), and bit-equal on x > 0 and NaN.
+TEST(Ops, FusedEluMatchesExpm1) {
+    for (int threads : {1, 3}) {
+        ggml_init_params ip = {64 * 1024 * 1024, nullptr, false};
+        ggml_context * ctx = ggml_init(ip);
+        const int64_t n = 200003;
+        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, n);
+        float * xp = (float *) x->data;
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> wide(-100.0f, 20.0f), narrow(-1.0f, 1.0f);
+        for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 3) ? narrow(rng) * ((i % 5) ? 1.0f : 1e-6f) : wide(rng);
+        xp[0] = NAN; xp[1] = -INFINITY; xp[2] = INFINITY; xp[3] = -0.0f; xp[4] = 1e-30f; xp[5] = -1e-30f;
+        ggml_tensor * y = codec_elu(ctx, x, true);
+        ggml_tensor * ref = ggml_elu(ctx, x);
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        ggml_build_forward_expand(gf, y);
+        ggml_build_forward_expand(gf, ref);
+        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        const float * yp = (const float *) y->data;
+        EXPECT_TRUE(std::isnan(yp[0]));
+        EXPECT_EQ(yp[1], -1.0f);
+        EXPECT_EQ(yp[2], INFINITY);
+        double worst_ulp = 0;
+        for (int64_t i = 1; i < ggml_nelements(x); ++i) {
+            if (xp[i] > 0) {
+                ASSERT_EQ(yp[i], xp[i]);
+                continue;
+            }
+            const double exact = std::expm1((double) xp[i]);
+            const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
+            worst_ulp = std::max(worst_ulp, std::fabs(yp[i] - exact) / ulp);
+        }
+        EXPECT_LE(worst_ulp, 2.0) << "threads=" << threads;
+        // And the stock op (libm expm1f) is close to the same values.
+        const float * rp = (const float *) ref->data;
+        for (int64_t i = 6; i < ggml_nelements(x); ++i) ASSERT_NEAR(yp[i], rp[i], 3e-7f * std::max(1.0f, std::fabs(rp[i])));
         ggml_free(ctx);
     }
 }

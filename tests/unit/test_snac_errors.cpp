@@ -99,33 +99,12 @@ protected:
         write_tiny_snac(tiny_);
     }
 
-    std::string variant(const std::string & name, const GgufEdit & edit) {
-        const std::string path = dir_.file(name + ".gguf");
-        EXPECT_TRUE(rewrite_gguf(tiny_, path, edit));
-        return path;
-    }
-
-    void expect_fail(const std::string & path, const std::vector<std::string> & needles) {
-        QuietGgmlLog quiet;
-        const LoadResult r = load_model(path);
-        EXPECT_EQ(r.model, nullptr);
-        EXPECT_EQ(r.status, CODEC_ERR_FORMAT) << r.message;
-        for (const std::string & n : needles) {
-            EXPECT_NE(r.message.find(n), std::string::npos) << "message '" << r.message << "' lacks '" << n << "'";
-        }
-    }
+    std::string variant(const std::string & name, const GgufEdit & edit) { return gguf_variant(dir_, tiny_, name, edit); }
+    void expect_fail(const std::string & path, const std::vector<std::string> & needles) { expect_load_fail(path, needles); }
 
     TempDir dir_;
     std::string tiny_;
 };
-
-GgufEdit drop_tensor(const std::string & name) {
-    return {nullptr, [name](ggml_tensor * t, ggml_context *) { return name == t->name ? nullptr : t; }, nullptr};
-}
-
-GgufEdit reshape_tensor(const std::string & name, std::vector<int64_t> ne) {
-    return {nullptr, [name, ne](ggml_tensor * t, ggml_context * s) { return name == t->name ? reshape(t, s, ne) : t; }, nullptr};
-}
 
 GgufEdit set_arr(const char * key, std::vector<int32_t> v) {
     return kv_edit([key, v](gguf_context * kv) { gguf_set_arr_data(kv, key, GGUF_TYPE_INT32, v.data(), v.size()); });

@@ -235,4 +235,32 @@ inline ggml_tensor * reshape(ggml_tensor * src, ggml_context * scratch, std::vec
     return t;
 }
 
+// Writes `src` with `edit` applied to `dir`/`name`.gguf and returns that path.
+inline std::string gguf_variant(const TempDir & dir, const std::string & src, const std::string & name, const GgufEdit & edit) {
+    const std::string path = dir.file(name + ".gguf");
+    EXPECT_TRUE(rewrite_gguf(src, path, edit));
+    return path;
+}
+
+// Loading `path` must fail with `status` and a message containing every needle.
+inline void expect_load_fail(const std::string & path, const std::vector<std::string> & needles,
+                             codec_status status = CODEC_ERR_FORMAT) {
+    QuietGgmlLog quiet;
+    const LoadResult r = load_model(path);
+    EXPECT_EQ(r.model, nullptr);
+    EXPECT_EQ(r.status, status) << "message: " << r.message;
+    EXPECT_FALSE(r.message.empty());
+    for (const std::string & n : needles) {
+        EXPECT_NE(r.message.find(n), std::string::npos) << "message '" << r.message << "' lacks '" << n << "'";
+    }
+}
+
+// Common edits: drop one tensor, give one tensor another shape (zero-filled).
+inline GgufEdit drop_tensor(const std::string & name) {
+    return {nullptr, [name](ggml_tensor * t, ggml_context *) { return name == t->name ? nullptr : t; }, nullptr};
+}
+inline GgufEdit reshape_tensor(const std::string & name, std::vector<int64_t> ne) {
+    return {nullptr, [name, ne](ggml_tensor * t, ggml_context * s) { return name == t->name ? reshape(t, s, ne) : t; }, nullptr};
+}
+
 }  // namespace codec_test

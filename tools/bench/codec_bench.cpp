@@ -36,7 +36,19 @@ double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// This process image's peak RSS. Linux's ru_maxrss survives exec, so a benchmark started from a
+// large parent (a Python harness holding PyTorch) would report the parent's peak; /proc's VmHWM
+// belongs to the current address space only.
 double peak_rss_mb() {
+    if (FILE * f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        long kb = -1;
+        while (std::fgets(line, sizeof line, f)) {
+            if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+        }
+        std::fclose(f);
+        if (kb >= 0) return kb / 1024.0;
+    }
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0;  // Linux reports KiB
