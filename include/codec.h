@@ -3,11 +3,23 @@
 // One model (weights, read-only after load) is shared by any number of contexts.
 // Each context owns its backend state, graph cache, results and last error.
 //
-// Thread safety:
-//   - codec_model_* getters and codec_context_new/free may be called from any thread
-//     while other threads use contexts of the same model.
-//   - a codec_context must be used by one thread at a time; use one context per thread.
-//   - codec_model_free must only be called once every context of that model is freed.
+// Thread safety (checked under ThreadSanitizer by tests/unit/test_threads.cpp):
+//   Safe concurrently:
+//   - codec_model_load from several threads (separate models, same file or not).
+//   - codec_model_* getters (codec_model_meta_str included) and codec_context_new/free, from
+//     any thread, while other threads use contexts of the same model: a loaded model is
+//     read-only.
+//   - codec_encode/decode* on different contexts, of the same model or not, at the same time.
+//   - codec_status_str, codec_*_default_params (pure).
+//   Not safe:
+//   - two threads calling into the same codec_context at once (encode, decode*, set_n_threads,
+//     last_error, perf): a context is used by one thread at a time; use one per thread. It may
+//     move between threads with external synchronization.
+//   - codec_model_free while any context of that model exists or any call on it is running.
+//   - result pointers (codes, audio, last error) outlive only until the next call on their
+//     context; copy them before handing them to another thread that runs later.
+//   - ggml's process-wide settings (ggml_log_set) are not the library's: set them before
+//     starting threads.
 //
 // Layouts:
 //   - PCM is float, interleaved [n_samples][n_channels], n_channels == codec_model_channels().
@@ -141,7 +153,10 @@ typedef struct codec_audio {
 #define CODEC_N_Q_ALL (-1)
 
 // Mono/multi-channel PCM at the model's sample rate -> codes. n_q: 1..codec_model_n_q(),
-// or CODEC_N_Q_ALL; 0 and values above the model's are errors. Non-finite samples are rejected.
+// or CODEC_N_Q_ALL; 0 and values above the model's are errors. n_samples must be >= 1.
+// Non-finite samples (NaN, Inf) are rejected with CODEC_ERR_INVALID_ARG naming the first
+// one; samples should lie in [-1, 1] (finite values far outside it may give meaningless codes,
+// and models with per-chunk scales reject audio whose chunk RMS overflows float).
 CODEC_API codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples,
                                     int32_t n_q, codec_codes * out);
 

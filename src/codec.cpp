@@ -322,6 +322,32 @@ static codec_status guarded(codec_context * ctx, F && f) {
     }
 }
 
+// Checks every decode entry point shares: a decoder, n_q in 1..model's (`rows` names them:
+// codebooks or code levels), at least one frame. Returns CODEC_OK or the failure recorded on ctx.
+static codec_status check_decode(codec_context * ctx, int32_t n_q, int32_t n_frames, const char * rows = "codebooks") {
+    const codec_hparams & hp = ctx->model->hparams;
+    if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+    if (n_q < 1 || n_q > hp.n_q) {
+        return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d %s", n_q, hp.n_q, rows));
+    }
+    if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+    return CODEC_OK;
+}
+
+// Every code of rows [0, n_q) x [0, n_frames) (row stride n_frames) must index the codebook.
+static codec_status check_codes(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames) {
+    const int32_t cb = ctx->model->hparams.codebook_size;
+    for (int32_t q = 0; q < n_q; ++q) {
+        for (int32_t t = 0; t < n_frames; ++t) {
+            const int32_t c = codes[(size_t) q * n_frames + t];
+            if (c < 0 || c >= cb) {
+                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, cb));
+            }
+        }
+    }
+    return CODEC_OK;
+}
+
 extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples, int32_t n_q,
                                      codec_codes * out) {
     return guarded(ctx, [&]() -> codec_status {
@@ -377,6 +403,14 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
             if (g->outputs.size() != (size_t) n_q + 1) return fail(ctx, CODEC_ERR_BACKEND, "encode graph lacks the scales output (model bug)");
             ctx->scales.resize((size_t) ggml_nelements(g->outputs[n_q]));
             ggml_backend_tensor_get(g->outputs[n_q], ctx->scales.data(), 0, ggml_nbytes(g->outputs[n_q]));
+            // Finite samples far outside [-1, 1] (|x| > ~1e19) overflow a chunk's RMS: such codes
+            // could never be decoded (decode rejects non-finite scales), so refuse them here.
+            for (size_t i = 0; i < ctx->scales.size(); ++i) {
+                if (!std::isfinite(ctx->scales[i])) {
+                    return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("audio too loud: the scale (RMS) of chunk %zu overflows float "
+                                                                      "(samples should lie in [-1, 1])", i));
+                }
+            }
         }
         if (out) {
             *out = codec_codes{};
@@ -405,19 +439,8 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
                         "decode them with codec_decode_codes, scales set as codec_encode returns them");
         }
         if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
-        if (n_q < 1 || n_q > hp.n_q) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
-        }
-        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
-        for (int32_t q = 0; q < n_q; ++q) {
-            for (int32_t t = 0; t < n_frames; ++t) {
-                const int32_t c = codes[(size_t) q * n_frames + t];
-                if (c < 0 || c >= hp.codebook_size) {
-                    return fail(ctx, CODEC_ERR_INVALID_ARG,
-                                codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, hp.codebook_size));
-                }
-            }
-        }
+        if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
+        if (const codec_status st = check_codes(ctx, codes, n_q, n_frames); st != CODEC_OK) return st;
         codec_graph_request req;
         req.kind = CODEC_GRAPH_DECODE;
         req.n_frames = n_frames;
@@ -467,10 +490,7 @@ static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, 
         if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
         if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
-        if (n_q < 1 || n_q > hp.n_q) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d code levels", n_q, hp.n_q));
-        }
-        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+        if (const codec_status st = check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
         codec_graph_request req;
         req.kind = CODEC_GRAPH_DECODE;
         req.n_frames = n_frames;
@@ -509,10 +529,7 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
         if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
         if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames, n_scales = codes->n_scales;
-        if (n_q < 1 || n_q > hp.n_q) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
-        }
-        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+        if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
         if (n_scales < 1 || !codes->scales) {
             return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("this model's codes carry one scale per chunk: n_scales = %d, scales %s",
                                                               n_scales, codes->scales ? "set" : "NULL"));
@@ -520,15 +537,7 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
         for (int32_t i = 0; i < n_scales; ++i) {
             if (!std::isfinite(codes->scales[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
         }
-        for (int32_t q = 0; q < n_q; ++q) {
-            for (int32_t t = 0; t < n_frames; ++t) {
-                const int32_t c = codes->data[(size_t) q * n_frames + t];
-                if (c < 0 || c >= hp.codebook_size) {
-                    return fail(ctx, CODEC_ERR_INVALID_ARG,
-                                codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, hp.codebook_size));
-                }
-            }
-        }
+        if (const codec_status st = check_codes(ctx, codes->data, n_q, n_frames); st != CODEC_OK) return st;
         codec_graph_request req;
         req.kind = CODEC_GRAPH_DECODE;
         req.n_frames = n_frames;

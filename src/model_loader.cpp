@@ -24,6 +24,148 @@ static std::string codec_fmt_tensor_oob(const char * name, uint64_t off, uint64_
     return buf;
 }
 
+// Walks the GGUF header (counts, key-values, tensor infos) checking every length and count
+// against the bytes the file has left, before gguf_init_from_file allocates anything sized by
+// them: a 40-byte file claiming 2^40 tensors or a 10^12-element array is refused here, with
+// the field named. Tensor shapes must describe data that fits in the file.
+namespace {
+
+class header_walker {
+public:
+    header_walker(FILE * f, uint64_t size) : f_(f), size_(size) {}
+
+    bool run(std::string & err) {
+        uint32_t version = 0;
+        uint64_t n_tensors = 0, n_kv = 0;
+        if (!skip(4, "magic", err) || !u32(version, "version", err)) return false;
+        if (version != 2 && version != 3) return fail(err, "header field 'version' = " + std::to_string(version) + " (supported: 2, 3)");
+        if (!u64(n_tensors, "n_tensors", err) || !u64(n_kv, "n_kv", err)) return false;
+        // Smallest encodings: a kv is key length + 1-byte key + type + 1-byte value; a tensor
+        // info is name length + 1-byte name + n_dims + one dim + type + offset.
+        if (!fits(n_kv, 14, "header field 'n_kv'", err) || !fits(n_tensors, 33, "header field 'n_tensors'", err)) return false;
+        for (uint64_t i = 0; i < n_kv; ++i) {
+            std::string key;
+            uint32_t type = 0;
+            if (!str(key, "key of kv " + std::to_string(i), err) || !u32(type, "type of key '" + key + "'", err)) return false;
+            if (!value(type, key, /*in_array =*/ false, err)) return false;
+        }
+        for (uint64_t i = 0; i < n_tensors; ++i) {
+            std::string name;
+            uint32_t n_dims = 0, type = 0;
+            uint64_t offset = 0;
+            if (!str(name, "name of tensor " + std::to_string(i), err) || !u32(n_dims, "n_dims of tensor '" + name + "'", err)) return false;
+            if (n_dims < 1 || n_dims > GGML_MAX_DIMS) {
+                return fail(err, "tensor '" + name + "' field 'n_dims' = " + std::to_string(n_dims) + " (expected 1.." + std::to_string(GGML_MAX_DIMS) + ")");
+            }
+            int64_t ne[GGML_MAX_DIMS] = {1, 1, 1, 1};
+            for (uint32_t d = 0; d < n_dims; ++d) {
+                uint64_t v = 0;
+                if (!u64(v, "ne of tensor '" + name + "'", err)) return false;
+                ne[d] = (int64_t) v;
+            }
+            if (!u32(type, "type of tensor '" + name + "'", err) || !u64(offset, "offset of tensor '" + name + "'", err)) return false;
+            if (!tensor_fits(name, ne, type, offset, err)) return false;
+        }
+        return true;
+    }
+
+private:
+    FILE * f_;
+    uint64_t size_, pos_ = 0;
+
+    static bool fail(std::string & err, const std::string & msg) {
+        err = "malformed or truncated GGUF: " + msg;
+        return false;
+    }
+    uint64_t left() const { return size_ - pos_; }
+    bool read(void * dst, uint64_t n, const std::string & what, std::string & err) {
+        if (n > left() || std::fread(dst, 1, (size_t) n, f_) != n) return fail(err, "file ends inside the " + what);
+        pos_ += n;
+        return true;
+    }
+    bool skip(uint64_t n, const std::string & what, std::string & err) {
+        if (n > left() || fseeko(f_, (off_t) n, SEEK_CUR) != 0) return fail(err, "file ends inside the " + what);
+        pos_ += n;
+        return true;
+    }
+    bool u32(uint32_t & v, const std::string & what, std::string & err) { return read(&v, 4, what, err); }
+    bool u64(uint64_t & v, const std::string & what, std::string & err) { return read(&v, 8, what, err); }
+    // n items of at least `each` bytes must fit in what is left of the file.
+    bool fits(uint64_t n, uint64_t each, const std::string & field, std::string & err) {
+        if (n > left() / each) {
+            return fail(err, field + " = " + std::to_string(n) + " needs at least " + (n > UINT64_MAX / each ? std::string("2^64") : std::to_string(n * each)) +
+                             " bytes, the file has " + std::to_string(left()) + " left");
+        }
+        return true;
+    }
+    bool str(std::string & out, const std::string & what, std::string & err) {
+        uint64_t len = 0;
+        if (!u64(len, "length of the " + what, err)) return false;
+        if (len > left()) return fail(err, "string length " + std::to_string(len) + " of the " + what + " exceeds the " + std::to_string(left()) + " bytes left in the file");
+        if (len > 65535) return fail(err, "string length " + std::to_string(len) + " of the " + what + " is implausibly large");
+        out.resize((size_t) len);
+        return read(out.data(), len, what, err);
+    }
+    static uint64_t scalar_size(uint32_t t) {
+        switch (t) {
+            case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL:      return 1;
+            case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16:                         return 2;
+            case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
+            case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
+            default:                                                             return 0;
+        }
+    }
+    bool value(uint32_t type, const std::string & key, bool in_array, std::string & err) {
+        if (const uint64_t sz = scalar_size(type)) return skip(sz, "value of key '" + key + "'", err);
+        if (type == GGUF_TYPE_STRING) {
+            uint64_t len = 0;
+            if (!u64(len, "string length of key '" + key + "'", err)) return false;
+            if (len > left()) return fail(err, "key '" + key + "' string length " + std::to_string(len) + " exceeds the " + std::to_string(left()) + " bytes left in the file");
+            return skip(len, "string of key '" + key + "'", err);
+        }
+        if (type != GGUF_TYPE_ARRAY || in_array) return fail(err, "key '" + key + "' has invalid type " + std::to_string(type));
+        uint32_t at = 0;
+        uint64_t n = 0;
+        if (!u32(at, "array type of key '" + key + "'", err) || !u64(n, "array length of key '" + key + "'", err)) return false;
+        if (at == GGUF_TYPE_ARRAY) return fail(err, "key '" + key + "' is a nested array (unsupported)");
+        if (at != GGUF_TYPE_STRING && scalar_size(at) == 0) return fail(err, "key '" + key + "' has invalid array type " + std::to_string(at));
+        if (!fits(n, at == GGUF_TYPE_STRING ? 8 : scalar_size(at), "key '" + key + "' array length", err)) return false;
+        if (at != GGUF_TYPE_STRING) return skip(n * scalar_size(at), "array of key '" + key + "'", err);
+        for (uint64_t i = 0; i < n; ++i) {
+            if (!value(GGUF_TYPE_STRING, key, true, err)) return false;
+        }
+        return true;
+    }
+    bool tensor_fits(const std::string & name, const int64_t * ne, uint32_t type, uint64_t offset, std::string & err) {
+        const std::string shape = "[" + std::to_string(ne[0]) + ", " + std::to_string(ne[1]) + ", " + std::to_string(ne[2]) + ", " + std::to_string(ne[3]) + "]";
+        if (type >= GGML_TYPE_COUNT || ggml_blck_size((ggml_type) type) <= 0 || ggml_type_size((ggml_type) type) == 0) {
+            return fail(err, "tensor '" + name + "' field 'type' = " + std::to_string(type) + " is not a ggml type");
+        }
+        const int64_t blck = ggml_blck_size((ggml_type) type);
+        uint64_t bytes = 0;
+        bool ok = ne[0] >= 0 && ne[0] % blck == 0;
+        if (ok) {
+            bytes = (uint64_t) (ne[0] / blck) * ggml_type_size((ggml_type) type);
+            for (int d = 1; d < GGML_MAX_DIMS && ok; ++d) {
+                ok = ne[d] >= 0 && (ne[d] == 0 || bytes <= size_ / (uint64_t) ne[d]);
+                bytes *= ok ? (uint64_t) ne[d] : 0;
+            }
+            ok = ok && bytes <= size_;
+        }
+        if (!ok) {
+            return fail(err, "tensor '" + name + "' field 'ne' = " + shape + " of " + ggml_type_name((ggml_type) type) +
+                             " describes more data than the " + std::to_string(size_) + "-byte file holds");
+        }
+        if (offset > size_) {
+            return fail(err, "tensor '" + name + "' field 'offset' = " + std::to_string(offset) + " lies past the end of the " +
+                             std::to_string(size_) + "-byte file");
+        }
+        return true;
+    }
+};
+
+}  // namespace
+
 codec_model_loader::~codec_model_loader() {
     if (buf_)  ggml_backend_buffer_free(buf_);
     if (ctx_)  ggml_free(ctx_);
@@ -56,6 +198,20 @@ bool codec_model_loader::open(const std::string & path, std::string & err) {
         return false;
     }
     file_size_ = size < 0 ? 0 : (uint64_t) size;
+    {
+        FILE * hf = std::fopen(path.c_str(), "rb");
+        if (!hf) {
+            err = "cannot open model file '" + path + "': " + std::strerror(errno);
+            return false;
+        }
+        std::string herr;
+        const bool ok = header_walker(hf, file_size_).run(herr);
+        std::fclose(hf);
+        if (!ok) {
+            err = "'" + path + "': " + herr;
+            return false;
+        }
+    }
 
     gguf_init_params params = { /*no_alloc =*/ true, /*ctx =*/ nullptr };
     gguf_ = gguf_init_from_file(path.c_str(), params);

@@ -164,6 +164,17 @@ TEST_F(AudioIoTest, ResampleRejectsAbsurdOutputLength) {
     EXPECT_NE(err.find("too much audio"), std::string::npos) << err;
 }
 
+TEST_F(AudioIoTest, RejectsTinySampleRateBeforeAllocating) {
+    // A 16 KB file claiming 1 Hz: 16000 frames would become 2.6e8 frames (1 GB) at 16 kHz.
+    const std::vector<float> in(16000, 0.25f);
+    const std::string path = dir.file("one_hz.wav");
+    ASSERT_TRUE(audio_write(path, in.data(), int64_t(in.size()), 1, 1, err, "pcm16")) << err;
+    EXPECT_FALSE(audio_read(path, 16000, 1, pcm, n_frames, err));
+    EXPECT_NE(err.find("sample rate 1 Hz"), std::string::npos) << err;
+    std::vector<float> out;  // 4 kHz -> 48 kHz (12x) is fine
+    ASSERT_TRUE(audio_resample(std::vector<float>(400, 0.0f), 1, 4000, 48000, out, err)) << err;
+}
+
 TEST_F(AudioIoTest, StereoDownmixAverages) {
     // L = 0.25, R = 0.75 -> mono 0.5; L = -1, R = 1 -> 0
     const std::vector<float> in = {0.25f, 0.75f, -1.0f, 1.0f, 0.5f, 0.5f};

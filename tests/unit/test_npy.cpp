@@ -238,7 +238,14 @@ TEST_F(NpyTest, RejectsHugeShapeClaimBeforeAllocating) {
     const std::string bytes = npy_bytes(dict("<i4", "(1000000, 1000000)"), payload<int32_t>({1, 2, 3}));
     ASSERT_LT(bytes.size(), 200u);
     expect_i32_error(bytes, "(1000000, 1000000)");
+    expect_i32_error(bytes, "header field 'shape'");  // names the field that lies
     expect_i32_error(npy_bytes(dict("<i4", "(1000000000000,)"), ""), "(1000000000000,)");
+    expect_i32_error(npy_bytes(dict("<i4", "(1000000000000,)"), ""), "'shape'");
+    std::vector<float> f;
+    const std::string path = dir.file("bomb_f32.npy");
+    write_bytes(path, npy_bytes(dict("<f4", "(1000000, 1000000)"), ""));
+    EXPECT_FALSE(npy_read_f32(path, f, rows, cols, err));
+    EXPECT_NE(err.find("'shape'"), std::string::npos) << err;
 }
 
 TEST_F(NpyTest, RejectsShapeProductOverflow) {

@@ -185,3 +185,30 @@ TEST_F(Threads, ContextChurnAndGettersDuringEncoding) {
         }
     }
 }
+
+TEST_F(Threads, ConcurrentModelLoads) {
+    // codec.h allows loading models from several threads at once (the backend registry and
+    // ggml's one-time tables are initialized on first use, possibly in these threads).
+    make_jobs(1);
+    std::vector<Result> got(k_threads);
+    std::vector<std::string> load_err(k_threads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < k_threads; ++t) {
+        pool.emplace_back([&, t] {
+            ready.fetch_add(1);
+            while (ready.load() < k_threads) std::this_thread::yield();
+            LoadResult r = load_model(tiny_model_path(), 1);
+            if (!r.model) { load_err[t] = r.message.empty() ? "load failed" : r.message; return; }
+            CtxPtr ctx = new_context(r.model.get(), 1);
+            if (!ctx) { load_err[t] = "no context"; return; }
+            got[t] = run_job(ctx.get(), jobs_[t][0]);
+        });
+    }
+    for (auto & th : pool) th.join();
+    for (int t = 0; t < k_threads; ++t) {
+        ASSERT_EQ(load_err[t], "") << "thread " << t;
+        SCOPED_TRACE("thread " + std::to_string(t));
+        expect_same(got[t], ref_[t][0]);
+    }
+}

@@ -20,6 +20,7 @@ namespace {
 
 constexpr sf_count_t kChunkFrames = 1 << 16;
 constexpr int64_t    kMaxResampledFrames = int64_t(1) << 31;  // ~12 h at 48 kHz
+constexpr int        kMaxUpsampling = 256;                     // 8 kHz -> 48 kHz is 6
 
 struct SndfileCloser {
     void operator()(SNDFILE * f) const { if (f) sf_close(f); }
@@ -242,6 +243,12 @@ bool audio_resample(const std::vector<float> & in, int channels, int in_rate, in
         if (out_cap > kMaxResampledFrames) {
             err = "resampling " + std::to_string(in_frames) + " frames from " + std::to_string(in_rate) +
                   " Hz to " + std::to_string(out_rate) + " Hz gives too much audio";
+            return false;
+        }
+        // Below that total, a header's tiny sample rate could still turn a few KB into GBs.
+        if (out_rate / in_rate >= kMaxUpsampling) {
+            err = "sample rate " + std::to_string(in_rate) + " Hz is implausibly low: resampling to " +
+                  std::to_string(out_rate) + " Hz would grow the audio more than " + std::to_string(kMaxUpsampling) + "x";
             return false;
         }
         out.resize(size_t(out_cap) * size_t(channels));

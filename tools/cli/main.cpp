@@ -431,18 +431,28 @@ bool write_levels(const std::string & path, const Codes & codes, std::string & e
     return true;
 }
 
-// Checks before any work that multi-rate codes are headed for an .npz.
+// Checks before any work that multi-rate codes are headed for an .npz, and scaled codes
+// (EnCodec 48 kHz: codes .npy plus a .scales.npy beside it) are not.
 bool check_codes_path(const codec_model * m, const std::string & path, std::string & err) {
     if (!path.empty() && codec_model_multi_rate(m) && !npz_path(path)) {
         err = std::string("this model's (") + codec_model_arch(m) + ") code levels have different lengths: "
               "write them to an .npz (one array per level), not '" + path + "'";
         return false;
     }
+    if (!path.empty() && codec_model_has_scales(m) && npz_path(path)) {
+        err = std::string("this model's (") + codec_model_arch(m) + ") codes carry per-chunk scales: write them to "
+              "an .npy (the scales go beside it as <name>.scales.npy), not '" + path + "'";
+        return false;
+    }
     return true;
 }
 
 bool write_codes(const std::string & path, const Codes & codes, std::string & err, const std::string & scales = "") {
-    if (npz_path(path) && codes.scales.empty()) return write_levels(path, codes, err);
+    if (npz_path(path) && !codes.scales.empty()) {  // check_codes_path refuses this first; never write NPY bytes to an .npz
+        err = "codes with per-chunk scales cannot be written to an .npz: '" + path + "'";
+        return false;
+    }
+    if (npz_path(path)) return write_levels(path, codes, err);
     if (!codes.row_len.empty()) {
         err = "code levels have different lengths: write them to an .npz (one array per level), not '" + path + "'";
         return false;
@@ -454,6 +464,46 @@ bool write_codes(const std::string & path, const Codes & codes, std::string & er
         if (!npy_write_f32(sp, codes.scales.data(), int64_t(codes.scales.size()), 1, err)) return false;
         std::fprintf(stderr, "scales: [%zu, 1] -> %s\n", codes.scales.size(), sp.c_str());
     }
+    return true;
+}
+
+// Codes for decode: an .npz (one 1-D array per level, rows of their own lengths) or an .npy
+// [n_q, n_frames]; either way checked against the model's n_q before any work.
+bool read_codes(const Options & o, const codec_model * m, Codes & codes, std::string & err) {
+    int64_t rows = 0, cols = 0;
+    const int max_q = codec_model_n_q(m);
+    if (npz_path(o.codes)) {
+        std::vector<std::vector<int32_t>> levels;
+        if (!npz_read_levels(o.codes, levels, err)) return false;
+        rows = int64_t(levels.size());
+        for (const auto & l : levels) cols = std::max<int64_t>(cols, int64_t(l.size()));
+        if (rows <= max_q && cols >= 1) {
+            codes.data.assign(levels.size() * size_t(cols), 0);
+            for (size_t q = 0; q < levels.size(); ++q) {
+                std::copy(levels[q].begin(), levels[q].end(), codes.data.begin() + std::ptrdiff_t(q * size_t(cols)));
+                codes.row_len.push_back(int32_t(levels[q].size()));
+            }
+        }
+    } else if (codec_model_multi_rate(m)) {
+        err = std::string("this model's (") + codec_model_arch(m) + ") code levels have different lengths: "
+              "give them as an .npz (one array per level: level_0, level_1, ...), not '" + o.codes + "'";
+        return false;
+    } else if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) {
+        return false;
+    }
+    const char * what = npz_path(o.codes) ? "code levels" : "codebook rows";
+    if (rows < 1 || rows > max_q) {
+        err = o.codes + ": has " + std::to_string(rows) + " " + what + "; the model takes 1.." + std::to_string(max_q) +
+              (npz_path(o.codes) ? "" : " (expected int32 [n_q, n_frames])");
+        return false;
+    }
+    if (cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
+        err = o.codes + ": invalid number of frames " + std::to_string(cols);
+        return false;
+    }
+    codes.n_q      = int32_t(rows);
+    codes.n_frames = int32_t(cols);
+    std::fprintf(stderr, "codes: %s: [%d, %d]\n", o.codes.c_str(), codes.n_q, codes.n_frames);
     return true;
 }
 
@@ -545,38 +595,7 @@ int cmd_decode(const Options & o) {
     if (!m) return fail(err);
     if (!check_capability(m.get(), false, true, err)) return fail(err);
     Codes codes;
-    int64_t rows = 0, cols = 0;
-    const int max_q = codec_model_n_q(m.get());
-    if (npz_path(o.codes)) {  // one array per level: rows of their own lengths
-        std::vector<std::vector<int32_t>> levels;
-        if (!npz_read_levels(o.codes, levels, err)) return fail(err);
-        if (levels.size() > size_t(max_q)) {
-            return fail(o.codes + ": has " + std::to_string(levels.size()) + " code levels; the model takes 1.." + std::to_string(max_q));
-        }
-        for (const auto & l : levels) cols = std::max<int64_t>(cols, int64_t(l.size()));
-        if (cols < 1) return fail(o.codes + ": empty code levels");
-        codes.data.assign(levels.size() * size_t(cols), 0);
-        for (size_t q = 0; q < levels.size(); ++q) {
-            std::copy(levels[q].begin(), levels[q].end(), codes.data.begin() + std::ptrdiff_t(q * size_t(cols)));
-            codes.row_len.push_back(int32_t(levels[q].size()));
-        }
-        rows = int64_t(levels.size());
-    } else if (codec_model_multi_rate(m.get())) {
-        return fail(std::string("this model's (") + codec_model_arch(m.get()) + ") code levels have different lengths: "
-                    "give them as an .npz (one array per level: level_0, level_1, ...), not '" + o.codes + "'");
-    } else if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) {
-        return fail(err);
-    }
-    if (rows < 1 || rows > max_q) {
-        return fail(o.codes + ": has " + std::to_string(rows) + " codebook rows; the model takes 1.." +
-                    std::to_string(max_q) + " (expected int32 [n_q, n_frames])");
-    }
-    if (cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
-        return fail(o.codes + ": invalid number of frames " + std::to_string(cols));
-    }
-    codes.n_q      = int32_t(rows);
-    codes.n_frames = int32_t(cols);
-    std::fprintf(stderr, "codes: %s: [%d, %d]\n", o.codes.c_str(), codes.n_q, codes.n_frames);
+    if (!read_codes(o, m.get(), codes, err)) return fail(err);
     if (!read_scales(o, m.get(), codes, err)) return fail(err);
     ContextPtr ctx = new_context(m.get(), err);
     if (!ctx) return fail(err);

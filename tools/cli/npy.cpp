@@ -41,12 +41,6 @@ constexpr DTypeInfo kDTypes[] = {
     {"<i8", DType::I8, 8}, {"<f4", DType::F4, 4}, {"<f8", DType::F8, 8},
 };
 
-struct Header {
-    std::string          descr;
-    bool                 fortran_order = false;
-    std::vector<int64_t> shape;
-};
-
 std::string shape_str(const std::vector<int64_t> & shape) {
     std::string s = "(";
     for (size_t i = 0; i < shape.size(); ++i) {
@@ -62,7 +56,7 @@ class HeaderParser {
 public:
     explicit HeaderParser(const std::string & text) : s_(text) {}
 
-    bool parse(Header & h, std::string & err) {
+    bool parse(NpyHeader & h, std::string & err) {
         bool seen_descr = false, seen_fortran = false, seen_shape = false;
         skip_ws();
         if (!eat('{')) return fail(err, "header is not a dict (expected '{')");
@@ -222,34 +216,15 @@ bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_
     }
 
     unsigned char pre[12];
-    if (size < 10 || !read_exact(f.get(), pre, 8)) {
-        err = "file too short to be an NPY file (" + std::to_string(size) + " bytes)";
+    const size_t n_pre = size_t(std::min<uint64_t>(size, sizeof pre));
+    uint64_t preamble = 0, header_len = 0;
+    if (!read_exact(f.get(), pre, n_pre)) {
+        err = "cannot read the header";
         return false;
     }
-    if (std::memcmp(pre, kMagic, kMagicLen) != 0) {
-        err = "not an NPY file (bad magic)";
-        return false;
-    }
-    const int major = pre[6], minor = pre[7];
-    if (major < 1 || major > 3 || minor != 0) {
-        err = "unsupported NPY format version " + std::to_string(major) + "." +
-              std::to_string(minor);
-        return false;
-    }
-    const size_t len_bytes = major == 1 ? 2 : 4;
-    const uint64_t preamble = 8 + len_bytes;
-    if (size < preamble || !read_exact(f.get(), pre + 8, len_bytes)) {
-        err = "file truncated inside the header length field";
-        return false;
-    }
-    const uint64_t header_len = read_le(pre + 8, len_bytes);
-    if (header_len > size - preamble) {
-        err = "header length " + std::to_string(header_len) + " extends past the end of the file (" +
-              std::to_string(size) + " bytes)";
-        return false;
-    }
-    if (header_len > kMaxHeaderLen) {
-        err = "header length " + std::to_string(header_len) + " is implausibly large";
+    if (!npy_parse_preamble(pre, n_pre, size, preamble, header_len, err)) return false;
+    if (fseeko(f.get(), off_t(preamble), SEEK_SET) != 0) {
+        err = "cannot seek to the header";
         return false;
     }
     std::string text(static_cast<size_t>(header_len), '\0');
@@ -258,8 +233,8 @@ bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_
         return false;
     }
 
-    Header h;
-    if (!HeaderParser(text).parse(h, err)) return false;
+    NpyHeader h;
+    if (!npy_parse_dict(text, h, err)) return false;
     if (h.fortran_order) {
         err = "fortran_order=True arrays are not supported (save with C order)";
         return false;
@@ -285,13 +260,13 @@ bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_
     const uint64_t data_avail = size - preamble - header_len;
     const uint64_t max_count = data_avail / dtype->size;
     if (rows != 0 && cols > std::numeric_limits<int64_t>::max() / rows) {
-        err = "shape " + shape_str(h.shape) + " overflows the element count";
+        err = "header field 'shape' = " + shape_str(h.shape) + " overflows the element count";
         return false;
     }
     const uint64_t count = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
     if (count > max_count) {
-        err = "header claims shape " + shape_str(h.shape) + " of " + h.descr + " but the file has only " +
-              std::to_string(data_avail) + " data bytes";
+        err = "header field 'shape' = " + shape_str(h.shape) + " claims " + std::to_string(count) + " elements of '" +
+              h.descr + "' but the file has only " + std::to_string(data_avail) + " data bytes";
         return false;
     }
     const uint64_t n_bytes = count * dtype->size;
@@ -379,6 +354,44 @@ bool guarded(const std::string & path, std::string & err, Fn fn) {
 }
 
 }  // namespace
+
+bool npy_parse_preamble(const unsigned char * p, size_t n, uint64_t total, uint64_t & dict_start,
+                        uint64_t & dict_len, std::string & err) {
+    if (total < 10 || n < 8) {
+        err = "file too short to be an NPY file (" + std::to_string(total) + " bytes)";
+        return false;
+    }
+    if (std::memcmp(p, kMagic, kMagicLen) != 0) {
+        err = "not an NPY file (bad magic)";
+        return false;
+    }
+    const int major = p[6], minor = p[7];
+    if (major < 1 || major > 3 || minor != 0) {
+        err = "unsupported NPY format version " + std::to_string(major) + "." + std::to_string(minor);
+        return false;
+    }
+    const size_t len_bytes = major == 1 ? 2 : 4;
+    dict_start = 8 + len_bytes;
+    if (total < dict_start || n < dict_start) {
+        err = "file truncated inside the header length field";
+        return false;
+    }
+    dict_len = read_le(p + 8, len_bytes);
+    if (dict_len > total - dict_start) {
+        err = "header length " + std::to_string(dict_len) + " extends past the end of the file (" +
+              std::to_string(total) + " bytes)";
+        return false;
+    }
+    if (dict_len > kMaxHeaderLen) {
+        err = "header length " + std::to_string(dict_len) + " is implausibly large";
+        return false;
+    }
+    return true;
+}
+
+bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err) {
+    return HeaderParser(text).parse(h, err);
+}
 
 bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {

@@ -22,4 +22,19 @@ bool npy_read_f32(const std::string & path, std::vector<float> & data,
 bool npy_write_f32(const std::string & path, const float * data,
                    int64_t rows, int64_t cols, std::string & err);
 
+// The header parser, shared with the NPZ reader (each member is an NPY array).
+struct NpyHeader {
+    std::string          descr;          // e.g. "<i4"
+    bool                 fortran_order = false;
+    std::vector<int64_t> shape;
+};
+// Magic, version (1.0, 2.0, 3.0) and header length from the first n bytes of an array whose
+// total size is `total`: the dict is bytes [dict_start, dict_start + dict_len), checked to lie
+// inside `total` and to be of plausible size.
+bool npy_parse_preamble(const unsigned char * p, size_t n, uint64_t total, uint64_t & dict_start,
+                        uint64_t & dict_len, std::string & err);
+// Strict parser for the dict numpy writes: {'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }
+// (keys in any order, each exactly once, non-negative dims, at most 64 of them).
+bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err);
+
 #endif  // CODEC_CLI_NPY_H

@@ -1,6 +1,7 @@
 // Minimal, strict NPZ reader/writer for code levels (see npz.h). Sizes and offsets are checked
 // against the file before anything is read or allocated from them.
 #include "npz.h"
+#include "npy.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -69,58 +70,29 @@ bool read_file(const std::string & path, std::vector<unsigned char> & buf, std::
     return true;
 }
 
-// The NPY member: v1/2/3 header "{'descr': '<i4', 'fortran_order': False, 'shape': (N,), }".
+// The NPY member: a 1-D C-order '<i4' or '<i8' array, header parsed by npy.cpp's parser.
 bool parse_npy_1d(const unsigned char * p, size_t n, std::vector<int32_t> & out, std::string & err) {
-    if (n < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) {
-        err = "is not an NPY array (bad magic)";
+    uint64_t start = 0, hlen = 0;
+    NpyHeader h;
+    if (!npy_parse_preamble(p, n, n, start, hlen, err) ||
+        !npy_parse_dict(std::string(reinterpret_cast<const char *>(p + start), size_t(hlen)), h, err)) {
+        err = "is not a valid NPY array: " + err;
         return false;
     }
-    const int major = p[6];
-    if (major < 1 || major > 3 || p[7] != 0) {
-        err = "has unsupported NPY version " + std::to_string(major) + "." + std::to_string(p[7]);
+    const size_t item = h.descr == "<i4" ? 4 : h.descr == "<i8" ? 8 : 0;
+    if (item == 0 || h.fortran_order) {
+        err = "is not a C-order '<i4' or '<i8' NPY array (descr '" + h.descr + "'" + (h.fortran_order ? ", fortran_order" : "") + ")";
         return false;
     }
-    const size_t len_bytes = major == 1 ? 2 : 4;
-    if (n < 8 + len_bytes) {
-        err = "is truncated in its NPY header";
-        return false;
-    }
-    const uint64_t hlen = le(p + 8, len_bytes);
-    const size_t start = 8 + len_bytes;
-    if (hlen > n - start || hlen > 4096) {
-        err = "has an NPY header length past its end";
-        return false;
-    }
-    std::string h(reinterpret_cast<const char *>(p + start), size_t(hlen));
-    // Canonical dict as numpy writes it; anything else is refused rather than guessed at.
-    const auto strip = [](std::string s) {
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
-        return s;
-    };
-    h = strip(h);
-    size_t item = 0;
-    for (const char * d : {"<i4", "<i8"}) {
-        const std::string prefix = std::string("{'descr': '") + d + "', 'fortran_order': False, 'shape': (";
-        if (h.compare(0, prefix.size(), prefix) == 0) {
-            item = d[2] == '4' ? 4 : 8;
-            h = h.substr(prefix.size());
-            break;
-        }
-    }
-    if (item == 0) {
-        err = "is not a C-order '<i4' or '<i8' NPY array (header: " + strip(std::string(reinterpret_cast<const char *>(p + start), size_t(hlen))) + ")";
-        return false;
-    }
-    size_t digits = 0;
-    while (digits < h.size() && h[digits] >= '0' && h[digits] <= '9') ++digits;
-    if (digits == 0 || digits > 12 || h.substr(digits) != ",), }") {
+    if (h.shape.size() != 1) {
         err = "is not a 1-D array (one array per code level)";
         return false;
     }
-    const uint64_t count = std::stoull(h.substr(0, digits));
+    // The claimed count is checked against the bytes present before anything is allocated.
+    const uint64_t count = uint64_t(h.shape[0]);
     const uint64_t avail = n - start - hlen;
-    if (count * item != avail) {
-        err = "holds " + std::to_string(avail) + " data bytes for a shape of " + std::to_string(count) + " elements";
+    if (count > avail / item || count * item != avail) {
+        err = "holds " + std::to_string(avail) + " data bytes but its header field 'shape' claims " + std::to_string(count) + " elements";
         return false;
     }
     out.resize(size_t(count));
