@@ -189,7 +189,7 @@ def test_reduced_precision_documented_floor(variant, wtype):
 
 def test_tiny_variant_parity():
     """The tiny variant (attention with one head, odd strides) used by the unit tests."""
-    paths = make_snac_model("tiny")
+    paths = make_model("snac", "tiny")
     ref = load_snac_reference(paths["ckpt"])
     with codec_cpp.Model(paths["f32"], n_threads=2) as model:
         x = (np.random.default_rng(3).standard_normal(model.sample_rate) * 0.3).astype(np.float32)
@@ -206,7 +206,7 @@ def test_converter_checks_config_against_weights(tmp_path):
 
     import convert
     from codec_convert.common import ConvertError
-    paths = make_snac_model("tiny")
+    paths = make_model("snac", "tiny")
     with open(os.path.join(paths["ckpt"], "config.json")) as f:
         cfg = json.load(f)
     cases = [({"encoder_rates": [3, 2]}, "encoder_rates"), ({"attn_window_size": None}, "attention"),
