@@ -340,19 +340,6 @@ bool write_npy(const std::string & path, const char * descr, size_t item_size, i
     return true;
 }
 
-template <typename Fn>
-bool guarded(const std::string & path, std::string & err, Fn fn) {
-    try {
-        if (fn()) return true;
-    } catch (const std::bad_alloc &) {
-        err = "out of memory";
-    } catch (const std::exception & e) {
-        err = e.what();
-    }
-    err = path + ": " + err;
-    return false;
-}
-
 }  // namespace
 
 bool npy_parse_preamble(const unsigned char * p, size_t n, uint64_t total, uint64_t & dict_start,
@@ -395,7 +382,7 @@ bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err) 
 
 bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {
-    return guarded(path, err, [&] {
+    return npy_guarded(path, err, [&] {
         static const DTypeInfo * const allowed[] = {&kDTypes[2], &kDTypes[3], &kDTypes[0], &kDTypes[1]};
         const DTypeInfo * dt = nullptr;
         std::vector<unsigned char> raw;
@@ -424,7 +411,7 @@ bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t
 
 bool npy_read_f32(const std::string & path, std::vector<float> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {
-    return guarded(path, err, [&] {
+    return npy_guarded(path, err, [&] {
         static const DTypeInfo * const allowed[] = {&kDTypes[4], &kDTypes[5]};
         const DTypeInfo * dt = nullptr;
         std::vector<unsigned char> raw;
@@ -452,7 +439,7 @@ bool npy_read_f32(const std::string & path, std::vector<float> & data, int64_t &
 
 bool npy_write_i32(const std::string & path, const int32_t * data, int64_t rows, int64_t cols,
                    std::string & err) {
-    return guarded(path, err, [&] {
+    return npy_guarded(path, err, [&] {
         return write_npy(path, "<i4", 4, rows, cols, data != nullptr,
                          [&](uint64_t i, unsigned char * dst) { write_le(dst, uint32_t(data[i]), 4); },
                          err);
@@ -461,7 +448,7 @@ bool npy_write_i32(const std::string & path, const int32_t * data, int64_t rows,
 
 bool npy_write_f32(const std::string & path, const float * data, int64_t rows, int64_t cols,
                    std::string & err) {
-    return guarded(path, err, [&] {
+    return npy_guarded(path, err, [&] {
         return write_npy(path, "<f4", 4, rows, cols, data != nullptr,
                          [&](uint64_t i, unsigned char * dst) {
                              uint32_t u;

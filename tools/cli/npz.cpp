@@ -273,27 +273,14 @@ bool write_levels(const std::string & path, const std::vector<std::vector<int32_
     return ok;
 }
 
-template <typename Fn>
-bool guarded(const std::string & path, std::string & err, Fn fn) {
-    try {
-        if (fn()) return true;
-    } catch (const std::bad_alloc &) {
-        err = "out of memory";
-    } catch (const std::exception & e) {
-        err = e.what();
-    }
-    err = path + ": " + err;
-    return false;
-}
-
 }  // namespace
 
 bool npz_read_levels(const std::string & path, std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    return guarded(path, err, [&] { return read_levels(path, levels, err); });
+    return npy_guarded(path, err, [&] { return read_levels(path, levels, err); });
 }
 
 bool npz_write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    return guarded(path, err, [&] { return write_levels(path, levels, err); });
+    return npy_guarded(path, err, [&] { return write_levels(path, levels, err); });
 }
 
 bool npz_path(const std::string & path) {
