@@ -53,10 +53,16 @@ struct Reader {
 
 // The tiny models (fuzz/make_models.py) from $CODEC_FUZZ_MODELS, loaded once; a missing one
 // is fatal so a replay never passes by testing nothing.
+// Each model has kContexts contexts and a target picks one per input length (its slot), so
+// the graphs of the lengths in use stay in the contexts' caches (4 shapes each) instead of
+// being rebuilt on nearly every run.
+constexpr int kContexts = 16;
+
 struct Model {
     const char * name;
     codec_model * model = nullptr;
-    codec_context * ctx = nullptr;
+    codec_context * ctxs[kContexts] = {};
+    codec_context * ctx_for(uint64_t slot) const { return ctxs[slot % kContexts]; }
 };
 
 inline std::vector<Model> & models() {
@@ -78,8 +84,10 @@ inline std::vector<Model> & models() {
                 std::fprintf(stderr, "codec_fuzz: cannot load %s: %s\n", path.c_str(), err);
                 std::exit(2);
             }
-            m.ctx = codec_context_new(m.model, codec_context_default_params());
-            if (!m.ctx) std::exit(2);
+            for (codec_context *& c : m.ctxs) {
+                c = codec_context_new(m.model, codec_context_default_params());
+                if (!c) std::exit(2);
+            }
         }
         return v;
     }();
@@ -87,7 +95,7 @@ inline std::vector<Model> & models() {
     static struct Owner {
         ~Owner() {
             for (Model & m : ms) {
-                codec_context_free(m.ctx);
+                for (codec_context * c : m.ctxs) codec_context_free(c);
                 codec_model_free(m.model);
             }
         }

@@ -12,7 +12,7 @@ namespace {
 
 using codec_fuzz::Reader;
 
-constexpr int64_t kMaxSamples = 4096;  // per channel; keeps one run in the milliseconds
+constexpr int64_t kMaxSamples = 1024;  // per channel: up to 128 frames of the tiny models (hop 6-16)
 
 float pick_sample(Reader & in) {
     static const float edge[] = {NAN, INFINITY, -INFINITY, 1e-41f, -1e-41f, 1.0f, -1.0f,
@@ -30,7 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     Reader in{data, size};
     codec_fuzz::Model & mm = ms[in.u8() % ms.size()];
     codec_model * m = mm.model;
-    codec_context * ctx = mm.ctx;
     const int32_t max_q = codec_model_n_q(m), cb = codec_model_codebook_size(m), ch = codec_model_channels(m);
     const uint8_t qb = in.u8();
     static const int32_t q_edge[] = {CODEC_N_Q_ALL, 0, -2, INT32_MIN, INT32_MAX, 1};
@@ -38,8 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     const uint16_t nb = in.u16();
     // Mostly lengths from a short list (a context caches 4 graphs: repeats skip the rebuild and
     // keep runs fast), sometimes any length; 0 and 1 always reachable.
-    static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 255, 256, 1000, 1024, 2047, 2048, 4095, 4096};
+    static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 511, 512, 1023, 1024};
     const int64_t n = nb >= 0xFFF0 ? (nb & 1) : (nb & 0x8000) ? nb % (kMaxSamples + 1) : lens[nb % 16];
+    codec_context * ctx = mm.ctx_for(nb % 16);  // the lens[] index
 
     std::vector<float> pcm((size_t) (n * ch) + 1);
     bool finite = true;

@@ -4,7 +4,8 @@ one GGUF per tiny fixture variant, made in a single process (torch is imported o
 
     python fuzz/make_models.py OUT_DIR      # dac.gguf encodec.gguf encodec_stereo.gguf mimi.gguf snac.gguf
 
-Existing files are kept, so a rerun costs only the missing ones. Weights are seeded random.
+Existing files are kept while the converter and fixture sources are unchanged (a
+SOURCE_TAG file records their hash), so a rerun costs only the missing ones. Weights are seeded random.
 """
 import os
 import shutil
@@ -30,6 +31,14 @@ def main():
         sys.exit(__doc__)
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
+    from codec_convert import source_tag
+    # Models made by another converter or fixture version are remade, all of them.
+    tag = source_tag(os.path.join(ROOT, "tests", "fixtures", "make_checkpoint.py"), os.path.abspath(__file__))
+    stamp = os.path.join(out, "SOURCE_TAG")
+    if not os.path.exists(stamp) or open(stamp).read().strip() != tag:
+        for n in MODELS:
+            if os.path.exists(os.path.join(out, n + ".gguf")):
+                os.remove(os.path.join(out, n + ".gguf"))
     todo = {n: av for n, av in MODELS.items() if not os.path.exists(os.path.join(out, n + ".gguf"))}
     if not todo:
         return
@@ -45,6 +54,8 @@ def main():
         finally:
             shutil.rmtree(ckpt, ignore_errors=True)
         print(f"wrote {name}.gguf")
+    with open(stamp, "w") as f:
+        f.write(tag + "\n")
 
 
 if __name__ == "__main__":

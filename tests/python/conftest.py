@@ -48,14 +48,8 @@ def make_model(arch, variant, seed=0):
         make_checkpoint.main(["--arch", arch, "--variant", variant, "--seed", str(seed), "--out", ckpt])
     paths = {"ckpt": ckpt}
     # A converter change invalidates cached GGUFs: name them by the converter's source hash.
-    import hashlib
-    h = hashlib.sha1()
-    conv_dir = os.path.join(ROOT, "scripts", "codec_convert")
-    for f in sorted(os.listdir(conv_dir)):
-        if f.endswith(".py"):
-            with open(os.path.join(conv_dir, f), "rb") as fh:
-                h.update(fh.read())
-    tag = h.hexdigest()[:10]
+    from codec_convert import source_tag
+    tag = source_tag()
     for outtype in ("f32", "f16", "q8_0"):
         p = os.path.join(d, f"model-{outtype}-{tag}.gguf")
         if not os.path.exists(p):

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -173,6 +174,41 @@ TEST_F(AudioIoTest, RejectsTinySampleRateBeforeAllocating) {
     EXPECT_NE(err.find("sample rate 1 Hz"), std::string::npos) << err;
     std::vector<float> out;  // 4 kHz -> 48 kHz (12x) is fine
     ASSERT_TRUE(audio_resample(std::vector<float>(400, 0.0f), 1, 4000, 48000, out, err)) << err;
+}
+
+// VmHWM and VmRSS of this process in KB (0 when /proc is not there).
+int64_t proc_status_kb(const char * key) {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind(key, 0) == 0) return std::stoll(line.substr(std::strlen(key)));
+    }
+    return 0;
+}
+
+TEST_F(AudioIoTest, ManyChannelHeaderReadsInBoundedMemory) {
+    // A 4 KB WAV claiming 1024 channels (2 frames): the reader once sized its read chunk as
+    // 65536 frames x channels, zero-filling 256 MB per read of a tiny file.
+    const int ch = 1024;
+    std::string data;
+    for (int f = 0; f < 2; ++f)
+        for (int c = 0; c < ch; ++c) data += le(uint32_t(f == 0 ? 8192 : 0), 2);  // frame 0: 0.25
+    const std::string fmt = le(1, 2) + le(ch, 2) + le(16000, 4) + le(16000 * ch * 2, 4) + le(ch * 2, 2) + le(16, 2);
+    const std::string body = "WAVEfmt " + le(uint32_t(fmt.size()), 4) + fmt + "data" + le(uint32_t(data.size()), 4) + data;
+    const std::string path = dir.file("many.wav");
+    write_bytes(path, "RIFF" + le(uint32_t(body.size()), 4) + body);
+    {
+        std::ofstream reset("/proc/self/clear_refs");  // "5" resets VmHWM to the current RSS
+        reset << "5";
+        if (!reset.flush() || proc_status_kb("VmHWM:") == 0) GTEST_SKIP() << "cannot reset the peak RSS here";
+    }
+    const int64_t rss0 = proc_status_kb("VmRSS:");
+    ASSERT_TRUE(audio_read(path, 16000, 1, pcm, n_frames, err)) << err;
+    const int64_t grown_kb = proc_status_kb("VmHWM:") - rss0;
+    ASSERT_EQ(n_frames, 2);
+    EXPECT_NEAR(pcm[0], 0.25f, 1e-6f);
+    EXPECT_EQ(pcm[1], 0.0f);
+    EXPECT_LT(grown_kb, 64 * 1024) << "reading a 4 KB file raised the peak RSS by " << grown_kb << " KB";
 }
 
 TEST_F(AudioIoTest, StereoDownmixAverages) {

@@ -1,6 +1,7 @@
 // Audio I/O via libsndfile + libsoxr. All library handles are RAII-owned so every early
 // return releases them; exceptions (bad_alloc) are caught at the public entry points.
 #include "audio_io.h"
+#include "guarded.h"
 
 #include <sndfile.h>
 #include <soxr.h>
@@ -18,7 +19,8 @@
 
 namespace {
 
-constexpr sf_count_t kChunkFrames = 1 << 16;
+constexpr sf_count_t kChunkFrames = 1 << 16;   // writing: frames per sf_writef_float call
+constexpr sf_count_t kChunkSamples = 1 << 16;  // reading: samples (all channels) per call
 constexpr int64_t    kMaxResampledFrames = int64_t(1) << 31;  // ~12 h at 48 kHz
 constexpr int        kMaxUpsampling = 256;                     // 8 kHz -> 48 kHz is 6
 
@@ -26,19 +28,6 @@ struct SndfileCloser {
     void operator()(SNDFILE * f) const { if (f) sf_close(f); }
 };
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
-
-template <typename Fn>
-bool guarded(const std::string & path, std::string & err, Fn fn) {
-    try {
-        if (fn()) return true;
-    } catch (const std::bad_alloc &) {
-        err = "out of memory";
-    } catch (const std::exception & e) {
-        err = e.what();
-    }
-    if (!path.empty()) err = path + ": " + err;
-    return false;
-}
 
 // "WAV (Microsoft) / Signed 16 bit PCM"; SFC_GET_FORMAT_INFO looks up a major format or,
 // when no major bits are set, a subtype.
@@ -83,16 +72,20 @@ bool open_for_read(const std::string & path, SndfilePtr & sf, SF_INFO & info, st
 // formats (MP3) and could be hostile.
 bool read_all(SNDFILE * sf, const SF_INFO & info, std::vector<float> & out, std::string & err) {
     const size_t ch = size_t(info.channels);
+    // Chunks hold a fixed number of samples, not frames: a header may claim hundreds of
+    // channels, and the frame count is the header's word only, so it sizes no more than a
+    // modest reservation.
+    const sf_count_t chunk = std::max<sf_count_t>(1, kChunkSamples / sf_count_t(ch));
     out.clear();
-    if (info.frames > 0 && uint64_t(info.frames) * ch <= (uint64_t(1) << 28)) {
+    if (info.frames > 0 && uint64_t(info.frames) * ch <= (uint64_t(1) << 24)) {
         out.reserve(size_t(info.frames) * ch);
     }
     for (;;) {
         const size_t old = out.size();
-        out.resize(old + size_t(kChunkFrames) * ch);
-        const sf_count_t got = sf_readf_float(sf, out.data() + old, kChunkFrames);
+        out.resize(old + size_t(chunk) * ch);
+        const sf_count_t got = sf_readf_float(sf, out.data() + old, chunk);
         out.resize(old + size_t(std::max<sf_count_t>(got, 0)) * ch);
-        if (got < kChunkFrames) break;
+        if (got < chunk) break;
     }
     if (sf_error(sf) != SF_ERR_NO_ERROR) {
         err = std::string("decode error: ") + sf_strerror(sf);
@@ -175,7 +168,7 @@ bool write_frames(SNDFILE * sf, const float * data, int64_t n_frames, int channe
 }  // namespace
 
 bool audio_probe(const std::string & path, AudioInfo & out, std::string & err) {
-    return guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         SndfilePtr sf;
         SF_INFO info;
         if (!open_for_read(path, sf, info, err)) return false;
@@ -189,7 +182,7 @@ bool audio_probe(const std::string & path, AudioInfo & out, std::string & err) {
 
 bool audio_convert_channels(const std::vector<float> & in, int in_channels, int out_channels,
                             std::vector<float> & out, std::string & err) {
-    return guarded("", err, [&] {
+    return cli_guarded("", err, [&] {
         if (in_channels <= 0 || out_channels <= 0) {
             err = "invalid channel counts " + std::to_string(in_channels) + " -> " +
                   std::to_string(out_channels);
@@ -221,7 +214,7 @@ bool audio_convert_channels(const std::vector<float> & in, int in_channels, int 
 
 bool audio_resample(const std::vector<float> & in, int channels, int in_rate, int out_rate,
                     std::vector<float> & out, std::string & err) {
-    return guarded("", err, [&] {
+    return cli_guarded("", err, [&] {
         if (channels <= 0 || in_rate <= 0 || out_rate <= 0) {
             err = "invalid resampling parameters (channels " + std::to_string(channels) + ", " +
                   std::to_string(in_rate) + " Hz -> " + std::to_string(out_rate) + " Hz)";
@@ -270,7 +263,7 @@ bool audio_resample(const std::vector<float> & in, int channels, int in_rate, in
 bool audio_read(const std::string & path, int target_rate, int target_channels,
                 std::vector<float> & interleaved, int64_t & n_frames_out, std::string & err,
                 AudioInfo * source) {
-    return guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         if (target_rate <= 0 || target_channels <= 0) {
             err = "invalid target format (" + std::to_string(target_rate) + " Hz, " +
                   std::to_string(target_channels) + " channels)";
@@ -307,7 +300,7 @@ bool audio_read(const std::string & path, int target_rate, int target_channels,
 }
 
 bool audio_check_output(const std::string & path, const std::string & subtype, std::string & err) {
-    return guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         int format = 0;
         return output_format(path, subtype, 1, 1, format, err);
     });
@@ -315,7 +308,7 @@ bool audio_check_output(const std::string & path, const std::string & subtype, s
 
 bool audio_write(const std::string & path, const float * interleaved, int64_t n_frames,
                  int channels, int rate, std::string & err, const std::string & subtype) {
-    return guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         if (!interleaved || n_frames <= 0) {
             err = "no audio to write (" + std::to_string(n_frames) + " frames)";
             return false;

@@ -1,6 +1,7 @@
 // NPY reader/writer. The header is parsed by a small strict parser for the Python dict
 // literal numpy writes; sizes are validated against the file length before any
 // allocation so a hostile header cannot trigger a huge allocation.
+#include "guarded.h"
 #include "npy.h"
 
 #include <algorithm>
@@ -382,7 +383,7 @@ bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err) 
 
 bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {
-    return npy_guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         static const DTypeInfo * const allowed[] = {&kDTypes[2], &kDTypes[3], &kDTypes[0], &kDTypes[1]};
         const DTypeInfo * dt = nullptr;
         std::vector<unsigned char> raw;
@@ -411,7 +412,7 @@ bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t
 
 bool npy_read_f32(const std::string & path, std::vector<float> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {
-    return npy_guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         static const DTypeInfo * const allowed[] = {&kDTypes[4], &kDTypes[5]};
         const DTypeInfo * dt = nullptr;
         std::vector<unsigned char> raw;
@@ -439,7 +440,7 @@ bool npy_read_f32(const std::string & path, std::vector<float> & data, int64_t &
 
 bool npy_write_i32(const std::string & path, const int32_t * data, int64_t rows, int64_t cols,
                    std::string & err) {
-    return npy_guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         return write_npy(path, "<i4", 4, rows, cols, data != nullptr,
                          [&](uint64_t i, unsigned char * dst) { write_le(dst, uint32_t(data[i]), 4); },
                          err);
@@ -448,7 +449,7 @@ bool npy_write_i32(const std::string & path, const int32_t * data, int64_t rows,
 
 bool npy_write_f32(const std::string & path, const float * data, int64_t rows, int64_t cols,
                    std::string & err) {
-    return npy_guarded(path, err, [&] {
+    return cli_guarded(path, err, [&] {
         return write_npy(path, "<f4", 4, rows, cols, data != nullptr,
                          [&](uint64_t i, unsigned char * dst) {
                              uint32_t u;

@@ -9,8 +9,6 @@
 #define CODEC_CLI_NPY_H
 
 #include <cstdint>
-#include <exception>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -40,17 +38,3 @@ bool npy_parse_preamble(const unsigned char * p, size_t n, uint64_t total, uint6
 bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err);
 
 #endif  // CODEC_CLI_NPY_H
-
-// Runs a reader/writer body: exceptions (allocation, parsing) become `err`, prefixed with the path.
-template <typename Fn>
-bool npy_guarded(const std::string & path, std::string & err, Fn fn) {
-    try {
-        if (fn()) return true;
-    } catch (const std::bad_alloc &) {
-        err = "out of memory";
-    } catch (const std::exception & e) {
-        err = e.what();
-    }
-    err = path + ": " + err;
-    return false;
-}

@@ -1,6 +1,7 @@
 // Minimal, strict NPZ reader/writer for code levels (see npz.h). Sizes and offsets are checked
 // against the file before anything is read or allocated from them.
 #include "npz.h"
+#include "guarded.h"
 #include "npy.h"
 
 #include <cerrno>
@@ -276,11 +277,11 @@ bool write_levels(const std::string & path, const std::vector<std::vector<int32_
 }  // namespace
 
 bool npz_read_levels(const std::string & path, std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    return npy_guarded(path, err, [&] { return read_levels(path, levels, err); });
+    return cli_guarded(path, err, [&] { return read_levels(path, levels, err); });
 }
 
 bool npz_write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    return npy_guarded(path, err, [&] { return write_levels(path, levels, err); });
+    return cli_guarded(path, err, [&] { return write_levels(path, levels, err); });
 }
 
 bool npz_path(const std::string & path) {
