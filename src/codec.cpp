@@ -425,6 +425,18 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
     });
 }
 
+// The graph request of a code decode (flat, multi-rate rows or chunked): the callers add
+// their row lengths or scale count.
+static codec_graph_request decode_request(const codec_hparams & hp, int32_t n_q, int64_t n_frames) {
+    codec_graph_request req;
+    req.kind = CODEC_GRAPH_DECODE;
+    req.n_frames = n_frames;
+    req.n_q = n_q;
+    req.hop = hp.hop_size;
+    req.latent_dim = hp.latent_dim;
+    return req;
+}
+
 extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames,
                                      codec_audio * out) {
     return guarded(ctx, [&]() -> codec_status {
@@ -441,12 +453,7 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
         if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
         if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
         if (const codec_status st = check_codes(ctx, codes, n_q, n_frames); st != CODEC_OK) return st;
-        codec_graph_request req;
-        req.kind = CODEC_GRAPH_DECODE;
-        req.n_frames = n_frames;
-        req.n_q = n_q;
-        req.hop = hp.hop_size;
-        req.latent_dim = hp.latent_dim;
+        const codec_graph_request req = decode_request(hp, n_q, n_frames);
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{codes, (size_t) n_q * n_frames * sizeof(int32_t)}}, &g);
         if (st != CODEC_OK) return st;
@@ -491,12 +498,7 @@ static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, 
         if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
         if (const codec_status st = check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
-        codec_graph_request req;
-        req.kind = CODEC_GRAPH_DECODE;
-        req.n_frames = n_frames;
-        req.n_q = n_q;
-        req.hop = hp.hop_size;
-        req.latent_dim = hp.latent_dim;
+        codec_graph_request req = decode_request(hp, n_q, n_frames);
         req.row_len.assign(codes->row_len, codes->row_len + n_q);
         std::vector<int32_t> packed;
         for (int32_t q = 0; q < n_q; ++q) {
@@ -538,12 +540,7 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
             if (!std::isfinite(codes->scales[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
         }
         if (const codec_status st = check_codes(ctx, codes->data, n_q, n_frames); st != CODEC_OK) return st;
-        codec_graph_request req;
-        req.kind = CODEC_GRAPH_DECODE;
-        req.n_frames = n_frames;
-        req.n_q = n_q;
-        req.hop = hp.hop_size;
-        req.latent_dim = hp.latent_dim;
+        codec_graph_request req = decode_request(hp, n_q, n_frames);
         req.n_scales = n_scales;
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{codes->data, (size_t) n_q * n_frames * sizeof(int32_t)},
