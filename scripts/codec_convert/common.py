@@ -12,6 +12,30 @@ class ConvertError(Exception):
     """A checkpoint the converter cannot handle; the message says why."""
 
 
+class Weights:
+    """A checkpoint's tensors as the converters consume them: calling it with a name returns the
+    tensor and marks it converted; skip() marks one deliberately left out (training state);
+    check_all_used() refuses a checkpoint with tensors no one converted (an unknown variant)."""
+
+    def __init__(self, sd):
+        self.sd = sd
+        self.used = set()
+
+    def __call__(self, name):
+        if name not in self.sd:
+            raise ConvertError(f"missing tensor '{name}'")
+        self.used.add(name)
+        return self.sd[name]
+
+    def skip(self, name):
+        self.used.add(name)
+
+    def check_all_used(self, model):
+        unused = sorted(set(self.sd) - self.used)
+        if unused:
+            raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown {model} variant?")
+
+
 def load_config(model_dir):
     path = os.path.join(model_dir, "config.json")
     if not os.path.isfile(path):

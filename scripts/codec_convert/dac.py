@@ -1,5 +1,5 @@
 """DAC (transformers `DacModel`: descript/dac_16khz, dac_24khz, dac_44khz)."""
-from .common import (ConvertError, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
+from .common import (ConvertError, Weights, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
                      write_factorized_vq, write_snake)
 
 ARCH = "dac"
@@ -50,13 +50,7 @@ def convert(config, sd, out):
     out.add_i32_array("dac.downsampling_ratios", down)
     out.add_i32_array("dac.upsampling_ratios", up)
 
-    used = set()
-
-    def get(name):
-        if name not in sd:
-            raise ConvertError(f"missing tensor '{name}'")
-        used.add(name)
-        return sd[name]
+    get = Weights(sd)
 
     # The runtime is channel-major (src/blocks/conv_cm.h); these are its weight layouts.
     def conv(prefix, stride=1):
@@ -97,6 +91,4 @@ def convert(config, sd, out):
     snake("decoder.snake1")
     conv("decoder.conv2")
 
-    unused = sorted(set(sd) - used)
-    if unused:
-        raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown DAC variant?")
+    get.check_all_used("DAC")

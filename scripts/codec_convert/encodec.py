@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from .common import ConvertError, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
+from .common import ConvertError, Weights, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
 
 ARCH = "encodec"
 
@@ -26,13 +26,7 @@ def _cfg(config, key, default):
 
 def convert(config, sd, out):
     sd = fold_weight_norm(sd)
-    used = set()
-
-    def get(name):
-        if name not in sd:
-            raise ConvertError(f"missing tensor '{name}'")
-        used.add(name)
-        return sd[name]
+    get = Weights(sd)
 
     # ---- configuration (validated against the weights where the weights say it)
     norm_type = _cfg(config, "norm_type", "weight_norm")
@@ -192,8 +186,6 @@ def convert(config, sd, out):
         out.tensor(p + ".embed", embed)
         out.tensor(p + ".embed_sq", embed.t().pow(2).sum(0))  # exactly as EncodecEuclideanCodebook.quantize
         for buf in ("inited", "cluster_size", "embed_avg"):  # training state
-            used.add(f"{p}.{buf}")
+            get.skip(f"{p}.{buf}")
 
-    unused = sorted(set(sd) - used)
-    if unused:
-        raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown EnCodec variant?")
+    get.check_all_used("EnCodec")

@@ -7,7 +7,7 @@ computed here exactly as MimiEuclideanCodebook.embed computes it.
 """
 import torch
 
-from .common import ConvertError, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
+from .common import ConvertError, Weights, cm_conv_t_weight, cm_conv_weight, conv_in_weight, fold_weight_norm
 
 ARCH = "mimi"
 EPSILON = 1e-5  # MimiEuclideanCodebook's clamp on cluster_usage
@@ -28,13 +28,7 @@ def _cfg(config, key, default):
 
 def convert(config, sd, out):
     sd = fold_weight_norm(sd)  # no-op on the published file; harmless on a weight-normed export
-    used = set()
-
-    def get(name):
-        if name not in sd:
-            raise ConvertError(f"missing tensor '{name}'")
-        used.add(name)
-        return sd[name]
+    get = Weights(sd)
 
     # ---- configuration the runtime supports (everything else is refused, not approximated)
     if not _cfg(config, "use_causal_conv", True):
@@ -212,6 +206,4 @@ def convert(config, sd, out):
     i += 1  # ELU
     conv(f"decoder.layers.{i}.conv")
 
-    unused = sorted(set(sd) - used)
-    if unused:
-        raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown Mimi variant?")
+    get.check_all_used("Mimi")

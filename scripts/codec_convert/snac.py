@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from .common import (ConvertError, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
+from .common import (ConvertError, Weights, fold_weight_norm, write_cm_conv, write_cm_conv_t, write_conv_mono,
                      write_factorized_vq, write_snake)
 
 ARCH = "snac"
@@ -23,13 +23,7 @@ def convert(config, sd, out):
     sd = fold_weight_norm(sd)
     if not config.get("depthwise", True):
         raise ConvertError("SNAC with depthwise=false is not a published variant and is not supported")
-    used = set()
-
-    def get(name):
-        if name not in sd:
-            raise ConvertError(f"missing tensor '{name}'")
-        used.add(name)
-        return sd[name]
+    get = Weights(sd)
 
     # Structure from the weights: strides from the kernels (kernel = 2 * stride), attention
     # from the presence of its tensors.
@@ -155,6 +149,4 @@ def convert(config, sd, out):
     snake(f"decoder.model.{dec_first + n_dec}")
     conv(f"decoder.model.{dec_first + n_dec + 1}")
 
-    unused = sorted(set(sd) - used)
-    if unused:
-        raise ConvertError(f"{len(unused)} checkpoint tensors not converted, e.g. {unused[:3]}: unknown SNAC variant?")
+    get.check_all_used("SNAC")
