@@ -72,19 +72,20 @@ bool open_for_read(const std::string & path, SndfilePtr & sf, SF_INFO & info, st
 // formats (MP3) and could be hostile.
 bool read_all(SNDFILE * sf, const SF_INFO & info, std::vector<float> & out, std::string & err) {
     const size_t ch = size_t(info.channels);
-    // Chunks hold a fixed number of samples, not frames: a header may claim hundreds of
-    // channels, and the frame count is the header's word only, so it sizes no more than a
-    // modest reservation.
-    const sf_count_t chunk = std::max<sf_count_t>(1, kChunkSamples / sf_count_t(ch));
+    // The read chunk holds a bounded number of samples, not frames (a header may claim
+    // hundreds of channels), and no more frames than the header claims (short files stay
+    // cheap). The frame count is the header's word only: it sizes no more than a modest
+    // reservation, and reading goes on until the decoder runs dry.
+    sf_count_t chunk = std::max<sf_count_t>(1, kChunkSamples / sf_count_t(ch));
+    if (info.frames > 0) chunk = std::min(chunk, info.frames);
+    std::vector<float> buf(size_t(chunk) * ch);
     out.clear();
     if (info.frames > 0 && uint64_t(info.frames) * ch <= (uint64_t(1) << 24)) {
         out.reserve(size_t(info.frames) * ch);
     }
     for (;;) {
-        const size_t old = out.size();
-        out.resize(old + size_t(chunk) * ch);
-        const sf_count_t got = sf_readf_float(sf, out.data() + old, chunk);
-        out.resize(old + size_t(std::max<sf_count_t>(got, 0)) * ch);
+        const sf_count_t got = sf_readf_float(sf, buf.data(), chunk);
+        if (got > 0) out.insert(out.end(), buf.begin(), buf.begin() + std::ptrdiff_t(got) * std::ptrdiff_t(ch));
         if (got < chunk) break;
     }
     if (sf_error(sf) != SF_ERR_NO_ERROR) {
