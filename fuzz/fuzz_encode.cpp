@@ -12,7 +12,7 @@ namespace {
 
 using codec_fuzz::Reader;
 
-constexpr int64_t kMaxSamples = 1024;  // per channel: up to 128 frames of the tiny models (hop 6-16)
+constexpr int64_t kMaxSamples = 512;  // per channel: up to 85 frames of the tiny models (hop 6-16)
 
 float pick_sample(Reader & in) {
     static const float edge[] = {NAN, INFINITY, -INFINITY, 1e-41f, -1e-41f, 1.0f, -1.0f,
@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     const uint16_t nb = in.u16();
     // Mostly lengths from a short list (a context caches 4 graphs: repeats skip the rebuild and
     // keep runs fast), sometimes any length; 0 and 1 always reachable.
-    static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 511, 512, 1023, 1024};
+    static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 319, 320, 511, 512};
     const int64_t n = nb >= 0xFFF0 ? (nb & 1) : (nb & 0x8000) ? nb % (kMaxSamples + 1) : lens[nb % 16];
     codec_context * ctx = mm.ctx_for(nb % 16);  // the lens[] index
 
