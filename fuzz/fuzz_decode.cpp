@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     const int32_t n_q = pick_count(in.u8(), 1, (int64_t) max_q + 1);
     const uint16_t nf = in.u16();
     // Mostly frame counts from a short list (cached graphs keep runs fast), sometimes any.
-    static const int32_t frames[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 15, 16, 24, 31, 32, 48, kMaxFrames};
+    static const int32_t frames[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 15, 16, 17, 23, 24, 31, kMaxFrames};
     // Edge counts are ones the library must refuse before reading the codes: a huge n_frames
     // would be a caller's promise of a buffer this harness does not have.
     static const int32_t frame_edge[] = {0, -1, INT32_MIN, -7};
