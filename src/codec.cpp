@@ -348,6 +348,18 @@ static codec_status check_codes(codec_context * ctx, const int32_t * codes, int3
     return CODEC_OK;
 }
 
+// A graph request: n is the input's length, samples per channel for an encode, frames for a
+// decode. Callers add what only their kind has (row lengths, scale count, a latent's dim).
+static codec_graph_request graph_request(codec_graph_kind kind, const codec_hparams & hp, int32_t n_q, int64_t n) {
+    codec_graph_request req;
+    req.kind = kind;
+    (kind == CODEC_GRAPH_ENCODE ? req.n_in : req.n_frames) = n;
+    req.n_q = n_q;
+    req.hop = hp.hop_size;
+    req.latent_dim = hp.latent_dim;
+    return req;
+}
+
 extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples, int32_t n_q,
                                      codec_codes * out) {
     return guarded(ctx, [&]() -> codec_status {
@@ -366,12 +378,7 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
                 return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
             }
         }
-        codec_graph_request req;
-        req.kind = CODEC_GRAPH_ENCODE;
-        req.n_in = n_samples;
-        req.n_q = n_q;
-        req.hop = hp.hop_size;
-        req.latent_dim = hp.latent_dim;
+        const codec_graph_request req = graph_request(CODEC_GRAPH_ENCODE, hp, n_q, n_samples);
         // The graph takes planar [T, C]; most codecs are mono so this is usually a copy-free view.
         std::vector<float> planar;
         const float * src = pcm;
@@ -425,18 +432,6 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
     });
 }
 
-// The graph request of a code decode (flat, multi-rate rows or chunked): the callers add
-// their row lengths or scale count.
-static codec_graph_request decode_request(const codec_hparams & hp, int32_t n_q, int64_t n_frames) {
-    codec_graph_request req;
-    req.kind = CODEC_GRAPH_DECODE;
-    req.n_frames = n_frames;
-    req.n_q = n_q;
-    req.hop = hp.hop_size;
-    req.latent_dim = hp.latent_dim;
-    return req;
-}
-
 extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames,
                                      codec_audio * out) {
     return guarded(ctx, [&]() -> codec_status {
@@ -453,7 +448,7 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
         if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
         if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
         if (const codec_status st = check_codes(ctx, codes, n_q, n_frames); st != CODEC_OK) return st;
-        const codec_graph_request req = decode_request(hp, n_q, n_frames);
+        const codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{codes, (size_t) n_q * n_frames * sizeof(int32_t)}}, &g);
         if (st != CODEC_OK) return st;
@@ -476,10 +471,7 @@ extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * l
         for (size_t i = 0; i < total; ++i) {
             if (!std::isfinite(latent[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
         }
-        codec_graph_request req;
-        req.kind = CODEC_GRAPH_DECODE_LATENT;
-        req.n_frames = n_frames;
-        req.hop = hp.hop_size;
+        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE_LATENT, hp, 0, n_frames);
         req.latent_dim = latent_dim;
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{latent, total * sizeof(float)}}, &g);
@@ -498,7 +490,7 @@ static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, 
         if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
         if (const codec_status st = check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
-        codec_graph_request req = decode_request(hp, n_q, n_frames);
+        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         req.row_len.assign(codes->row_len, codes->row_len + n_q);
         std::vector<int32_t> packed;
         for (int32_t q = 0; q < n_q; ++q) {
@@ -540,7 +532,7 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
             if (!std::isfinite(codes->scales[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
         }
         if (const codec_status st = check_codes(ctx, codes->data, n_q, n_frames); st != CODEC_OK) return st;
-        codec_graph_request req = decode_request(hp, n_q, n_frames);
+        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         req.n_scales = n_scales;
         codec_graph * g = nullptr;
         const codec_status st = run_graph(ctx, req, {{codes->data, (size_t) n_q * n_frames * sizeof(int32_t)},
