@@ -187,6 +187,75 @@ typedef struct codec_perf {
 
 CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 
+
+// ---- Streaming
+//
+// A stream computes one direction piece by piece: push PCM and pull codes (encode), or push
+// codes and pull PCM (decode); flush at the end of the input; reset to start over. Pushes may
+// have any size (down to one sample or one frame); each push computes every block whose input
+// is complete, and pull returns everything computed since the last pull. Memory stays bounded
+// by the block size, whatever the length of the input.
+//
+// Exactness: causal models (Mimi, EnCodec 24 kHz) carry their state between blocks (conv
+// context, LSTM state, the transformer's sliding-window KV cache), so any chunking gives the
+// one-shot result. Non-causal models (DAC, SNAC) compute each block with enough context on both
+// sides to cover the receptive field and keep only the block's own part: the one-shot result up
+// to float rounding. codec_stream_get_info tells which, and the latency that follows.
+//
+// Lifetime: a stream uses its context's model, not the context: free it before the model (it
+// may outlive the context). One thread at a time per stream; different streams may run at once.
+// Result pointers stay valid until the next call on the stream.
+typedef struct codec_stream codec_stream;
+
+typedef enum codec_stream_direction {
+    CODEC_STREAM_ENCODE = 0,  // push PCM, pull codes
+    CODEC_STREAM_DECODE = 1,  // push codes, pull PCM
+} codec_stream_direction;
+
+typedef struct codec_stream_params {
+    codec_stream_direction direction;
+    int32_t n_q;           // encode: codebooks to produce (CODEC_N_Q_ALL: all); decode: rows of every push
+    int32_t block_frames;  // frames computed per graph at most (<= 0: about one second)
+} codec_stream_params;
+
+typedef struct codec_stream_info {
+    bool    causal;            // state carried: output equals the one-shot call for any chunking
+    int32_t hop_size;          // samples per frame
+    int32_t block_frames;      // frames per graph at most
+    int32_t first_frames;      // frames of input before the first output can be computed
+    int32_t lookahead_frames;  // frames of input past a frame that must arrive before that frame is output
+    int32_t left_frames;       // context recomputed before each block (non-causal models)
+    int32_t align_frames;      // blocks start at multiples of this many frames
+    int64_t state_bytes;       // carried state (0 until the first block ran)
+} codec_stream_info;
+
+CODEC_API codec_stream_params codec_stream_default_params(void);
+
+// Creates a stream for ctx's model (threads: ctx's). Returns NULL and writes the reason into
+// ctx's last error if the model lacks that direction or does not stream, or n_q is out of range.
+CODEC_API codec_stream * codec_stream_new (codec_context * ctx, codec_stream_params params);
+CODEC_API void           codec_stream_free(codec_stream * stream);
+// Drops pending input, output and state: the stream starts again as new.
+CODEC_API codec_status   codec_stream_reset(codec_stream * stream);
+CODEC_API const char *   codec_stream_last_error(const codec_stream * stream);
+CODEC_API codec_status   codec_stream_get_info(const codec_stream * stream, codec_stream_info * out);
+
+// Encode streams: interleaved PCM at the model's rate and channel count (n_samples per channel,
+// 0 allowed). Non-finite samples are rejected; nothing of a rejected push is kept.
+CODEC_API codec_status codec_stream_push_pcm(codec_stream * stream, const float * pcm, int64_t n_samples);
+// Decode streams: the next codes->n_frames frames of every row (rows: the stream's n_q). Multi-
+// rate codes (SNAC): row q holds codes->row_len[q] new codes. Models with per-chunk scales do not
+// stream yet. Codes out of range are rejected; nothing of a rejected push is kept.
+CODEC_API codec_status codec_stream_push_codes(codec_stream * stream, const codec_codes * codes);
+// End of input: computes everything still pending (the one-shot call's end padding included).
+// Pushing after a flush is an error until codec_stream_reset.
+CODEC_API codec_status codec_stream_flush(codec_stream * stream);
+// Output computed since the last pull (possibly empty: n_frames or n_samples 0).
+// Encode streams: codes [n_q][n_frames]; multi-rate: row_len set.
+CODEC_API codec_status codec_stream_pull_codes(codec_stream * stream, codec_codes * out);
+// Decode streams: interleaved PCM.
+CODEC_API codec_status codec_stream_pull_pcm(codec_stream * stream, codec_audio * out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,28 @@ struct codec_hparams {
 
 struct codec_model;
 
+// How a model streams (codec_arch_ops::stream), read by the stream driver (stream.cpp):
+//   STATEFUL: causal; graphs of consecutive blocks carry state (codec_stream_io), so any
+//             chunking gives the one-shot result. first_frames: frames the first block needs
+//             (e.g. reflect padding at the start reads that far ahead).
+//   WINDOW:   non-causal; each block of frames is computed by the one-shot graph over a window
+//             with `left` and `right` frames of context that cover the receptive field, and only
+//             the block is kept. Blocks start at multiples of `align` frames.
+// Frames are hop-sized; row_stride[q] (multi-rate codes) is frames per code of row q.
+enum codec_stream_kind {
+    CODEC_STREAM_KIND_NONE     = 0,
+    CODEC_STREAM_KIND_STATEFUL = 1,
+    CODEC_STREAM_KIND_WINDOW   = 2,
+};
+
+struct codec_stream_spec {
+    codec_stream_kind kind = CODEC_STREAM_KIND_NONE;
+    int64_t first_frames = 1;
+    int64_t left = 0, right = 0, align = 1;
+    std::vector<int32_t> row_stride;
+    std::string why;  // kind NONE: why the model does not stream (shown to the caller)
+};
+
 // Per-architecture operations. Every model registers one of these in models/registry.cpp.
 struct codec_arch_ops {
     const char * name;
@@ -47,6 +69,9 @@ struct codec_arch_ops {
     bool   (*decode)(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err);
     // Upper bound on the tensors the builder creates for `req` (sizes the probe context).
     size_t (*graph_size)(const codec_model & model, const codec_graph_request & req);
+    // How the model streams in one direction (null: it does not). Stateful models build their
+    // graphs with g.io set when req.stream != 0 and pass it to every stateful block.
+    void   (*stream)(const codec_model & model, bool encode, codec_stream_spec & spec);
 };
 
 const codec_arch_ops * codec_find_arch(const std::string & name);

@@ -60,7 +60,9 @@ std::unique_ptr<codec_graph> codec_graph_build_exact(const codec_graph_builder &
         if (!build(probe, err)) return nullptr;
         if (probe.outputs.empty()) { err = "graph builder produced no output (model bug)"; return nullptr; }
         n_tensors = count_tensors(probe.ctx);
-        count_dag(probe.outputs, n_nodes, n_leafs);
+        std::vector<ggml_tensor *> roots = probe.outputs;
+        roots.insert(roots.end(), probe.updates.begin(), probe.updates.end());
+        count_dag(roots, n_nodes, n_leafs);
     }
     const size_t size = (size_t) std::max(n_nodes, n_leafs);
     auto g = std::make_unique<codec_graph>();
@@ -69,6 +71,10 @@ std::unique_ptr<codec_graph> codec_graph_build_exact(const codec_graph_builder &
     if (!g->ctx) { err = "out of memory (graph context)"; return nullptr; }
     if (!build(*g, err)) return nullptr;
     g->gf = ggml_new_graph_custom(g->ctx, size, false);
+    // State writes first, in creation order (layer order), then the outputs: each state tensor is
+    // read by one node that is an ancestor of its own write (codec_stream_io's rule), so any order
+    // is correct, and this one frees every layer's context copy as soon as its state is saved.
+    for (ggml_tensor * up : g->updates) ggml_build_forward_expand(g->gf, up);
     for (ggml_tensor * out : g->outputs) ggml_build_forward_expand(g->gf, out);
     g->n_nodes = ggml_graph_n_nodes(g->gf);
     g->n_leafs = n_leafs;

@@ -12,6 +12,16 @@
 #include <string>
 #include <vector>
 
+struct codec_stream_io;
+
+// Flags of a streaming graph (codec_graph_request::stream). A streaming graph computes one block
+// of a stream: stateful blocks read their carried state and write it back (codec_stream_io).
+enum codec_stream_flags {
+    CODEC_STREAM_STEP  = 1,  // a block of a stream (the graph carries state)
+    CODEC_STREAM_FIRST = 2,  // the stream's first block: left context is the offline padding
+    CODEC_STREAM_LAST  = 4,  // the input ends in this block: right padding as offline
+};
+
 enum codec_graph_kind {
     CODEC_GRAPH_ENCODE        = 0,
     CODEC_GRAPH_DECODE        = 1,  // from codes
@@ -28,11 +38,12 @@ struct codec_graph_request {
     int32_t latent_dim = 0;
     std::vector<int32_t> row_len;  // decode of multi-rate codes: each row's length (input rows back to back)
     int64_t n_scales   = 0;        // decode of chunked codes: chunks (one scale each, a second input)
+    int32_t stream     = 0;        // CODEC_STREAM_* flags: 0 for a one-shot (offline) graph
 
     bool operator==(const codec_graph_request & o) const {
         return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
                n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len &&
-               n_scales == o.n_scales;
+               n_scales == o.n_scales && stream == o.stream;
     }
 };
 
@@ -42,6 +53,8 @@ struct codec_graph {
     ggml_cgraph  * gf  = nullptr;
     std::vector<ggml_tensor *> inputs;
     std::vector<ggml_tensor *> outputs;
+    std::vector<ggml_tensor *> updates;   // state writes of a streaming graph, computed after the outputs
+    codec_stream_io * io = nullptr;       // streaming graphs: where stateful blocks find their state
     int n_nodes = 0;
     int n_leafs = 0;
 
@@ -86,7 +99,7 @@ private:
         codec_graph_request req;
         std::unique_ptr<codec_graph> graph;
     };
-    static constexpr size_t k_cache_size = 4;  // distinct shapes kept per context
+    static constexpr size_t k_cache_size = 8;  // distinct shapes kept per context (a stream uses a few)
 
     ggml_backend_t backend_ = nullptr;  // the model's device
     ggml_backend_t cpu_     = nullptr;  // fallback (== backend_ on CPU-only)

@@ -11,6 +11,16 @@ decode(codes, scales); a mono array given to a stereo model is duplicated into b
 Multi-rate codecs (SNAC) encode to a list of per-level int32 arrays of different lengths, and
 decode takes that list.
 
+Streams compute piece by piece (see codec.h): push PCM and pull codes, or push codes and pull
+audio; flush at the end:
+
+    s = m.stream("encode")             # or m.stream("decode", n_q=8)
+    for chunk in chunks:
+        s.push(chunk)
+        codes = s.pull()               # whatever became ready (maybe 0 frames)
+    s.flush(); codes = s.pull()
+    for codes in m.stream_encode(chunks): ...   # the same as a generator
+
 Set CODEC_LIB to the library path if it is not in build/ next to this package's repo.
 """
 import ctypes
@@ -18,7 +28,7 @@ import os
 
 import numpy as np
 
-__all__ = ["Model", "CodecError", "load_library"]
+__all__ = ["Model", "Stream", "CodecError", "load_library"]
 
 _LIB = None
 
@@ -38,6 +48,16 @@ class _Codes(ctypes.Structure):
 class _Audio(ctypes.Structure):
     _fields_ = [("n_samples", ctypes.c_int64), ("n_channels", ctypes.c_int32), ("sample_rate", ctypes.c_int32),
                 ("data", ctypes.POINTER(ctypes.c_float))]
+
+
+class _StreamParams(ctypes.Structure):
+    _fields_ = [("direction", ctypes.c_int), ("n_q", ctypes.c_int32), ("block_frames", ctypes.c_int32)]
+
+
+class _StreamInfo(ctypes.Structure):
+    _fields_ = [("causal", ctypes.c_bool), ("hop_size", ctypes.c_int32), ("block_frames", ctypes.c_int32),
+                ("first_frames", ctypes.c_int32), ("lookahead_frames", ctypes.c_int32), ("left_frames", ctypes.c_int32),
+                ("align_frames", ctypes.c_int32), ("state_bytes", ctypes.c_int64)]
 
 
 class _ModelParams(ctypes.Structure):
@@ -86,6 +106,14 @@ def load_library(path=None):
     lib.codec_decode_codes.argtypes = [P, ctypes.POINTER(_Codes), ctypes.POINTER(_Audio)]
     lib.codec_decode_latent.restype = ctypes.c_int
     lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
+    lib.codec_stream_new.restype, lib.codec_stream_new.argtypes = P, [P, _StreamParams]
+    lib.codec_stream_free.argtypes = [P]
+    lib.codec_stream_last_error.restype, lib.codec_stream_last_error.argtypes = ctypes.c_char_p, [P]
+    for name, args in (("reset", [P]), ("flush", [P]), ("get_info", [P, ctypes.POINTER(_StreamInfo)]),
+                       ("push_pcm", [P, ctypes.POINTER(ctypes.c_float), I64]), ("push_codes", [P, ctypes.POINTER(_Codes)]),
+                       ("pull_codes", [P, ctypes.POINTER(_Codes)]), ("pull_pcm", [P, ctypes.POINTER(_Audio)])):
+        f = getattr(lib, "codec_stream_" + name)
+        f.restype, f.argtypes = ctypes.c_int, args
     _LIB = lib
     return lib
 
@@ -222,7 +250,42 @@ class Model:
                                                   z.shape[0], z.shape[1], ctypes.byref(out)))
         return self._audio(out)
 
+    def stream(self, direction, n_q=-1, block_frames=0):
+        """A Stream ("encode": push PCM, pull codes; "decode": push codes, pull audio)."""
+        return Stream(self, direction, n_q, block_frames)
+
+    def stream_encode(self, chunks, n_q=-1, block_frames=0):
+        """Yields the codes that each PCM chunk completes, then the flushed rest."""
+        s = self.stream("encode", n_q, block_frames)
+        try:
+            for c in chunks:
+                s.push(c)
+                yield s.pull()
+            s.flush()
+            yield s.pull()
+        finally:
+            s.close()
+
+    def stream_decode(self, chunks, n_q=None, block_frames=0):
+        """Yields the audio that each chunk of codes completes, then the flushed rest."""
+        s = None
+        try:
+            for c in chunks:
+                if s is None:
+                    rows = len(c) if isinstance(c, (list, tuple)) else np.asarray(c).shape[0]
+                    s = self.stream("decode", n_q or rows, block_frames)
+                s.push(c)
+                yield s.pull()
+            if s is not None:
+                s.flush()
+                yield s.pull()
+        finally:
+            if s is not None:
+                s.close()
+
     def close(self):
+        for s in list(getattr(self, "_streams", ())):
+            s.close()
         if getattr(self, "_ctx", None):
             self._lib.codec_context_free(self._ctx)
             self._ctx = None
@@ -238,3 +301,120 @@ class Model:
 
     def __del__(self):
         self.close()
+
+
+class Stream:
+    """One direction of streaming over a Model (see codec.h). push() takes PCM (encode: float
+    [n] or [n, channels]) or codes (decode: int [n_q, n_frames], or a list of per-level 1-D arrays
+    for multi-rate codecs); pull() returns what became ready since the last pull, in the shapes
+    Model.encode/decode return; flush() ends the input; reset() starts over. The stream is closed
+    with its Model."""
+
+    def __init__(self, model, direction, n_q=-1, block_frames=0):
+        if direction not in ("encode", "decode"):
+            raise ValueError("direction must be 'encode' or 'decode'")
+        self._model, self._lib = model, model._lib
+        self.encoding = direction == "encode"
+        p = _StreamParams(0 if self.encoding else 1, n_q, block_frames)
+        self._s = self._lib.codec_stream_new(model._ctx, p)
+        if not self._s:
+            raise CodecError(1, self._lib.codec_context_last_error(model._ctx).decode(errors="replace"))
+        if not hasattr(model, "_streams"):
+            model._streams = set()
+        model._streams.add(self)
+        info = _StreamInfo()
+        self._lib.codec_stream_get_info(self._s, ctypes.byref(info))
+        self.n_q = n_q if n_q > 0 else model.n_q
+
+    @property
+    def info(self):
+        """dict: causal, hop_size, block_frames, first_frames, lookahead_frames, left_frames, align_frames, state_bytes."""
+        i = _StreamInfo()
+        self._check(self._lib.codec_stream_get_info(self._s, ctypes.byref(i)))
+        return {k: getattr(i, k) for k, _ in _StreamInfo._fields_}
+
+    def _check(self, status):
+        if status != 0:
+            raise CodecError(status, self._lib.codec_stream_last_error(self._s).decode(errors="replace"))
+
+    def _live(self):
+        if not self._s:
+            raise ValueError("stream is closed")
+
+    def push(self, data):
+        self._live()
+        if self.encoding:
+            m = self._model
+            x = np.ascontiguousarray(data, dtype=np.float32)
+            if m.channels > 1 and x.ndim == 1:
+                x = np.ascontiguousarray(np.repeat(x[:, None], m.channels, axis=1))
+            if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != m.channels):
+                raise ValueError(f"pcm must be [n_samples] or [n_samples, {m.channels}], got shape {x.shape}")
+            n = x.shape[0] if x.ndim else 0
+            self._check(self._lib.codec_stream_push_pcm(self._s, x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), n))
+            return
+        if isinstance(data, (list, tuple)):
+            rows = [np.asarray(r) for r in data]
+            if any(r.ndim != 1 for r in rows):
+                raise ValueError("code levels must be 1-D arrays")
+            n = max((r.size for r in rows), default=0)
+            c = np.zeros((len(rows), n), dtype=np.int32)
+            for q, r in enumerate(rows):
+                if r.size and (r.min() < np.iinfo(np.int32).min or r.max() > np.iinfo(np.int32).max):
+                    raise ValueError(f"code level {q} has values outside int32")
+                c[q, :r.size] = r
+            row_len = np.array([r.size for r in rows], dtype=np.int32)
+            rl = row_len.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
+        else:
+            c = np.asarray(data)
+            if c.ndim != 2:
+                raise ValueError("codes must be 2-D [n_q, n_frames]")
+            if c.size and (c.min() < np.iinfo(np.int32).min or c.max() > np.iinfo(np.int32).max):
+                raise ValueError("codes have values outside int32")
+            c = np.ascontiguousarray(c, dtype=np.int32)
+            rl, row_len = None, None
+        cc = _Codes(c.shape[0], c.shape[1], c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), rl, 0, None)
+        self._check(self._lib.codec_stream_push_codes(self._s, ctypes.byref(cc)))
+
+    def pull(self):
+        self._live()
+        if self.encoding:
+            out = _Codes()
+            self._check(self._lib.codec_stream_pull_codes(self._s, ctypes.byref(out)))
+            n_frames = out.n_frames
+            codes = (np.ctypeslib.as_array(out.data, shape=(out.n_q, n_frames)).copy() if n_frames
+                     else np.zeros((out.n_q, 0), dtype=np.int32))
+            if out.row_len:
+                return [codes[q, :out.row_len[q]].copy() for q in range(out.n_q)]
+            return codes
+        out = _Audio()
+        self._check(self._lib.codec_stream_pull_pcm(self._s, ctypes.byref(out)))
+        if out.n_samples == 0:
+            return np.zeros((0,) if out.n_channels == 1 else (0, out.n_channels), dtype=np.float32)
+        return self._model._audio(out)
+
+    def flush(self):
+        self._live()
+        self._check(self._lib.codec_stream_flush(self._s))
+
+    def reset(self):
+        self._live()
+        self._check(self._lib.codec_stream_reset(self._s))
+
+    def close(self):
+        if getattr(self, "_s", None):
+            self._lib.codec_stream_free(self._s)
+            self._s = None
+            self._model._streams.discard(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

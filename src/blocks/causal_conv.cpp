@@ -1,5 +1,7 @@
 #include "causal_conv.h"
 
+#include "stream_io.h"
+
 #include <algorithm>
 
 int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride) {
@@ -55,7 +57,12 @@ static ggml_tensor * block(ggml_context * ctx, ggml_tensor * w, int64_t j) {
 }
 
 ggml_tensor * codec_causal_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
-                                  int stride, int dilation, codec_pad_mode mode) {
+                                  int stride, int dilation, codec_pad_mode mode, codec_stream_io * io) {
+    if (io) {  // the one-shot conv over [context, x], minus the outputs of the context ((n - 1) * s frames)
+        const int64_t left = (int64_t) (w->ne[2] * stride - 1) * dilation + 1 - stride;
+        ggml_tensor * y = codec_causal_conv1d(ctx, io->with_context(ctx, x, left, mode), w, b, stride, dilation, mode);
+        return codec_drop_front(ctx, y, left / stride);
+    }
     const int64_t cin = x->ne[0], T = x->ne[1], n = w->ne[2], s = stride;
     const int k_eff = (int) (n * s - 1) * dilation + 1;
     const int64_t t_out = codec_causal_conv1d_out_len(T, k_eff, stride);
@@ -112,7 +119,12 @@ ggml_tensor * codec_causal_conv_transpose1d(ggml_context * ctx, ggml_tensor * x,
     return b ? ggml_add(ctx, y, b) : y;
 }
 
-ggml_tensor * codec_causal_conv_transpose1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, int stride) {
+ggml_tensor * codec_causal_conv_transpose1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, int stride,
+                                               codec_stream_io * io) {
+    if (io) {  // one frame of context (zeros at the start, as the one-shot call's missing predecessor)
+        ggml_tensor * y = codec_causal_conv_transpose1d_dw(ctx, io->with_context(ctx, x, 1, CODEC_PAD_CONSTANT), w, stride);
+        return codec_drop_front(ctx, y, stride);
+    }
     const int64_t C = x->ne[0], T = x->ne[1];
     ggml_tensor * y = nullptr;
     for (int p = 0; p < stride; ++p) {

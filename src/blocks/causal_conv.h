@@ -19,6 +19,8 @@
 
 #include <cstdint>
 
+struct codec_stream_io;
+
 enum codec_pad_mode {
     CODEC_PAD_CONSTANT  = 0,  // zeros
     CODEC_PAD_REPLICATE = 1,  // edge frames repeated
@@ -36,8 +38,9 @@ ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t lef
 
 // y = conv1d(causal_pad(x), w) + b; x [Cin, T] -> [Cout, ceil(T / stride)], w in the conv layout
 // above (K = w->ne[2] * stride), b [Cout] or null. stride > 1 needs dilation 1.
+// Streaming (io set): the k_eff - stride frames of left context come from the previous block.
 ggml_tensor * codec_causal_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
-                                  int stride, int dilation, codec_pad_mode mode);
+                                  int stride, int dilation, codec_pad_mode mode, codec_stream_io * io = nullptr);
 
 // The same for one input channel with the mono layout (stride 1): x [1, T] -> [Cout, T].
 ggml_tensor * codec_causal_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
@@ -51,4 +54,6 @@ ggml_tensor * codec_causal_conv_transpose1d(ggml_context * ctx, ggml_tensor * x,
 
 // Depthwise (groups = C) transposed conv with kernel 2 * stride, right-trimmed, no bias:
 // y[c, s*m + p] = x[c, m] * w[c, p] + x[c, m - 1] * w[c, p + s]; x [C, T] -> [C, T * s], exact F32.
-ggml_tensor * codec_causal_conv_transpose1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, int stride);
+// Streaming (io set): frame m - 1 of the first frame comes from the previous block.
+ggml_tensor * codec_causal_conv_transpose1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, int stride,
+                                               codec_stream_io * io = nullptr);

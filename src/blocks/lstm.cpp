@@ -2,6 +2,7 @@
 
 #include "chunked.h"
 #include "model_loader.h"
+#include "stream_io.h"
 
 #include <cmath>
 #include <cstdint>
@@ -13,11 +14,13 @@ namespace {
 // xp = x W_ih^T + b [4H, T, B] (gates i, f, o, g); mm = W_hh h_{t-1} [4H, B], null at t = 0
 // (zero state). Per element exactly the stock graph's float operations: gates = xp + mm,
 // sigmoid 1 / (1 + expf(-v)), tanhf, c = f * c + i * g (two rounded products), h = o * tanh(c).
-void lstm_step(ggml_tensor * y, const ggml_tensor * xp, const ggml_tensor * mm, int64_t t, int ith, int nth) {
+// x_off: xp's column of step t is t - x_off (1 when y starts with a carried state column).
+void lstm_step(ggml_tensor * y, const ggml_tensor * xp, const ggml_tensor * mm, int64_t t, int ith, int nth,
+               int64_t x_off = 0) {
     const int64_t H = y->ne[0] / 2, B = y->ne[2];
     const int64_t per = (H + nth - 1) / nth, j0 = per * ith, j1 = std::min(H, j0 + per);
     for (int64_t col = 0; col < B; ++col) {
-        const float * ga = (const float *) ((const char *) xp->data + t * xp->nb[1] + col * xp->nb[2]);
+        const float * ga = (const float *) ((const char *) xp->data + (t - x_off) * xp->nb[1] + col * xp->nb[2]);
         const float * gb = mm ? (const float *) ((const char *) mm->data + col * mm->nb[1]) : nullptr;
         float * out = (float *) ((char *) y->data + t * y->nb[1] + col * y->nb[2]);
         const float * cp = t > 0 ? (const float *) ((const char *) out - y->nb[1]) + H : nullptr;
@@ -49,13 +52,61 @@ void step_next(ggml_tensor * dst, const ggml_tensor *, const ggml_tensor * xp, c
     lstm_step(dst, xp, mm, (int64_t) (intptr_t) t, ith, nth);
 }
 
+// Streaming: y's column 0 is the carried state, step t (1..T) reads xp column t - 1.
+void step_carried(ggml_tensor * dst, const ggml_tensor *, const ggml_tensor * xp, const ggml_tensor * mm, int ith, int nth,
+                  void * t) {
+    lstm_step(dst, xp, mm, (int64_t) (intptr_t) t, ith, nth, 1);
+}
+
 }  // namespace
 
-ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu) {
+// One layer of a stream: the recurrence starts from the slot's [h; c] ([2H, 1, B]) and leaves its
+// last column there. The fused CPU step reads c_{t-1} from y, so y = [state, T columns]; with a zero
+// state (the first block) f * 0 + i * g and xp + W_hh 0 round exactly as the one-shot first step.
+static ggml_tensor * lstm_layer_stream(ggml_context * ctx, const codec_lstm_layer & l, ggml_tensor * xp, bool cpu,
+                                       codec_stream_io * io) {
+    const int64_t H = l.w_hh->ne[0], T = xp->ne[1], B = xp->ne[2];
+    ggml_tensor * st = io->slot(2 * H, 1, B);
+    ggml_tensor * y;
+    if (cpu) {
+        y = ggml_concat(ctx, st, ggml_view_3d(ctx, xp, 2 * H, T, B, xp->nb[1], xp->nb[2], 0), 1);  // [2H, T + 1, B]
+        for (int64_t t = 1; t <= T; ++t) {
+            ggml_tensor * hp = ggml_view_2d(ctx, y, H, B, y->nb[2], (t - 1) * y->nb[1]);
+            y = ggml_map_custom3_inplace(ctx, y, xp, ggml_mul_mat(ctx, l.w_hh, hp), step_carried, GGML_N_TASKS_MAX,
+                                         (void *) (intptr_t) t);
+        }
+    } else {
+        ggml_tensor * s0 = ggml_cont(ctx, st);  // the slot's one reader
+        ggml_tensor * h = ggml_cont(ctx, ggml_view_2d(ctx, s0, H, B, s0->nb[2], 0));
+        ggml_tensor * c = ggml_cont(ctx, ggml_view_2d(ctx, s0, H, B, s0->nb[2], H * s0->nb[0]));
+        std::vector<ggml_tensor *> cols = { ggml_reshape_3d(ctx, s0, 2 * H, 1, B) };
+        for (int64_t t = 0; t < T; ++t) {
+            ggml_tensor * gates = ggml_add(ctx, ggml_view_2d(ctx, xp, 4 * H, B, xp->nb[2], t * xp->nb[1]), ggml_mul_mat(ctx, l.w_hh, h));
+            ggml_tensor * sig = ggml_sigmoid(ctx, ggml_view_2d(ctx, gates, 3 * H, B, gates->nb[1], 0));
+            ggml_tensor * g = ggml_tanh(ctx, ggml_view_2d(ctx, gates, H, B, gates->nb[1], 3 * H * gates->nb[0]));
+            ggml_tensor * i = ggml_view_2d(ctx, sig, H, B, sig->nb[1], 0);
+            ggml_tensor * f = ggml_view_2d(ctx, sig, H, B, sig->nb[1], H * sig->nb[0]);
+            ggml_tensor * o = ggml_view_2d(ctx, sig, H, B, sig->nb[1], 2 * H * sig->nb[0]);
+            c = ggml_add(ctx, ggml_mul(ctx, f, c), ggml_mul(ctx, i, g));
+            h = ggml_mul(ctx, o, ggml_tanh(ctx, c));
+            cols.push_back(ggml_reshape_3d(ctx, ggml_concat(ctx, h, c, 0), 2 * H, 1, B));
+        }
+        y = codec_concat_tree(ctx, cols, 1);  // [2H, T + 1, B]
+    }
+    io->write(ctx, ggml_view_3d(ctx, y, 2 * H, 1, B, y->nb[1], y->nb[2], T * y->nb[1]), st);
+    return ggml_cont(ctx, ggml_view_3d(ctx, y, H, T, B, y->nb[1], y->nb[2], y->nb[1]));  // h of steps 1..T
+}
+
+ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu,
+                         codec_stream_io * io) {
     const int64_t T = x->ne[1], B = x->ne[2];
     for (const codec_lstm_layer & l : layers) {
         const int64_t H = l.w_hh->ne[0];
         ggml_tensor * xp = ggml_add(ctx, ggml_mul_mat(ctx, l.w_ih, x), l.b);  // [4H, T, B], every step at once
+        if (io) {
+            x = lstm_layer_stream(ctx, l, xp, cpu, io);
+            continue;
+        }
         if (cpu) {
             // y: a fresh [2H, T, B] from step 0 (xp's first 2H rows only give the shape)
             ggml_tensor * y = ggml_map_custom2(ctx, ggml_view_3d(ctx, xp, 2 * H, T, B, xp->nb[1], xp->nb[2], 0), xp,
@@ -94,7 +145,7 @@ ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer>
 }
 
 size_t codec_lstm_graph_size(size_t n_layers, size_t T) {
-    return n_layers * (4 + T * 20);  // <= 16 per step, 1 per concat, slack
+    return n_layers * (12 + T * 22);  // <= 18 per step, 1 per concat, slack
 }
 
 std::vector<codec_lstm_layer> codec_load_lstm(codec_model_loader & ld, const std::string & prefix, int dim, int n_layers) {

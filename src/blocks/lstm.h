@@ -21,7 +21,10 @@ struct codec_lstm_layer {
 // hidden states [H, T, B]. cpu: each step's gate nonlinearities and state update run as one
 // fused CPU op writing into one state tensor (the same float operations as the stock ops), so
 // a step is two graph nodes instead of ten and the steps need no joining; elsewhere stock ops.
-ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu);
+// Streaming (io set): each layer starts from the previous block's last h and c (zeros at first).
+struct codec_stream_io;
+ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer> & layers, ggml_tensor * x, bool cpu,
+                         codec_stream_io * io = nullptr);
 
 // Tensors the builder creates for a sequence of T steps (an upper bound, for graph_size).
 size_t codec_lstm_graph_size(size_t n_layers, size_t T);

@@ -3,6 +3,7 @@
 #include "conv_cm.h"
 #include "model_loader.h"
 #include "ops/elu.h"
+#include "stream_io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -52,10 +53,15 @@ static ggml_tensor * same_length_conv(ggml_context * ctx, ggml_tensor * x, ggml_
     return b ? ggml_add(ctx, y, b) : y;
 }
 
-ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                  codec_stream_io * io) {
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
     const int s = c.stride, d = c.dilation;
     const int64_t T = x->ne[1], k_eff = (c.w->ne[2] * s - 1) * d + 1;
+    if (io) {  // causal: the one-shot conv over [context, x] minus the context's (k_eff - s) / s outputs
+        const int64_t left = k_eff - s;
+        return codec_drop_front(ctx, codec_seanet_conv1d(ctx, sn, c, io->with_context(ctx, x, left, sn.pad)), left / s);
+    }
     const int64_t pad_total = k_eff - s, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
     ggml_tensor * y;
     if (s == 1 && left % d == 0 && T >= k_eff) {  // stride 1 needs no extra padding
@@ -67,7 +73,15 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
     return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;
 }
 
-ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                   codec_stream_io * io) {
+    if (io) {  // as codec_seanet_conv1d, on the time-major input seen channel-major
+        const int64_t left = sn.kernel - 1, n = x->ne[0], ch = x->ne[1];
+        ggml_tensor * xc = ch == 1 ? ggml_reshape_2d(ctx, x, 1, n) : ggml_cont(ctx, ggml_transpose(ctx, x));
+        xc = io->with_context(ctx, xc, left, sn.pad);
+        xc = ch == 1 ? ggml_reshape_2d(ctx, xc, n + left, 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
+        return codec_drop_front(ctx, codec_seanet_conv_in(ctx, sn, c, xc), left);
+    }
     const int64_t T = x->ne[0], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
     const int64_t right = sn.causal ? 0 : (K - 1) / 2, left = K - 1 - right;
     // Output t of the im2col reads frames t - p0 .. t - p0 + K8 - 1; the first K8 - K taps are zero.
@@ -93,12 +107,18 @@ ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, 
     return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;
 }
 
-ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x) {
+ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                 codec_stream_io * io) {
     const int s = c.stride;
     const int64_t L = x->ne[1], K = c.w->ne[2] * s, cout = c.w->ne[1] / s, pad_total = K - s;
     // math.ceil(padding_total * trim_right_ratio), in double like Python
     const int64_t right = sn.causal ? (int64_t) std::ceil((double) pad_total * (double) sn.trim_right_ratio) : pad_total / 2;
     const int64_t left = pad_total - right, full = (L - 1) * s + K;
+    if (io && left == 0 && !c.norm_w) {  // right-trimmed: output block m needs input frames m - K/s + 1 .. m
+        const int64_t n = K / s - 1;
+        ggml_tensor * y = codec_causal_conv_transpose1d(ctx, io->with_context(ctx, x, n, CODEC_PAD_CONSTANT), c.w, c.b, s);
+        return codec_drop_front(ctx, y, n * s);
+    }
     if (!c.norm_w) {
         if (left == 0) return codec_causal_conv_transpose1d(ctx, x, c.w, c.b, s);  // right-trimmed, no padded copy
         return codec_cm_conv_transpose1d(ctx, x, c.w, c.b, s, (int) left, full - pad_total);
@@ -110,26 +130,26 @@ ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, co
 }
 
 ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_resblock & r,
-                                            ggml_tensor * x, bool cpu) {
-    ggml_tensor * y = codec_seanet_conv1d(ctx, sn, r.conv1, codec_seanet_elu(ctx, x, cpu));
-    y = codec_seanet_conv1d(ctx, sn, r.conv2, codec_seanet_elu(ctx, y, cpu));
-    return ggml_add(ctx, r.shortcut.w ? codec_seanet_conv1d(ctx, sn, r.shortcut, x) : x, y);
+                                            ggml_tensor * x, bool cpu, codec_stream_io * io) {
+    ggml_tensor * y = codec_seanet_conv1d(ctx, sn, r.conv1, codec_seanet_elu(ctx, x, cpu), io);
+    y = codec_seanet_conv1d(ctx, sn, r.conv2, codec_seanet_elu(ctx, y, cpu), io);
+    return ggml_add(ctx, r.shortcut.w ? codec_seanet_conv1d(ctx, sn, r.shortcut, x, io) : x, y);
 }
 
 ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
-                                  ggml_tensor * x, bool cpu) {
+                                  ggml_tensor * x, bool cpu, codec_stream_io * io) {
     for (const codec_seanet_stage & s : st) {
-        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu);
-        x = codec_seanet_conv1d(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu));
+        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu, io);
+        x = codec_seanet_conv1d(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu), io);
     }
     return x;
 }
 
 ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
-                                  ggml_tensor * x, bool cpu) {
+                                  ggml_tensor * x, bool cpu, codec_stream_io * io) {
     for (const codec_seanet_stage & s : st) {
-        x = codec_seanet_convt(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu));
-        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu);
+        x = codec_seanet_convt(ctx, sn, s.conv, codec_seanet_elu(ctx, x, cpu), io);
+        for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu, io);
     }
     return x;
 }

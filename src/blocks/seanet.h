@@ -24,6 +24,10 @@
 #include <string>
 #include <vector>
 
+struct codec_stream_io;
+
+// Streaming (io set, causal models without norm): every conv takes its left context from the
+// previous block (codec_stream_io), so a stream's blocks compute exactly the one-shot call.
 struct codec_seanet {  // hyperparameters (transformers' EncodecConfig / MimiConfig names)
     int32_t n_filters = 0, kernel = 0, last_kernel = 0, res_kernel = 0, n_res = 0, growth = 0, compress = 0;
     std::vector<int32_t> ratios;  // decoder order; the encoder runs them reversed
@@ -51,19 +55,22 @@ struct codec_seanet_stage {
 ggml_tensor * codec_seanet_elu(ggml_context * ctx, ggml_tensor * x, bool cpu);
 
 // Conv layer (then the norm): x [Cin, T] -> [Cout, ceil(T / stride)].
-ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
+ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                  codec_stream_io * io = nullptr);
 // The first conv, from time-major PCM x [T, Cin]: -> [Cout, T] (stride 1).
-ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
+ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                  codec_stream_io * io = nullptr);
 // Transposed conv layer (norm, then trim): x [Cin, T] -> [Cout, T * stride].
-ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x);
+ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
+                                  codec_stream_io * io = nullptr);
 
 ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_resblock & r,
-                                            ggml_tensor * x, bool cpu);
+                                            ggml_tensor * x, bool cpu, codec_stream_io * io = nullptr);
 // Encoder stages (resnets, ELU, strided conv) / decoder stages (ELU, transposed conv, resnets).
 ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
-                                  ggml_tensor * x, bool cpu);
+                                  ggml_tensor * x, bool cpu, codec_stream_io * io = nullptr);
 ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
-                                  ggml_tensor * x, bool cpu);
+                                  ggml_tensor * x, bool cpu, codec_stream_io * io = nullptr);
 
 class codec_model_loader;
 // "<prefix>.conv.weight" [s * cin, cout, k / s], "<prefix>.conv.bias" [cout] and, with sn.norm,

@@ -1,6 +1,7 @@
 #include "transformer.h"
 
 #include "model_loader.h"
+#include "stream_io.h"
 
 #include <cmath>
 
@@ -31,8 +32,13 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
 
 void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,
                        ggml_tensor ** sin) {
-    const int64_t half = inv_freq->ne[0];
-    ggml_tensor * pos = ggml_reshape_2d(ctx, ggml_arange(ctx, (float) p0, (float) (p0 + n), 1.0f), 1, n);
+    codec_rope_tables_at(ctx, inv_freq, ggml_reshape_2d(ctx, ggml_arange(ctx, (float) p0, (float) (p0 + n), 1.0f), 1, n),
+                         cos, sin);
+}
+
+void codec_rope_tables_at(ggml_context * ctx, ggml_tensor * inv_freq, ggml_tensor * pos, ggml_tensor ** cos,
+                          ggml_tensor ** sin) {
+    const int64_t half = inv_freq->ne[0], n = pos->ne[1];
     // freqs[i, t] = pos[t] * inv_freq[i], one F32 rounding as in the reference
     ggml_tensor * freqs = ggml_mul(ctx, ggml_repeat_4d(ctx, inv_freq, half, n, 1, 1), pos);
     freqs = ggml_reshape_3d(ctx, freqs, half, 1, n);
@@ -120,7 +126,62 @@ static ggml_tensor * blocked_attention(ggml_context * ctx, const attn_blocks & a
     return o;
 }
 
-ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x) {
+// One streaming block of T frames. Keys of layer l: the cached W = window - 1 frames before the
+// block, then the block's own; key j (0 <= j < W + T) of query i is d = i + W - j frames back,
+// visible iff 0 <= d < window and the key exists (j >= W - pos, pos = frames before the block).
+static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
+                                        codec_stream_io * io) {
+    const int64_t T = x->ne[1], W = tr.window - 1, L = W + T;
+    const int H = tr.n_head, hd = tr.head_dim;
+    const float scale = 1.0f / std::sqrt((float) hd);
+
+    ggml_tensor * pos_slot = io->slot(1);
+    ggml_tensor * pos = ggml_scale(ctx, pos_slot, 1.0f);  // the slot's one reader (stream_io.h)
+    io->write(ctx, ggml_scale_bias(ctx, pos, 1.0f, (float) T), pos_slot);
+    ggml_tensor * cos = nullptr, * sin = nullptr;
+    codec_rope_tables_at(ctx, tr.inv_freq, ggml_reshape_2d(ctx, ggml_add(ctx, ggml_arange(ctx, 0.0f, (float) T, 1.0f), pos), 1, T),
+                         &cos, &sin);
+
+    ggml_tensor * mask = nullptr;  // [L, T]: 0 visible, -inf blocked (log of 1 - blocked)
+    {
+        ggml_tensor * qi = ggml_repeat_4d(ctx, ggml_reshape_2d(ctx, ggml_arange(ctx, 0.0f, (float) T, 1.0f), 1, T), L, T, 1, 1);
+        ggml_tensor * j = ggml_arange(ctx, 0.0f, (float) L, 1.0f);
+        ggml_tensor * d = ggml_sub(ctx, ggml_scale_bias(ctx, qi, 1.0f, (float) W), j);
+        ggml_tensor * blk = ggml_add(ctx, ggml_step(ctx, ggml_scale(ctx, d, -1.0f)),                      // d < 0
+                                     ggml_step(ctx, ggml_scale_bias(ctx, d, 1.0f, (float) (1 - tr.window))));  // d >= window
+        ggml_tensor * missing = ggml_step(ctx, ggml_sub(ctx, ggml_scale_bias(ctx, j, -1.0f, (float) W), pos));  // W - j - pos > 0
+        blk = ggml_add(ctx, blk, missing);  // broadcast over queries
+        mask = ggml_log(ctx, ggml_scale_bias(ctx, ggml_clamp(ctx, blk, 0.0f, 1.0f), -1.0f, 1.0f));
+    }
+    for (const codec_transformer_layer & l : tr.layers) {
+        ggml_tensor * h = layer_norm(ctx, x, l.ln1_w, l.ln1_b, tr.eps);
+        ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
+        ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
+        ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
+        ggml_tensor * kc = io->slot(hd, H, W), * vc = io->slot(hd, H, W);
+        k = ggml_concat(ctx, kc, k, 2);  // [hd, H, L]
+        v = ggml_concat(ctx, vc, v, 2);
+        io->write(ctx, ggml_view_3d(ctx, k, hd, H, W, k->nb[1], k->nb[2], T * k->nb[2]), kc);
+        io->write(ctx, ggml_view_3d(ctx, v, hd, H, W, v->nb[1], v->nb[2], T * v->nb[2]), vc);
+
+        ggml_tensor * qp = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [hd, T, H]
+        ggml_tensor * kp = ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3));  // [hd, L, H]
+        ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));  // [L, hd, H]
+        ggml_tensor * kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, kp, qp), mask, scale, 0.0f);  // [L, T, H]
+        ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3));  // [hd, H, T]
+        o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
+        x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
+
+        h = layer_norm(ctx, x, l.ln2_w, l.ln2_b, tr.eps);
+        h = ggml_mul_mat(ctx, l.fc2, ggml_gelu_erf(ctx, ggml_mul_mat(ctx, l.fc1, h)));
+        x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
+    }
+    return x;
+}
+
+ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
+                                        codec_stream_io * io) {
+    if (io && tr.window > 0) return transformer_stream(ctx, tr, x, io);
     const int64_t T = x->ne[1];
     const int H = tr.n_head, hd = tr.head_dim;
     const float scale = 1.0f / std::sqrt((float) hd);

@@ -36,12 +36,20 @@ class codec_model_loader;
 void codec_load_transformer(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
                             int n_layer, int dim, int ffn, bool layer_scale);
 
+struct codec_stream_io;
+
 // x [C, T] -> [C, T]; positions 0..T-1 (one non-streaming pass, as the reference's forward).
 // Attention runs in query blocks of `window` frames, so memory grows linearly with T.
-ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x);
+// Streaming (io set, window > 0): positions continue from the previous block and every layer
+// keeps the last window - 1 keys and values (after RoPE) as state: a KV cache of fixed size.
+ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
+                                        codec_stream_io * io = nullptr);
 
 // RoPE tables for positions p0..p0+n-1: cos and sin of p * inv_freq, each [hd / 2, 1, n].
 void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,
                        ggml_tensor ** sin);
+// The same for positions given as a graph tensor pos [1, n] (F32, whole numbers).
+void codec_rope_tables_at(ggml_context * ctx, ggml_tensor * inv_freq, ggml_tensor * pos, ggml_tensor ** cos,
+                          ggml_tensor ** sin);
 // Rotates x [hd, H, T] by the tables (rotate_half convention: pairs (i, i + hd/2)).
 ggml_tensor * codec_rope_neox(ggml_context * ctx, ggml_tensor * x, ggml_tensor * cos, ggml_tensor * sin);

@@ -9,6 +9,7 @@
 #include "blocks/seanet.h"
 #include "blocks/transformer.h"
 #include "blocks/vq_euclidean.h"
+#include "stream_io.h"
 
 namespace {
 
@@ -134,11 +135,12 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
     }
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
+    codec_stream_io * io = g.io;  // streaming: every causal layer carries its state
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm");  // time-major [T, ch]
-    x = codec_seanet_encode(ctx, m.sn, m.enc, codec_seanet_conv_in(ctx, m.sn, m.enc_in, x), cpu);
-    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu));  // [C, T]
-    x = codec_transformer_forward(ctx, m.enc_tr, x);
-    ggml_tensor * latent = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE);  // as the reference
+    x = codec_seanet_encode(ctx, m.sn, m.enc, codec_seanet_conv_in(ctx, m.sn, m.enc_in, x, io), cpu, io);
+    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [C, T]
+    x = codec_transformer_forward(ctx, m.enc_tr, x, io);
+    ggml_tensor * latent = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE, io);  // as the reference
 
     std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.semantic.layers, m.n_sem, ggml_mul_mat(ctx, m.semantic.input_proj, latent), codes);
@@ -168,10 +170,11 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
     } else {
         x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent"));
     }
-    x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride);
-    x = codec_transformer_forward(ctx, m.dec_tr, x);
-    x = codec_seanet_decode(ctx, m.sn, m.dec, codec_seanet_conv1d(ctx, m.sn, m.dec_in, x), cpu);
-    x = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, x, cpu));  // [ch, N]
+    codec_stream_io * io = g.io;
+    x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride, io);
+    x = codec_transformer_forward(ctx, m.dec_tr, x, io);
+    x = codec_seanet_decode(ctx, m.sn, m.dec, codec_seanet_conv1d(ctx, m.sn, m.dec_in, x, io), cpu, io);
+    x = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, x, cpu), io);  // [ch, N]
     codec_graph_output(g, transpose(ctx, x), "pcm");
     return true;
 }
@@ -182,7 +185,21 @@ size_t mimi_graph_size(const codec_model & model, const codec_graph_request & re
     // resnet <= 30, a stage <= 30 + resnets, a transformer layer ~65, a VQ stage 10, an upsample
     // phase 7. Sizes only the probe build; the final graph is sized exactly.
     const size_t stages = m.sn.ratios.size() * (size_t) (30 + m.sn.n_res * 30);
-    return 512 + 4 * stages + 2 * (size_t) m.n_layer * 130 + (size_t) req.n_q * 24 + (size_t) m.stride * 16;
+    const size_t n = 512 + 4 * stages + 2 * (size_t) m.n_layer * 130 + (size_t) req.n_q * 24 + (size_t) m.stride * 16;
+    return req.stream ? 2 * n : n;  // streaming: context concats, state writes, the KV-cache mask
+}
+
+// Causal throughout (convs padded on the left only; the transformers' sliding window bounds the
+// KV cache): state carried between blocks, any block size. The downsample's replicate padding
+// needs only the first frame, so the first block may be one frame.
+void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
+    const mimi_model & m = *(const mimi_model *) model.impl;
+    if (m.window <= 1 && m.n_layer > 0) {
+        spec.why = "its transformer has no sliding window (mimi.sliding_window), so its KV cache would grow without bound";
+        return;
+    }
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
+    spec.first_frames = 1;
 }
 
 void * mimi_create() { return new mimi_model(); }
@@ -191,5 +208,5 @@ void mimi_destroy(void * p) { delete (mimi_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_mimi = {
-    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size,
+    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
 };

@@ -1,0 +1,465 @@
+// C API streams: cut pushed input into blocks and run each block's graph (see codec.h and
+// codec_stream_spec in codec_impl.h for the two ways a model streams).
+#include "codec_impl.h"
+#include "stream_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <numeric>
+
+struct codec_stream {
+    codec_model * model = nullptr;
+    bool encode = true;
+    int32_t n_q = 0;
+    int64_t block = 0;  // frames per graph at most
+    codec_stream_spec spec;
+
+    codec_graph_runner runner;
+    codec_stream_io io;
+    std::string last_error;
+    bool flushed = false;
+    bool broken = false;   // a compute failed mid-way: the state is unknown until reset
+    bool started = false;  // a block ran (stateful: the first block's padding is behind us)
+
+    // Pending input from input index `base` on: PCM (interleaved) or codes (per row).
+    int64_t base = 0;        // samples (encode) or frames (decode) dropped from the front so far
+    int64_t emitted = 0;     // frames output so far (window models)
+    std::vector<float> pcm;
+    std::vector<std::vector<int32_t>> codes;  // row q: codes of frames [base / row_stride[q], ...)
+
+    // Output not yet pulled, and what the last pull returned.
+    std::vector<std::vector<int32_t>> out_codes;
+    std::vector<float> out_pcm;
+    std::vector<int32_t> pulled_codes, pulled_len;
+    std::vector<float> pulled_pcm;
+
+    int32_t hop() const { return model->hparams.hop_size; }
+    int32_t channels() const { return model->hparams.channels; }
+    int32_t stride(int q) const { return spec.row_stride.empty() ? 1 : spec.row_stride[(size_t) q]; }
+};
+
+namespace {
+
+codec_status fail(codec_stream * s, codec_status st, std::string msg) {
+    s->last_error = std::move(msg);
+    return st;
+}
+
+template <typename F>
+codec_status guarded(codec_stream * s, F && f) {
+    if (!s) return CODEC_ERR_INVALID_ARG;
+    s->last_error.clear();
+    try {
+        return f();
+    } catch (const std::bad_alloc &) {
+        s->broken = true;
+        return fail(s, CODEC_ERR_NO_MEMORY, "out of memory (the stream must be reset)");
+    }
+}
+
+int64_t lcm64(int64_t a, int64_t b) { return a / std::gcd(a, b) * b; }
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Builds (or reuses) the graph of one block, uploads its input and computes it.
+codec_status run_block(codec_stream * s, codec_graph_request req, const void * data, size_t bytes, codec_graph ** out) {
+    const codec_model & m = *s->model;
+    std::string err;
+    const bool stateful = req.stream != 0;
+    const auto build = [&](codec_graph & g, std::string & e) {
+        if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0);
+        return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
+    };
+    codec_graph * g = s->runner.get(req, build, m.ops->graph_size(m, req), err);
+    if (!g) return fail(s, CODEC_ERR_INVALID_ARG, err);
+    if (!s->io.error().empty()) {
+        s->broken = true;
+        return fail(s, CODEC_ERR_BACKEND, s->io.error());
+    }
+    if (stateful && !s->io.allocate(ggml_backend_dev_buffer_type(m.dev), err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
+    if (g->inputs.size() != 1 || ggml_nbytes(g->inputs[0]) != bytes) {
+        return fail(s, CODEC_ERR_BACKEND, "stream graph input mismatch (model bug)");
+    }
+    if (!s->runner.alloc(*g, err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
+    ggml_backend_tensor_set(g->inputs[0], data, 0, bytes);
+    s->broken = stateful;  // until the compute succeeds, the state may be half-written
+    if (!s->runner.compute(*g, err)) return fail(s, CODEC_ERR_BACKEND, err);
+    s->broken = false;
+    *out = g;
+    return CODEC_OK;
+}
+
+codec_graph_request block_request(const codec_stream * s, int64_t n, int32_t flags) {
+    codec_graph_request req;
+    req.kind = s->encode ? CODEC_GRAPH_ENCODE : CODEC_GRAPH_DECODE;
+    (s->encode ? req.n_in : req.n_frames) = n;
+    req.n_q = s->n_q;
+    req.hop = s->hop();
+    req.latent_dim = s->model->hparams.latent_dim;
+    req.stream = flags;
+    return req;
+}
+
+// Encodes samples [from, from + n) of the pending PCM; appends the codes of frames
+// [keep0, keep0 + keep_n) of the result (keep_n < 0: to the end) to the output.
+codec_status encode_block(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n) {
+    const int ch = s->channels();
+    std::vector<float> planar((size_t) (n * ch));
+    const float * src = s->pcm.data() + from * ch;
+    for (int64_t i = 0; i < n; ++i)
+        for (int c = 0; c < ch; ++c) planar[(size_t) (c * n + i)] = src[i * ch + c];
+    codec_graph * g = nullptr;
+    codec_graph_request req = block_request(s, n, flags);
+    if (const codec_status st = run_block(s, req, planar.data(), planar.size() * sizeof(float), &g); st != CODEC_OK) return st;
+    for (int q = 0; q < s->n_q; ++q) {
+        ggml_tensor * t = g->outputs[(size_t) q];
+        const int64_t r = s->stride(q), a = keep0 / r, len = t->ne[0];
+        const int64_t b = keep_n < 0 ? len : std::min<int64_t>(len, (keep0 + keep_n) / r);
+        if (a >= b) continue;
+        std::vector<int32_t> row((size_t) len);
+        ggml_backend_tensor_get(t, row.data(), 0, ggml_nbytes(t));
+        s->out_codes[(size_t) q].insert(s->out_codes[(size_t) q].end(), row.begin() + a, row.begin() + b);
+    }
+    return CODEC_OK;
+}
+
+// Decodes pending frames [from, from + n); appends output samples [keep0, keep0 + keep_n) of the
+// result (keep_n < 0: to the end).
+codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n) {
+    codec_graph_request req = block_request(s, n, flags);
+    std::vector<int32_t> packed;
+    for (int q = 0; q < s->n_q; ++q) {
+        const int64_t r = s->stride(q), a = from / r, len = n / r;
+        const std::vector<int32_t> & row = s->codes[(size_t) q];
+        packed.insert(packed.end(), row.begin() + a, row.begin() + a + len);
+        if (!s->spec.row_stride.empty()) req.row_len.push_back((int32_t) len);
+    }
+    codec_graph * g = nullptr;
+    if (const codec_status st = run_block(s, req, packed.data(), packed.size() * sizeof(int32_t), &g); st != CODEC_OK) return st;
+    ggml_tensor * t = g->outputs[0];
+    const int64_t len = t->ne[0], ch = t->ne[1];
+    const int64_t b = keep_n < 0 ? len : std::min(len, keep0 + keep_n);
+    if (keep0 >= b) return CODEC_OK;
+    std::vector<float> planar((size_t) (len * ch));
+    ggml_backend_tensor_get(t, planar.data(), 0, ggml_nbytes(t));
+    const size_t at = s->out_pcm.size();
+    s->out_pcm.resize(at + (size_t) ((b - keep0) * ch));
+    for (int64_t i = keep0; i < b; ++i)
+        for (int64_t c = 0; c < ch; ++c) s->out_pcm[at + (size_t) ((i - keep0) * ch + c)] = planar[(size_t) (c * len + i)];
+    return CODEC_OK;
+}
+
+// Pending input, in frames (whole frames only for PCM).
+int64_t pending_frames(const codec_stream * s) {
+    if (s->encode) return (int64_t) (s->pcm.size() / (size_t) s->channels()) / s->hop();
+    int64_t n = INT64_MAX;
+    for (int q = 0; q < s->n_q; ++q) n = std::min<int64_t>(n, (int64_t) s->codes[(size_t) q].size() * s->stride(q));
+    return n;
+}
+
+// Drops the first n frames of pending input.
+void consume(codec_stream * s, int64_t n) {
+    if (n <= 0) return;
+    if (s->encode) {
+        s->pcm.erase(s->pcm.begin(), s->pcm.begin() + (ptrdiff_t) (n * s->hop() * s->channels()));
+    } else {
+        for (int q = 0; q < s->n_q; ++q) {
+            auto & row = s->codes[(size_t) q];
+            row.erase(row.begin(), row.begin() + (ptrdiff_t) (n / s->stride(q)));
+        }
+    }
+    s->base += n;
+}
+
+codec_status run_frames(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n) {
+    return s->encode ? encode_block(s, from * s->hop(), n * s->hop(), flags, keep0, keep_n)
+                     : decode_block(s, from, n, flags, keep0 * s->hop(), keep_n < 0 ? -1 : keep_n * s->hop());
+}
+
+// Stateful: every complete block runs as soon as its frames are there. Block sizes are the
+// configured block or a power of two below it, so a stream needs few distinct graphs.
+codec_status process_stateful(codec_stream * s) {
+    for (;;) {
+        const int64_t avail = pending_frames(s);
+        const int64_t need = s->started ? 1 : s->spec.first_frames;
+        if (avail < need) return CODEC_OK;
+        int64_t n = std::min(avail, s->block);
+        if (s->started && n < s->block) {
+            int64_t p = 1;
+            while (p * 2 <= n) p *= 2;
+            n = p;
+        }
+        const int32_t flags = CODEC_STREAM_STEP | (s->started ? 0 : CODEC_STREAM_FIRST);
+        if (const codec_status st = run_frames(s, 0, n, flags, 0, -1); st != CODEC_OK) return st;
+        s->started = true;
+        consume(s, n);
+    }
+}
+
+codec_status flush_stateful(codec_stream * s) {
+    const int64_t rest = s->encode ? (int64_t) (s->pcm.size() / (size_t) s->channels()) : pending_frames(s);
+    if (rest == 0) return CODEC_OK;
+    const int32_t flags = CODEC_STREAM_STEP | CODEC_STREAM_LAST | (s->started ? 0 : CODEC_STREAM_FIRST);
+    codec_status st = s->encode ? encode_block(s, 0, rest, flags, 0, -1) : decode_block(s, 0, rest, flags, 0, -1);
+    if (st != CODEC_OK) return st;
+    s->started = true;
+    if (s->encode) s->pcm.clear(); else consume(s, rest);
+    return CODEC_OK;
+}
+
+// Window: block [e, e + B) runs once frames up to e + B + right are there, on the window
+// [max(0, e - left), e + B + right); input before the next window's start is dropped.
+codec_status process_window(codec_stream * s) {
+    const int64_t B = s->block, L = s->spec.left, R = s->spec.right;
+    for (;;) {
+        const int64_t e = s->emitted, ws = std::max<int64_t>(0, e - L), end = e + B + R;
+        if (s->base + pending_frames(s) < end) return CODEC_OK;
+        if (const codec_status st = run_frames(s, ws - s->base, end - ws, 0, e - ws, B); st != CODEC_OK) return st;
+        s->emitted += B;
+        consume(s, std::max<int64_t>(0, s->emitted - L) - s->base);
+    }
+}
+
+codec_status flush_window(codec_stream * s) {
+    const int64_t e = s->emitted, ws = std::max<int64_t>(0, e - s->spec.left);
+    if (s->encode) {
+        const int64_t n = (int64_t) (s->pcm.size() / (size_t) s->channels()) - (ws - s->base) * s->hop();
+        if (s->base * s->hop() + (int64_t) (s->pcm.size() / (size_t) s->channels()) <= e * s->hop()) return CODEC_OK;
+        if (const codec_status st = encode_block(s, (ws - s->base) * s->hop(), n, 0, e - ws, -1); st != CODEC_OK) return st;
+        s->pcm.clear();
+    } else {
+        const int64_t n = s->base + pending_frames(s) - ws;
+        if (s->base + pending_frames(s) <= e) return CODEC_OK;
+        if (const codec_status st = decode_block(s, ws - s->base, n, 0, (e - ws) * s->hop(), -1); st != CODEC_OK) return st;
+        for (auto & row : s->codes) row.clear();
+    }
+    return CODEC_OK;
+}
+
+codec_status process(codec_stream * s) {
+    return s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? process_stateful(s) : process_window(s);
+}
+
+codec_status check_pushable(codec_stream * s, bool pcm) {
+    if (s->encode != pcm) {
+        return fail(s, CODEC_ERR_INVALID_ARG, pcm ? "this is a decode stream: push codes, not PCM"
+                                                  : "this is an encode stream: push PCM, not codes");
+    }
+    if (s->flushed) return fail(s, CODEC_ERR_INVALID_ARG, "the stream was flushed: reset it before pushing more input");
+    if (s->broken) return fail(s, CODEC_ERR_INVALID_ARG, "a previous block of this stream failed: reset the stream");
+    return CODEC_OK;
+}
+
+void fill_info(const codec_stream * s, codec_stream_info * out) {
+    codec_stream_info i = {};
+    const bool stateful = s->spec.kind == CODEC_STREAM_KIND_STATEFUL;
+    i.causal = stateful;
+    i.hop_size = s->hop();
+    i.block_frames = (int32_t) s->block;
+    i.first_frames = (int32_t) (stateful ? s->spec.first_frames : s->block + s->spec.right);
+    i.lookahead_frames = (int32_t) (stateful ? 0 : s->spec.right);
+    i.left_frames = (int32_t) (stateful ? 0 : s->spec.left);
+    i.align_frames = (int32_t) (stateful ? 1 : s->spec.align);
+    i.state_bytes = (int64_t) s->io.bytes();
+    *out = i;
+}
+
+}  // namespace
+
+extern "C" {
+
+codec_stream_params codec_stream_default_params(void) {
+    codec_stream_params p;
+    p.direction = CODEC_STREAM_ENCODE;
+    p.n_q = CODEC_N_Q_ALL;
+    p.block_frames = 0;
+    return p;
+}
+
+codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params) {
+    if (!ctx) return nullptr;
+    const codec_model & m = *ctx->model;
+    const codec_hparams & hp = m.hparams;
+    const bool encode = params.direction == CODEC_STREAM_ENCODE;
+    auto refuse = [&](std::string msg) -> codec_stream * { ctx->last_error = std::move(msg); return nullptr; };
+    if (params.direction != CODEC_STREAM_ENCODE && params.direction != CODEC_STREAM_DECODE) {
+        return refuse(codec_fmt("direction = %d is neither CODEC_STREAM_ENCODE nor CODEC_STREAM_DECODE", (int) params.direction));
+    }
+    if (encode ? !hp.has_encoder : !hp.has_decoder) return refuse(encode ? "this model has no encoder" : "this model has no decoder");
+    int32_t n_q = params.n_q == CODEC_N_Q_ALL && encode ? hp.n_q : params.n_q;
+    if (n_q < 1 || n_q > hp.n_q) {
+        return refuse(codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", params.n_q, hp.n_q));
+    }
+    codec_stream_spec spec;
+    if (m.ops->stream) m.ops->stream(m, encode, spec);
+    if (spec.kind == CODEC_STREAM_KIND_NONE) {
+        return refuse("this model (" + hp.arch + ") does not stream" + (spec.why.empty() ? std::string() : ": " + spec.why));
+    }
+    if (hp.has_scales) return refuse("streaming codes with per-chunk scales is not supported");
+    try {
+        auto * s = new codec_stream();
+        s->model = ctx->model;
+        s->encode = encode;
+        s->n_q = n_q;
+        s->spec = spec;
+        if (!spec.row_stride.empty() && (int32_t) spec.row_stride.size() < n_q) {
+            delete s;
+            return refuse("stream spec lacks row strides (model bug)");
+        }
+        // Blocks: about one second, whole alignment units, at least the first block's need.
+        const int64_t align = std::max<int64_t>(1, spec.align);
+        int64_t block = params.block_frames > 0 ? params.block_frames : (hp.sample_rate + hp.hop_size - 1) / hp.hop_size;
+        block = std::max<int64_t>(round_up(block, align), 1);
+        s->block = block;
+        s->spec.left = round_up(spec.left, align);
+        s->spec.right = round_up(spec.right, align);
+        s->out_codes.resize((size_t) n_q);
+        s->codes.resize((size_t) n_q);
+        std::string err;
+        if (!s->runner.init(m.dev, ctx->n_threads, err)) {
+            delete s;
+            return refuse(err);
+        }
+        return s;
+    } catch (const std::bad_alloc &) {
+        return refuse("out of memory");
+    }
+}
+
+void codec_stream_free(codec_stream * s) { delete s; }
+
+const char * codec_stream_last_error(const codec_stream * s) { return s ? s->last_error.c_str() : "stream is NULL"; }
+
+codec_status codec_stream_get_info(const codec_stream * s, codec_stream_info * out) {
+    if (!s || !out) return CODEC_ERR_INVALID_ARG;
+    fill_info(s, out);
+    return CODEC_OK;
+}
+
+codec_status codec_stream_reset(codec_stream * s) {
+    return guarded(s, [&]() -> codec_status {
+        s->io.clear();
+        s->flushed = s->broken = s->started = false;
+        s->base = s->emitted = 0;
+        s->pcm.clear();
+        for (auto & r : s->codes) r.clear();
+        for (auto & r : s->out_codes) r.clear();
+        s->out_pcm.clear();
+        return CODEC_OK;
+    });
+}
+
+codec_status codec_stream_push_pcm(codec_stream * s, const float * pcm, int64_t n_samples) {
+    return guarded(s, [&]() -> codec_status {
+        if (const codec_status st = check_pushable(s, true); st != CODEC_OK) return st;
+        if (n_samples < 0) return fail(s, CODEC_ERR_INVALID_ARG, "n_samples < 0");
+        if (n_samples == 0) return CODEC_OK;
+        if (!pcm) return fail(s, CODEC_ERR_INVALID_ARG, "pcm is NULL");
+        if (n_samples > (INT64_MAX / 64) / s->channels()) return fail(s, CODEC_ERR_INVALID_ARG, "push too long");
+        const int64_t total = n_samples * s->channels();
+        for (int64_t i = 0; i < total; ++i) {
+            if (!std::isfinite(pcm[i])) {
+                return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
+            }
+        }
+        s->pcm.insert(s->pcm.end(), pcm, pcm + total);
+        return process(s);
+    });
+}
+
+codec_status codec_stream_push_codes(codec_stream * s, const codec_codes * c) {
+    return guarded(s, [&]() -> codec_status {
+        if (const codec_status st = check_pushable(s, false); st != CODEC_OK) return st;
+        if (!c) return fail(s, CODEC_ERR_INVALID_ARG, "codes is NULL");
+        if (c->n_q != s->n_q) {
+            return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("codes->n_q = %d, but this stream decodes %d rows", c->n_q, s->n_q));
+        }
+        if (c->n_frames < 0) return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("codes->n_frames = %d < 0", c->n_frames));
+        if (c->n_scales != 0 || c->scales) return fail(s, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+        const bool multi = !s->spec.row_stride.empty();
+        if (multi && !c->row_len) return fail(s, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
+        if (c->n_frames > 0 && !c->data) return fail(s, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+        const int32_t cb = s->model->hparams.codebook_size;
+        for (int32_t q = 0; q < c->n_q; ++q) {
+            const int32_t len = c->row_len ? c->row_len[q] : c->n_frames;
+            if (len < 0 || len > c->n_frames) {
+                return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [0, n_frames = %d]", q, len, c->n_frames));
+            }
+            if (!multi && len != c->n_frames) {
+                return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's rows all have n_frames = %d", q, len, c->n_frames));
+            }
+            for (int32_t t = 0; t < len; ++t) {
+                const int32_t v = c->data[(size_t) q * c->n_frames + t];
+                if (v < 0 || v >= cb) {
+                    return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("code %d at row %d, index %d is out of range [0, %d)", v, q, t, cb));
+                }
+            }
+        }
+        for (int32_t q = 0; q < c->n_q; ++q) {
+            const int32_t len = c->row_len ? c->row_len[q] : c->n_frames;
+            const int32_t * row = c->data + (size_t) q * c->n_frames;
+            s->codes[(size_t) q].insert(s->codes[(size_t) q].end(), row, row + len);
+        }
+        return process(s);
+    });
+}
+
+codec_status codec_stream_flush(codec_stream * s) {
+    return guarded(s, [&]() -> codec_status {
+        if (s->broken) return fail(s, CODEC_ERR_INVALID_ARG, "a previous block of this stream failed: reset the stream");
+        if (s->flushed) return CODEC_OK;
+        if (!s->encode && !s->spec.row_stride.empty()) {  // every level must end on the same frame
+            const int64_t n = pending_frames(s);
+            for (int q = 0; q < s->n_q; ++q) {
+                if ((int64_t) s->codes[(size_t) q].size() * s->stride(q) != n) {
+                    return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("code levels end on different frames at flush (level %d holds %zu codes "
+                                                                    "past the last complete frame group)", q, s->codes[(size_t) q].size()));
+                }
+            }
+        }
+        const codec_status st = s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? flush_stateful(s) : flush_window(s);
+        if (st == CODEC_OK) s->flushed = true;
+        return st;
+    });
+}
+
+codec_status codec_stream_pull_codes(codec_stream * s, codec_codes * out) {
+    return guarded(s, [&]() -> codec_status {
+        if (!s->encode) return fail(s, CODEC_ERR_INVALID_ARG, "this is a decode stream: pull PCM, not codes");
+        size_t n = 0;
+        for (const auto & r : s->out_codes) n = std::max(n, r.size());
+        s->pulled_codes.assign(n * (size_t) s->n_q, 0);
+        s->pulled_len.resize((size_t) s->n_q);
+        for (int q = 0; q < s->n_q; ++q) {
+            auto & r = s->out_codes[(size_t) q];
+            std::copy(r.begin(), r.end(), s->pulled_codes.begin() + (ptrdiff_t) (q * n));
+            s->pulled_len[(size_t) q] = (int32_t) r.size();
+            r.clear();
+        }
+        if (out) {
+            *out = codec_codes{};
+            out->n_q = s->n_q;
+            out->n_frames = (int32_t) n;
+            out->data = s->pulled_codes.data();
+            out->row_len = s->spec.row_stride.empty() ? nullptr : s->pulled_len.data();
+        }
+        return CODEC_OK;
+    });
+}
+
+codec_status codec_stream_pull_pcm(codec_stream * s, codec_audio * out) {
+    return guarded(s, [&]() -> codec_status {
+        if (s->encode) return fail(s, CODEC_ERR_INVALID_ARG, "this is an encode stream: pull codes, not PCM");
+        s->pulled_pcm.swap(s->out_pcm);
+        s->out_pcm.clear();
+        if (out) {
+            out->n_samples = (int64_t) (s->pulled_pcm.size() / (size_t) s->channels());
+            out->n_channels = s->channels();
+            out->sample_rate = s->model->hparams.sample_rate;
+            out->data = s->pulled_pcm.data();
+        }
+        return CODEC_OK;
+    });
+}
+
+}  // extern "C"

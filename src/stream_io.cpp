@@ -1,0 +1,89 @@
+#include "stream_io.h"
+
+#include "graph.h"
+
+#include <ggml-alloc.h>
+
+namespace {
+constexpr size_t k_max_slots = 4096;  // far above any model's stateful blocks
+}
+
+codec_stream_io::~codec_stream_io() {
+    if (buf_) ggml_backend_buffer_free(buf_);
+    if (ctx_) ggml_free(ctx_);
+}
+
+void codec_stream_io::begin(codec_graph & g, bool is_first, bool is_last) {
+    g.io = this;
+    g_ = &g;
+    cursor_ = 0;
+    first = is_first;
+    last = is_last;
+}
+
+ggml_tensor * codec_stream_io::slot(int64_t ne0, int64_t ne1, int64_t ne2) {
+    if (!ctx_) {
+        ggml_init_params ip = { k_max_slots * ggml_tensor_overhead(), nullptr, /*no_alloc =*/ true };
+        ctx_ = ggml_init(ip);
+    }
+    const size_t i = cursor_++;
+    if (i < slots_.size()) {
+        ggml_tensor * t = slots_[i];
+        if (t->ne[0] == ne0 && t->ne[1] == ne1 && t->ne[2] == ne2) return t;
+        err_ = "streaming state slot " + std::to_string(i) + " changed shape between graphs (model bug)";
+    } else if (buf_ || i >= k_max_slots) {
+        err_ = "a streaming graph asked for state its first graph did not have (model bug)";
+    }
+    if (!err_.empty()) {
+        // Keep the build going on a tensor of the right shape; the stream reports err_ afterwards.
+        return ggml_new_tensor_3d(g_->ctx, GGML_TYPE_F32, ne0, ne1, ne2);
+    }
+    ggml_tensor * t = ggml_new_tensor_3d(ctx_, GGML_TYPE_F32, ne0, ne1, ne2);
+    ggml_format_name(t, "state.%zu", i);
+    slots_.push_back(t);
+    return t;
+}
+
+void codec_stream_io::write(ggml_context * ctx, ggml_tensor * src, ggml_tensor * slot) {
+    if (!ggml_is_contiguous(src)) src = ggml_cont(ctx, src);
+    g_->updates.push_back(ggml_cpy(ctx, ggml_reshape_3d(ctx, src, slot->ne[0], slot->ne[1], slot->ne[2]), slot));
+}
+
+ggml_tensor * codec_stream_io::with_context(ggml_context * ctx, ggml_tensor * x, int64_t n, codec_pad_mode mode) {
+    if (n == 0) return x;
+    const int64_t C = x->ne[0];
+    ggml_tensor * s = slot(C, n);
+    ggml_tensor * xin;
+    if (first) {
+        xin = codec_pad_time_cm(ctx, x, n, 0, mode);  // the slot is not read: only written
+    } else {
+        xin = ggml_concat(ctx, s, x, 1);
+    }
+    if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
+    write(ctx, ggml_view_2d(ctx, xin, C, n, xin->nb[1], (xin->ne[1] - n) * xin->nb[1]), s);
+    return xin;
+}
+
+bool codec_stream_io::allocate(ggml_backend_buffer_type_t buft, std::string & err) {
+    if (buf_ || slots_.empty()) return true;
+    buf_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, buft);
+    if (!buf_) {
+        err = "cannot allocate the stream's state buffer";
+        return false;
+    }
+    ggml_backend_buffer_clear(buf_, 0);
+    return true;
+}
+
+void codec_stream_io::clear() {
+    if (buf_) ggml_backend_buffer_clear(buf_, 0);
+    first = true;
+    last = false;
+}
+
+size_t codec_stream_io::bytes() const { return buf_ ? ggml_backend_buffer_get_size(buf_) : 0; }
+
+ggml_tensor * codec_drop_front(ggml_context * ctx, ggml_tensor * x, int64_t n) {
+    if (n == 0) return x;
+    return ggml_view_2d(ctx, x, x->ne[0], x->ne[1] - n, x->nb[1], n * x->nb[1]);
+}

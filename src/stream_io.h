@@ -1,0 +1,60 @@
+// Streaming state of stateful blocks (causal convs, transposed convs, LSTMs, KV caches).
+//
+// A stream computes its input block by block with the same graph builders as a one-shot call;
+// the builders get a codec_stream_io (codec_graph::io) and every stateful block asks it for
+// state tensors ("slots"), found by creation order, so each graph of the stream (first block,
+// later blocks, the flushed tail) sees the same slots. Slots live in the stream's own backend
+// buffer and survive between graphs; a graph writes new state with codec_stream_io::write.
+//
+// The one rule that makes in-place state correct in any node order: a slot is read by exactly
+// one node, and that node is an ancestor of the slot's write (so the read runs first).
+#pragma once
+
+#include "blocks/causal_conv.h"
+
+#include <ggml-backend.h>
+#include <ggml.h>
+
+#include <string>
+#include <vector>
+
+struct codec_graph;
+
+struct codec_stream_io {
+    bool first = true;   // the stream's first block: left context is the one-shot call's padding
+    bool last  = false;  // the input ends in this block (flush): right padding as the one-shot call
+
+    ~codec_stream_io();
+
+    // Before each build of a graph (builds run twice: a probe, then the real one).
+    void begin(codec_graph & g, bool first, bool last);
+
+    // The next slot: F32 [ne0, ne1, ne2], created (zeroed at allocation) the first time.
+    ggml_tensor * slot(int64_t ne0, int64_t ne1 = 1, int64_t ne2 = 1);
+    // Copies src (any layout, same element count) into `slot` after src is computed.
+    void write(ggml_context * ctx, ggml_tensor * src, ggml_tensor * slot);
+
+    // Left context for a conv over x [C, T]: [C, n + T], the first n frames the one-shot call's
+    // padding (first block) or the previous block's last n frames; saves the last n frames.
+    ggml_tensor * with_context(ggml_context * ctx, ggml_tensor * x, int64_t n, codec_pad_mode mode);
+
+    // Allocates the slots created so far (after the first build) and zeroes them.
+    bool allocate(ggml_backend_buffer_type_t buft, std::string & err);
+    bool allocated() const { return buf_ != nullptr; }
+    // Zeroes every slot (a reset stream starts again from the one-shot call's padding).
+    void clear();
+    size_t bytes() const;
+    // Non-empty when a build asked for a slot it may not have (a model bug, reported by the stream).
+    const std::string & error() const { return err_; }
+
+private:
+    ggml_context * ctx_ = nullptr;  // slot metadata
+    ggml_backend_buffer_t buf_ = nullptr;
+    std::vector<ggml_tensor *> slots_;
+    size_t cursor_ = 0;
+    codec_graph * g_ = nullptr;
+    std::string err_;
+};
+
+// x [C, T] without its first n frames: [C, T - n] (a view).
+ggml_tensor * codec_drop_front(ggml_context * ctx, ggml_tensor * x, int64_t n);
