@@ -1,0 +1,89 @@
+"""Peak memory and throughput of streaming against input length, and per-push latency.
+
+    .venv/bin/python bench/stream_memory.py --model m.gguf --seconds 10 600 [--direction encode|decode]
+        [--block-seconds 1] [--threads 2] [--push-frames 1]
+
+Each (length, direction) runs in its own process (peak RSS is per process): the input is
+generated block by block (noise at -10 dBFS for encode; random codes for decode), so the
+input itself takes no memory. Prints one JSON line per run: seconds of audio, wall time, real-time
+factor, peak RSS (MB), and per-push latency (mean / max ms) when --push-frames is given.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+
+def run_one(a):
+    import codec_cpp
+    m = codec_cpp.Model(a.model, n_threads=a.threads)
+    hop, rate = m.hop_size, m.sample_rate
+    block = max(1, round(a.block_seconds * rate / hop))
+    push = a.push_frames or block
+    total_frames = int(a.seconds * rate / hop)
+    rng = np.random.default_rng(0)
+    s = m.stream(a.direction, n_q=a.n_q if a.direction == "encode" else (a.n_q if a.n_q > 0 else m.n_q),
+                 block_frames=block)
+    lat = []
+    out = 0
+    t0 = time.perf_counter()
+    first_out = None
+    for f in range(0, total_frames, push):
+        n = min(push, total_frames - f)
+        if a.direction == "encode":
+            x = (rng.standard_normal(n * hop * m.channels) * 0.3).astype(np.float32)
+            x = x.reshape(-1, m.channels) if m.channels > 1 else x
+        else:
+            x = rng.integers(0, m.codebook_size, (s.n_q, n), dtype=np.int32)
+        t = time.perf_counter()
+        s.push(x)
+        y = s.pull()
+        lat.append((time.perf_counter() - t) * 1e3)
+        got = (y[0].size if isinstance(y, list) else y.shape[-1] if a.direction == "encode" else len(y))
+        if got and first_out is None:
+            first_out = (time.perf_counter() - t0) * 1e3
+        out += got
+    s.flush()
+    s.pull()
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"model": os.path.basename(a.model), "direction": a.direction, "seconds": a.seconds,
+                      "block_frames": block, "push_frames": push, "wall_s": round(wall, 3),
+                      "rtf": round(wall / a.seconds, 4), "peak_rss_mb": round(rss, 1),
+                      "push_ms_mean": round(float(np.mean(lat)), 3), "push_ms_median": round(float(np.median(lat)), 3),
+                      "push_ms_max": round(float(np.max(lat)), 3), "first_output_ms": first_out}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--seconds", type=float, nargs="+", default=[10, 600])
+    ap.add_argument("--direction", choices=["encode", "decode", "both"], default="both")
+    ap.add_argument("--block-seconds", type=float, default=1.0)
+    ap.add_argument("--push-frames", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--n-q", type=int, default=-1)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        run_one(a)
+        return
+    dirs = ["encode", "decode"] if a.direction == "both" else [a.direction]
+    for d in dirs:
+        for sec in a.seconds:
+            cmd = [sys.executable, __file__, "--child", "--model", a.model, "--seconds", str(sec), "--direction", d,
+                   "--block-seconds", str(a.block_seconds), "--push-frames", str(a.push_frames),
+                   "--threads", str(a.threads), "--n-q", str(a.n_q)]
+            subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
