@@ -28,4 +28,4 @@ no_aslr=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then no_aslr=(setarch "$(uname -m)" -R); fi
 # make_tiny_model (the fixture) runs first; halt_on_error turns any report into a failure.
 (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${no_aslr[@]}" \
-     ctest --output-on-failure -R '^Threads\.')
+     ctest --output-on-failure -R '^Threads(Streams)?\.')

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <new>
-#include <numeric>
 
 struct codec_stream {
     codec_model * model = nullptr;
@@ -58,7 +57,6 @@ codec_status guarded(codec_stream * s, F && f) {
     }
 }
 
-int64_t lcm64(int64_t a, int64_t b) { return a / std::gcd(a, b) * b; }
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // Builds (or reuses) the graph of one block, uploads its input and computes it.
@@ -310,6 +308,10 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
         const int64_t align = std::max<int64_t>(1, spec.align);
         int64_t block = params.block_frames > 0 ? params.block_frames : (hp.sample_rate + hp.hop_size - 1) / hp.hop_size;
         block = std::max<int64_t>(round_up(block, align), 1);
+        if (spec.max_block > 0) block = std::max(std::min(block, spec.max_block), spec.first_frames);
+        // A stateful stream's first block holds first_frames at least (e.g. EnCodec's reflect padding
+        // reads that far ahead): a smaller block would start the stream on too short an input.
+        if (spec.kind == CODEC_STREAM_KIND_STATEFUL) block = std::max(block, spec.first_frames);
         s->block = block;
         s->spec.left = round_up(spec.left, align);
         s->spec.right = round_up(spec.right, align);

@@ -200,6 +200,9 @@ void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
     }
     spec.kind = CODEC_STREAM_KIND_STATEFUL;
     spec.first_frames = 1;
+    // A block's queries see window - 1 cached keys plus the block's own: blocks of up to one
+    // window (in frames: the transformers run at stride x the frame rate) keep that linear.
+    spec.max_block = std::max<int64_t>(1, m.window / m.stride);
 }
 
 void * mimi_create() { return new mimi_model(); }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <initializer_list>
+#include <thread>
 
 using namespace codec_test;
 
@@ -188,4 +189,163 @@ TEST_F(MimiErrors, LengthsAndCodebooks) {
             for (float v : audio.data) ASSERT_TRUE(std::isfinite(v));
         }
     }
+}
+
+// ---- streams (codec_stream_*), on the tiny Mimi (a causal model: streamed == one-shot exactly)
+
+namespace {
+
+struct StreamDeleter { void operator()(codec_stream * s) const { codec_stream_free(s); } };
+using StreamPtr = std::unique_ptr<codec_stream, StreamDeleter>;
+
+StreamPtr new_stream(codec_context * ctx, codec_stream_direction dir, int32_t n_q) {
+    codec_stream_params p = codec_stream_default_params();
+    p.direction = dir;
+    p.n_q = n_q;
+    return StreamPtr(codec_stream_new(ctx, p));
+}
+
+// Encodes pcm through a stream in pushes of `step` samples; returns the codes row-major.
+std::vector<int32_t> stream_encode(codec_stream * s, const std::vector<float> & pcm, size_t step, int32_t & n_frames) {
+    std::vector<std::vector<int32_t>> rows;
+    auto pull = [&] {
+        codec_codes c{};
+        EXPECT_EQ(codec_stream_pull_codes(s, &c), CODEC_OK) << codec_stream_last_error(s);
+        rows.resize((size_t) c.n_q);
+        for (int32_t q = 0; q < c.n_q; ++q) rows[(size_t) q].insert(rows[(size_t) q].end(), c.data + (size_t) q * c.n_frames, c.data + (size_t) (q + 1) * c.n_frames);
+    };
+    for (size_t i = 0; i < pcm.size(); i += step) {
+        EXPECT_EQ(codec_stream_push_pcm(s, pcm.data() + i, (int64_t) std::min(step, pcm.size() - i)), CODEC_OK) << codec_stream_last_error(s);
+        pull();
+    }
+    EXPECT_EQ(codec_stream_flush(s), CODEC_OK) << codec_stream_last_error(s);
+    pull();
+    std::vector<int32_t> out;
+    n_frames = rows.empty() ? 0 : (int32_t) rows[0].size();
+    for (auto & r : rows) out.insert(out.end(), r.begin(), r.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_F(MimiErrors, StreamEqualsOneShotAndRefusesBadInput) {
+    const LoadResult r = load_model(path_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    const std::vector<float> pcm = make_signal(16 * 40 + 9, 11);
+    codec_codes ref{};
+    ASSERT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), 4, &ref), CODEC_OK);
+    const std::vector<int32_t> want(ref.data, ref.data + (size_t) ref.n_q * ref.n_frames);
+
+    StreamPtr s = new_stream(ctx.get(), CODEC_STREAM_ENCODE, 4);
+    ASSERT_NE(s, nullptr) << codec_context_last_error(ctx.get());
+    codec_stream_info info{};
+    ASSERT_EQ(codec_stream_get_info(s.get(), &info), CODEC_OK);
+    EXPECT_TRUE(info.causal);
+    EXPECT_EQ(info.first_frames, 1);
+    EXPECT_EQ(info.lookahead_frames, 0);
+    for (size_t step : {1, 7, 16, 100}) {
+        SCOPED_TRACE("step " + std::to_string(step));
+        ASSERT_EQ(codec_stream_reset(s.get()), CODEC_OK);
+        int32_t n_frames = 0;
+        EXPECT_EQ(stream_encode(s.get(), pcm, step, n_frames), want);
+        EXPECT_EQ(n_frames, ref.n_frames);
+    }
+
+    // Bad pushes change nothing; the stream stays usable.
+    ASSERT_EQ(codec_stream_reset(s.get()), CODEC_OK);
+    std::vector<float> bad(pcm.begin(), pcm.begin() + 50);
+    bad[20] = NAN;
+    EXPECT_EQ(codec_stream_push_pcm(s.get(), bad.data(), (int64_t) bad.size()), CODEC_ERR_INVALID_ARG);
+    EXPECT_NE(std::string(codec_stream_last_error(s.get())).find("pcm[20]"), std::string::npos);
+    EXPECT_EQ(codec_stream_push_pcm(s.get(), nullptr, 5), CODEC_ERR_INVALID_ARG);
+    EXPECT_EQ(codec_stream_push_pcm(s.get(), pcm.data(), -1), CODEC_ERR_INVALID_ARG);
+    codec_audio a{};
+    EXPECT_EQ(codec_stream_pull_pcm(s.get(), &a), CODEC_ERR_INVALID_ARG);  // wrong direction
+    codec_codes c{};
+    EXPECT_EQ(codec_stream_push_codes(s.get(), &c), CODEC_ERR_INVALID_ARG);
+    int32_t n_frames = 0;
+    EXPECT_EQ(stream_encode(s.get(), pcm, 33, n_frames), want);
+    EXPECT_EQ(codec_stream_push_pcm(s.get(), pcm.data(), 3), CODEC_ERR_INVALID_ARG);  // after flush
+    EXPECT_NE(std::string(codec_stream_last_error(s.get())).find("flushed"), std::string::npos);
+
+    // Decode streams: codes out of range or with the wrong row count are refused.
+    StreamPtr d = new_stream(ctx.get(), CODEC_STREAM_DECODE, 2);
+    ASSERT_NE(d, nullptr);
+    std::vector<int32_t> codes = {0, 1, 2, 3};
+    codec_codes cc{};
+    cc.n_q = 2;
+    cc.n_frames = 2;
+    cc.data = codes.data();
+    codes[3] = codec_model_codebook_size(r.model.get());
+    EXPECT_EQ(codec_stream_push_codes(d.get(), &cc), CODEC_ERR_INVALID_ARG);
+    codes[3] = 3;
+    cc.n_q = 3;
+    EXPECT_EQ(codec_stream_push_codes(d.get(), &cc), CODEC_ERR_INVALID_ARG);
+    cc.n_q = 2;
+    EXPECT_EQ(codec_stream_push_codes(d.get(), &cc), CODEC_OK) << codec_stream_last_error(d.get());
+    EXPECT_EQ(codec_stream_pull_pcm(d.get(), &a), CODEC_OK);
+    EXPECT_EQ(a.n_samples, 2 * 16);
+    EXPECT_EQ(codec_stream_pull_codes(d.get(), &c), CODEC_ERR_INVALID_ARG);
+    EXPECT_EQ(codec_stream_flush(d.get()), CODEC_OK);  // nothing pending: a causal decoder emitted everything
+    EXPECT_EQ(codec_stream_pull_pcm(d.get(), &a), CODEC_OK);
+    EXPECT_EQ(a.n_samples, 0);
+
+    // Creation errors name the problem.
+    codec_stream_params p = codec_stream_default_params();
+    p.direction = CODEC_STREAM_DECODE;
+    p.n_q = 5;
+    EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
+    EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("n_q = 5"), std::string::npos);
+    p.direction = (codec_stream_direction) 7;
+    EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
+    EXPECT_EQ(codec_stream_new(nullptr, p), nullptr);
+    EXPECT_EQ(codec_stream_push_pcm(nullptr, pcm.data(), 1), CODEC_ERR_INVALID_ARG);
+    EXPECT_STREQ(codec_stream_last_error(nullptr), "stream is NULL");
+}
+
+// The documented lifetime: a stream needs its model, not its context.
+TEST_F(MimiErrors, StreamOutlivesItsContext) {
+    const LoadResult r = load_model(path_);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    StreamPtr s = new_stream(ctx.get(), CODEC_STREAM_ENCODE, 2);
+    ASSERT_NE(s, nullptr);
+    const std::vector<float> pcm = make_signal(16 * 10, 5);
+    codec_codes ref{};
+    ASSERT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), 2, &ref), CODEC_OK);
+    const std::vector<int32_t> want(ref.data, ref.data + (size_t) ref.n_q * ref.n_frames);
+    ctx.reset();
+    int32_t n_frames = 0;
+    EXPECT_EQ(stream_encode(s.get(), pcm, 16, n_frames), want);
+}
+
+// Streams of one model on several threads at once give the serial result (run under TSan by
+// scripts/sanitize.sh with the other Threads.* tests).
+TEST(ThreadsStreams, MimiStreamsInParallel) {
+    std::string err;
+    const std::string path = tiny_mimi_path(err);
+    ASSERT_FALSE(path.empty()) << err;
+    const LoadResult r = load_model(path);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    const std::vector<float> pcm = make_signal(16 * 30 + 3, 9);
+    CtxPtr ctx = new_context(r.model.get());
+    StreamPtr s = new_stream(ctx.get(), CODEC_STREAM_ENCODE, CODEC_N_Q_ALL);
+    int32_t n_frames = 0;
+    const std::vector<int32_t> want = stream_encode(s.get(), pcm, 10, n_frames);
+    std::vector<std::vector<int32_t>> got(3);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < got.size(); ++t) {
+        threads.emplace_back([&, t] {
+            CtxPtr c = new_context(r.model.get());
+            StreamPtr st = new_stream(c.get(), CODEC_STREAM_ENCODE, CODEC_N_Q_ALL);
+            int32_t nf = 0;
+            for (int rep = 0; rep < 2; ++rep) {
+                codec_stream_reset(st.get());
+                got[t] = stream_encode(st.get(), pcm, 5 + 7 * t, nf);
+            }
+        });
+    }
+    for (auto & th : threads) th.join();
+    for (const auto & g : got) EXPECT_EQ(g, want);
 }

@@ -1,8 +1,13 @@
 // codec-bench: measures one model's encode and decode on one input.
 //   codec-bench --model M [--in AUDIO | --seconds S] [--threads N] [--reps R] [--warmup W]
 //               [--n-q N] [--mode encode|decode|both] [--gpu] [--json]
+//               [--stream [--block-frames N] [--long-seconds S2]]
 // Phases per call come from codec_context_perf (graph build, buffer placement, compute,
 // upload); load time and peak RSS are the process's. Decode runs on the codes encode made.
+// --stream measures the stream API instead: per-push latency (push + pull) and real-time factor
+// for pushes of 1, 4 and 16 frames (blocks of the push's size unless --block-frames), the
+// latency to the first output, and the peak RSS of streaming S and S2 seconds end to end
+// (encode -> decode, input generated block by block).
 #include "audio_io.h"
 #include "codec.h"
 
@@ -25,6 +30,9 @@ struct options {
     double seconds = 10.0;
     int threads = 2, reps = 3, warmup = 1, n_q = CODEC_N_Q_ALL;
     bool gpu = false, json = false;
+    bool stream = false;
+    int block_frames = 0;        // stream blocks (0: the push's size)
+    double long_seconds = 60.0;  // the second length of the stream RSS measurement
 };
 
 struct phase_stats {
@@ -67,7 +75,8 @@ int usage(const char * msg) {
     if (msg) std::fprintf(stderr, "codec-bench: %s\n\n", msg);
     std::fprintf(stderr,
                  "usage: codec-bench --model M [--in AUDIO | --seconds S] [--threads N] [--reps R]\n"
-                 "                   [--warmup W] [--n-q N] [--mode encode|decode|both] [--gpu] [--json]\n");
+                 "                   [--warmup W] [--n-q N] [--mode encode|decode|both] [--gpu] [--json]\n"
+                 "                   [--stream [--block-frames N] [--long-seconds S2]]\n");
     return 2;
 }
 
@@ -107,6 +116,182 @@ void print_phase(const char * name, const phase_stats & st, double audio_s, bool
     }
 }
 
+
+// ---- --stream
+
+struct push_stats {
+    std::vector<double> ms;       // per push (push + pull)
+    double first_ms = -1;         // first push start -> first non-empty pull
+    int64_t first_samples = -1;   // input samples (encode) or frames (decode) pushed by then
+    double audio_s = 0;
+    codec_stream_info info = {};
+};
+
+// Resets this process's peak RSS (Linux: clear_refs "5"); false if the kernel refuses.
+bool reset_peak_rss() {
+    FILE * f = std::fopen("/proc/self/clear_refs", "w");
+    if (!f) return false;
+    const bool ok = std::fputs("5", f) >= 0;
+    return std::fclose(f) == 0 && ok;
+}
+
+codec_stream * new_stream(codec_context * ctx, codec_stream_direction dir, int n_q, int block) {
+    codec_stream_params p = codec_stream_default_params();
+    p.direction = dir;
+    p.n_q = n_q;
+    p.block_frames = block;
+    codec_stream * s = codec_stream_new(ctx, p);
+    if (!s) std::fprintf(stderr, "error: %s\n", codec_context_last_error(ctx));
+    return s;
+}
+
+// Codes frames [t, t + n) of the longest row; multi-rate rows cut in proportion to their lengths.
+codec_codes code_slice(const codec_codes & c, int64_t t, int64_t n, std::vector<int32_t> & buf, std::vector<int32_t> & len) {
+    auto at = [&](int q, int64_t f) { const int64_t l = c.row_len ? c.row_len[q] : c.n_frames; return f >= c.n_frames ? l : f * l / c.n_frames; };
+    len.resize((size_t) c.n_q);
+    int32_t w = 0;
+    for (int q = 0; q < c.n_q; ++q) w = std::max(w, len[(size_t) q] = (int32_t) (at(q, t + n) - at(q, t)));
+    buf.assign((size_t) c.n_q * w, 0);
+    for (int q = 0; q < c.n_q; ++q)
+        std::copy_n(c.data + (size_t) q * c.n_frames + at(q, t), len[(size_t) q], buf.begin() + (ptrdiff_t) q * w);
+    codec_codes s{};
+    s.n_q = c.n_q;
+    s.n_frames = w;
+    s.data = buf.data();
+    s.row_len = c.row_len ? len.data() : nullptr;
+    return s;
+}
+
+// Pushes the input k frames at a time through a fresh stream, timing each push + pull.
+bool run_pushes(codec_context * ctx, codec_stream_direction dir, const std::vector<float> & pcm, int64_t n,
+                const codec_codes & codes, int k, const options & o, int sr, int hop, int ch, push_stats & st) {
+    codec_stream * s = new_stream(ctx, dir, dir == CODEC_STREAM_ENCODE ? o.n_q : codes.n_q, o.block_frames > 0 ? o.block_frames : k);
+    if (!s) return false;
+    const bool enc = dir == CODEC_STREAM_ENCODE;
+    const int64_t total = enc ? n : codes.n_frames, step = enc ? (int64_t) k * hop : k;
+    std::vector<int32_t> buf, len;
+    bool ok = true;
+    const double t_first = now_ms();
+    for (int64_t t = 0; ok; t += step) {  // pushes, then one more "push": the flush
+        const int64_t m = std::max<int64_t>(0, std::min(step, total - t));
+        const double t0 = now_ms();
+        codec_status rc;
+        int64_t got = 0;
+        if (m == 0) rc = codec_stream_flush(s);
+        else if (enc) rc = codec_stream_push_pcm(s, pcm.data() + t * ch, m);
+        else { const codec_codes c = code_slice(codes, t, m, buf, len); rc = codec_stream_push_codes(s, &c); }
+        if (rc == CODEC_OK && enc) { codec_codes c{}; rc = codec_stream_pull_codes(s, &c); got = c.n_frames; }
+        else if (rc == CODEC_OK) { codec_audio a{}; rc = codec_stream_pull_pcm(s, &a); got = a.n_samples; }
+        const double t1 = now_ms();
+        if (rc != CODEC_OK) { std::fprintf(stderr, "error: %s\n", codec_stream_last_error(s)); ok = false; break; }
+        st.ms.push_back(t1 - t0);
+        if (got > 0 && st.first_ms < 0) { st.first_ms = t1 - t_first; st.first_samples = std::min(total, t + m); }
+        if (m == 0) break;
+    }
+    codec_stream_get_info(s, &st.info);
+    st.audio_s = enc ? (double) n / sr : (double) codes.n_frames * hop / sr;
+    codec_stream_free(s);
+    return ok;
+}
+
+// Streams `seconds` of generated noise through encode -> decode in ~1 s pushes; returns this
+// run's peak RSS (MB), or -1 on error.
+double stream_rss(codec_context * ctx, const options & o, double seconds, int sr, int ch) {
+    codec_stream * e = new_stream(ctx, CODEC_STREAM_ENCODE, o.n_q, o.block_frames);
+    codec_stream * d = nullptr;
+    double rss = -1;
+    if (e) {
+        codec_stream_info info{};
+        codec_stream_get_info(e, &info);
+        codec_codes probe{};
+        std::mt19937 rng(99);
+        std::normal_distribution<float> dist(0.0f, 0.1f);
+        std::vector<float> block((size_t) sr * ch);
+        const int64_t n = (int64_t) std::llround(seconds * sr);
+        bool ok = true;
+        for (int64_t t = 0, m = 1; ok && m > 0; t += sr) {  // the last round (m = 0) flushes
+            m = std::max<int64_t>(0, std::min<int64_t>(sr, n - t));
+            for (int64_t i = 0; i < m * ch; ++i) block[(size_t) i] = dist(rng);
+            ok = (m > 0 ? codec_stream_push_pcm(e, block.data(), m) : codec_stream_flush(e)) == CODEC_OK &&
+                 codec_stream_pull_codes(e, &probe) == CODEC_OK;
+            if (ok && !d && probe.n_q > 0) ok = (d = new_stream(ctx, CODEC_STREAM_DECODE, probe.n_q, o.block_frames)) != nullptr;
+            if (ok && d) {
+                codec_audio a{};
+                ok = (probe.n_frames == 0 || codec_stream_push_codes(d, &probe) == CODEC_OK) &&
+                     (m > 0 || codec_stream_flush(d) == CODEC_OK) && codec_stream_pull_pcm(d, &a) == CODEC_OK;
+            }
+        }
+        if (ok) rss = peak_rss_mb();
+        else std::fprintf(stderr, "error: %s%s\n", codec_stream_last_error(e), d ? codec_stream_last_error(d) : "");
+    }
+    codec_stream_free(d);
+    codec_stream_free(e);
+    return rss;
+}
+
+void print_pushes(const char * dir, int k, const push_stats & st, bool json, bool last) {
+    double sum = 0, mx = 0;
+    for (double v : st.ms) sum += v, mx = std::max(mx, v);
+    const double mean = st.ms.empty() ? 0 : sum / st.ms.size();
+    if (json) {
+        std::printf("    \"%s_%d\": {\"pushes\": %zu, \"mean_ms\": %.3f, \"median_ms\": %.3f, \"max_ms\": %.3f, \"rtf\": %.5f, "
+                    "\"first_output_ms\": %.3f, \"first_output_input\": %lld, \"block_frames\": %d, \"causal\": %s}%s\n",
+                    dir, k, st.ms.size(), mean, median(st.ms), mx, sum * 1e-3 / st.audio_s, st.first_ms,
+                    (long long) st.first_samples, st.info.block_frames, st.info.causal ? "true" : "false", last ? "" : ",");
+    } else {
+        std::printf("%-6s push %2d frames: %5zu pushes  mean %8.3f  median %8.3f  max %8.3f ms  RTF %.4f  first output %.1f ms "
+                    "after %lld %s  (block %d, %s)\n",
+                    dir, k, st.ms.size(), mean, median(st.ms), mx, sum * 1e-3 / st.audio_s, st.first_ms,
+                    (long long) st.first_samples, dir[0] == 'e' ? "samples" : "frames", st.info.block_frames,
+                    st.info.causal ? "causal" : "windowed");
+    }
+}
+
+int run_stream_bench(codec_model * model, codec_context * ctx, const options & o, const std::vector<float> & pcm, int64_t n) {
+    const int sr = codec_model_sample_rate(model), ch = codec_model_channels(model), hop = codec_model_hop_size(model);
+    // Peak RSS first, before the one-shot encode below holds the whole input's activations.
+    double rss[2];
+    const double secs[2] = {o.seconds, o.long_seconds};
+    for (int i = 0; i < 2; ++i) {
+        reset_peak_rss();
+        if ((rss[i] = stream_rss(ctx, o, secs[i], sr, ch)) < 0) return 1;
+    }
+    codec_codes codes{};
+    if (codec_encode(ctx, pcm.data(), n, o.n_q, &codes) != CODEC_OK) {
+        std::fprintf(stderr, "error: %s\n", codec_context_last_error(ctx));
+        return 1;
+    }
+    std::vector<int32_t> data(codes.data, codes.data + (size_t) codes.n_q * codes.n_frames), row_len;
+    if (codes.row_len) row_len.assign(codes.row_len, codes.row_len + codes.n_q);
+    codes.data = data.data();
+    codes.row_len = codes.row_len ? row_len.data() : nullptr;
+    const int ks[3] = {1, 4, 16};
+    std::vector<std::pair<std::string, push_stats>> res;
+    for (const char * dir : {"encode", "decode"}) {
+        if (o.mode != "both" && o.mode != dir) continue;
+        for (int k : ks) {
+            push_stats st;
+            const auto d = dir[0] == 'e' ? CODEC_STREAM_ENCODE : CODEC_STREAM_DECODE;
+            if (!run_pushes(ctx, d, pcm, n, codes, k, o, sr, hop, ch, st)) return 1;
+            res.emplace_back(dir, st);
+        }
+    }
+    if (o.json) {
+        std::printf("{\n  \"model\": \"%s\", \"arch\": \"%s\", \"audio_s\": %.3f, \"threads\": %d, \"n_q\": %d,\n  \"stream\": {\n",
+                    o.model.c_str(), codec_model_arch(model), (double) n / sr, o.threads, codes.n_q);
+    } else {
+        std::printf("%s (%s): stream, %.2f s of audio at %d Hz, %d threads, n_q %d\n", o.model.c_str(), codec_model_arch(model),
+                    (double) n / sr, sr, o.threads, codes.n_q);
+    }
+    for (size_t i = 0; i < res.size(); ++i) print_pushes(res[i].first.c_str(), ks[i % 3], res[i].second, o.json, false);
+    if (o.json) {
+        std::printf("    \"peak_rss_mb\": {\"%.1f\": %.1f, \"%.1f\": %.1f}\n  }\n}\n", secs[0], rss[0], secs[1], rss[1]);
+    } else {
+        std::printf("peak RSS streaming encode -> decode: %.1f MB for %.1f s, %.1f MB for %.1f s\n", rss[0], secs[0], rss[1], secs[1]);
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -116,6 +301,7 @@ int main(int argc, char ** argv) {
         auto next = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
         const char * v = nullptr;
         if (a == "--gpu") o.gpu = true;
+        else if (a == "--stream") o.stream = true;
         else if (a == "--json") o.json = true;
         else if (a == "-h" || a == "--help") return usage(nullptr);
         else if (!(v = next())) return usage(("missing value for " + a).c_str());
@@ -126,6 +312,8 @@ int main(int argc, char ** argv) {
         else if (a == "--threads") { if (!parse_int(v, o.threads) || o.threads < 1) return usage("bad --threads"); }
         else if (a == "--reps") { if (!parse_int(v, o.reps) || o.reps < 1) return usage("bad --reps"); }
         else if (a == "--warmup") { if (!parse_int(v, o.warmup) || o.warmup < 0) return usage("bad --warmup"); }
+        else if (a == "--block-frames") { if (!parse_int(v, o.block_frames) || o.block_frames < 0) return usage("bad --block-frames"); }
+        else if (a == "--long-seconds") { o.long_seconds = std::atof(v); if (!(o.long_seconds > 0 && o.long_seconds < 36000)) return usage("bad --long-seconds"); }
         else if (a == "--n-q") { if (!parse_int(v, o.n_q) || o.n_q == 0) return usage("bad --n-q"); }
         else return usage(("unknown option " + a).c_str());
     }
@@ -161,6 +349,13 @@ int main(int argc, char ** argv) {
     cp.n_threads = o.threads;
     codec_context * ctx = codec_context_new(model, cp);
     if (!ctx) { std::fprintf(stderr, "error: cannot create a context\n"); return 1; }
+
+    if (o.stream) {
+        const int ret = run_stream_bench(model, ctx, o, pcm, n);
+        codec_context_free(ctx);
+        codec_model_free(model);
+        return ret;
+    }
 
     phase_stats enc, dec;
     codec_codes codes{};

@@ -16,6 +16,7 @@
 #include <memory>
 #include <new>
 #include <system_error>
+#include <type_traits>
 
 namespace {
 
@@ -341,5 +342,219 @@ bool audio_write(const std::string & path, const float * interleaved, int64_t n_
         }
         if (!ok) std::remove(path.c_str());
         return ok;
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Block-wise reading and writing
+
+struct SoxrDeleter {
+    void operator()(soxr_t s) const { if (s) soxr_delete(s); }
+};
+
+struct AudioReader::Impl {
+    std::string path;
+    SndfilePtr sf;
+    SF_INFO info = {};
+    int rate = 0, channels = 0;
+    sf_count_t chunk = 0;
+    std::unique_ptr<std::remove_pointer_t<soxr_t>, SoxrDeleter> soxr;  // null: no resampling
+    bool eof = false, done = false;
+    int64_t in = 0, out = 0;
+    std::vector<float> raw, mixed, buf;
+};
+
+AudioReader::AudioReader() = default;
+AudioReader::~AudioReader() = default;
+bool AudioReader::done() const { return !impl_ || impl_->done; }
+int64_t AudioReader::frames_out() const { return impl_ ? impl_->out : 0; }
+int64_t AudioReader::frames_in() const { return impl_ ? impl_->in : 0; }
+
+bool AudioReader::open(const std::string & path, int target_rate, int target_channels, std::string & err,
+                       AudioInfo * source, int64_t block_frames) {
+    return cli_guarded(path, err, [&] {
+        impl_ = std::make_unique<Impl>();
+        Impl & r = *impl_;
+        r.path = path;
+        if (target_rate <= 0 || target_channels <= 0) {
+            err = "invalid target format (" + std::to_string(target_rate) + " Hz, " +
+                  std::to_string(target_channels) + " channels)";
+            return false;
+        }
+        if (!open_for_read(path, r.sf, r.info, err)) return false;
+        if (source) {
+            source->sample_rate = r.info.samplerate;
+            source->channels    = r.info.channels;
+            source->n_frames    = r.info.frames;
+            source->format      = format_name(r.info.format);
+        }
+        r.rate = target_rate;
+        r.channels = target_channels;
+        // Source frames per read for block_frames at the target rate, and a bounded number of
+        // samples whatever the channel count claimed.
+        const double src_frames = std::ceil(double(std::max<int64_t>(block_frames, 1)) * r.info.samplerate / target_rate);
+        r.chunk = std::max<sf_count_t>(1, std::min<sf_count_t>(sf_count_t(std::min(src_frames, 1e9)),
+                                                               kChunkSamples * 16 / r.info.channels));
+        if (r.info.channels != target_channels && target_channels != 1 && r.info.channels != 1) {
+            err = "cannot convert " + std::to_string(r.info.channels) + " channels to " +
+                  std::to_string(target_channels) + " (only downmix to mono or mono duplication)";
+            return false;
+        }
+        if (r.info.samplerate != target_rate) {
+            if (target_rate / r.info.samplerate >= kMaxUpsampling) {
+                err = "sample rate " + std::to_string(r.info.samplerate) + " Hz is implausibly low: resampling to " +
+                      std::to_string(target_rate) + " Hz would grow the audio more than " + std::to_string(kMaxUpsampling) + "x";
+                return false;
+            }
+            // The parameters of audio_resample's soxr_oneshot.
+            const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+            const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+            soxr_error_t e = nullptr;
+            r.soxr.reset(soxr_create(r.info.samplerate, target_rate, unsigned(target_channels), &e, &io, &q, nullptr));
+            if (e || !r.soxr) {
+                err = std::string("resampling failed: ") + (e ? soxr_strerror(e) : "cannot create the resampler");
+                return false;
+            }
+        }
+        return true;
+    });
+}
+
+bool AudioReader::read(std::vector<float> & out, std::string & err) {
+    out.clear();
+    if (!impl_) return true;
+    Impl & r = *impl_;
+    return cli_guarded(r.path, err, [&] {
+        if (r.done) return true;
+        const size_t ch = size_t(r.info.channels);
+        if (!r.eof) {
+            r.raw.resize(size_t(r.chunk) * ch);
+            const sf_count_t got = sf_readf_float(r.sf.get(), r.raw.data(), r.chunk);
+            if (got < r.chunk) r.eof = true;
+            if (sf_error(r.sf.get()) != SF_ERR_NO_ERROR) {
+                err = std::string("decode error: ") + sf_strerror(r.sf.get());
+                return false;
+            }
+            r.raw.resize(size_t(std::max<sf_count_t>(got, 0)) * ch);
+            r.in += std::max<sf_count_t>(got, 0);
+            if (r.eof && r.in == 0) {
+                err = "contains no audio samples";
+                return false;
+            }
+            if (!audio_convert_channels(r.raw, r.info.channels, r.channels, r.mixed, err)) return false;
+        }
+        if (!r.soxr) {
+            out.swap(r.mixed);
+        } else {
+            // Feed the block until soxr took all of it and no longer fills the output buffer;
+            // at the end of the input, flush (in = NULL) until nothing more comes out.
+            const size_t in_frames = r.mixed.size() / size_t(r.channels);
+            const size_t cap = size_t(double(std::max<size_t>(in_frames, 1024)) * r.rate / r.info.samplerate) + 64;
+            r.buf.resize(cap * size_t(r.channels));
+            size_t used = 0;
+            for (bool flush = false;;) {
+                size_t idone = 0, odone = 0;
+                const float * in = r.mixed.data() + used * size_t(r.channels);
+                const soxr_error_t e = soxr_process(r.soxr.get(), flush ? nullptr : in, flush ? 0 : in_frames - used,
+                                                    flush ? nullptr : &idone, r.buf.data(), cap, &odone);
+                if (e) {
+                    err = std::string("resampling failed: ") + soxr_strerror(e);
+                    return false;
+                }
+                used += idone;
+                out.insert(out.end(), r.buf.begin(), r.buf.begin() + std::ptrdiff_t(odone * size_t(r.channels)));
+                if (flush ? odone == 0 : (used >= in_frames && odone < cap)) {
+                    if (flush || !r.eof) break;
+                    flush = true;
+                }
+            }
+        }
+        r.out += int64_t(out.size() / size_t(r.channels));
+        if (r.eof) {
+            r.done = true;
+            if (r.out == 0) {
+                err = "no audio left after resampling";
+                return false;
+            }
+        }
+        return true;
+    });
+}
+
+struct AudioWriter::Impl {
+    std::string path;
+    SndfilePtr sf;
+    int channels = 0;
+    bool clip = true;
+    int64_t frames = 0;
+};
+
+AudioWriter::AudioWriter() = default;
+AudioWriter::~AudioWriter() {
+    if (impl_ && impl_->sf) {  // never closed: an incomplete file
+        impl_->sf.reset();
+        std::remove(impl_->path.c_str());
+    }
+}
+int64_t AudioWriter::frames() const { return impl_ ? impl_->frames : 0; }
+
+bool AudioWriter::open(const std::string & path, int channels, int rate, const std::string & subtype,
+                       int64_t n_frames_hint, std::string & err) {
+    return cli_guarded(path, err, [&] {
+        impl_ = std::make_unique<Impl>();
+        impl_->path = path;
+        impl_->channels = channels;
+        if (channels <= 0 || rate <= 0) {
+            err = "invalid output format (" + std::to_string(channels) + " channels, " + std::to_string(rate) + " Hz)";
+            return false;
+        }
+        SF_INFO info = {};
+        // A margin over the hint: the length is not known exactly before the end.
+        const int64_t hint = n_frames_hint + n_frames_hint / 8 + 65536;
+        if (!output_format(path, subtype, hint, channels, info.format, err)) return false;
+        info.samplerate = rate;
+        info.channels   = channels;
+        if (!sf_format_check(&info)) {
+            err = "libsndfile cannot write " + std::to_string(channels) + " channels at " +
+                  std::to_string(rate) + " Hz in this format";
+            return false;
+        }
+        impl_->sf.reset(sf_open(path.c_str(), SFM_WRITE, &info));
+        if (!impl_->sf) {
+            err = std::string("cannot create: ") + sf_strerror(nullptr);
+            return false;
+        }
+        impl_->clip = (info.format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
+        return true;
+    });
+}
+
+bool AudioWriter::write(const float * data, int64_t n_frames, std::string & err) {
+    if (!impl_ || !impl_->sf) {
+        err = "audio output is not open";
+        return false;
+    }
+    if (n_frames <= 0) return true;
+    return cli_guarded(impl_->path, err, [&] {
+        if (!write_frames(impl_->sf.get(), data, n_frames, impl_->channels, impl_->clip, err)) return false;
+        impl_->frames += n_frames;
+        return true;
+    });
+}
+
+bool AudioWriter::close(std::string & err) {
+    if (!impl_ || !impl_->sf) {
+        err = "audio output is not open";
+        return false;
+    }
+    return cli_guarded(impl_->path, err, [&] {
+        const bool empty = impl_->frames == 0;
+        const bool closed = sf_close(impl_->sf.release()) == 0;
+        if (empty || !closed) {
+            err = empty ? "no audio to write (0 frames)" : "error finalizing the file";
+            std::remove(impl_->path.c_str());
+            return false;
+        }
+        return true;
     });
 }

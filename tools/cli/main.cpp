@@ -44,6 +44,8 @@ enum Flag : unsigned {
     F_GPU       = 1u << 8,
     F_BANDWIDTH = 1u << 9,
     F_SCALES    = 1u << 10,
+    F_BLOCK     = 1u << 11,
+    F_ONE_SHOT  = 1u << 12,
 };
 
 struct FlagSpec {
@@ -65,6 +67,8 @@ const FlagSpec kFlags[] = {
     {"--gpu",       F_GPU,       nullptr, "run on the first GPU backend if ggml has one"},
     {"--bandwidth", F_BANDWIDTH, "KBPS",  "target bandwidth, one of the model's (EnCodec: 1.5/3/6/12/24); sets n_q as the reference does"},
     {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
+    {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 1): memory stays bounded by the block, whatever the input's length"},
+    {"--one-shot",  F_ONE_SHOT,  nullptr, "process the whole input in one call instead of streaming it in blocks"},
 };
 
 struct Options {
@@ -74,6 +78,8 @@ struct Options {
     std::string scales;       // scales file; "": next to the codes file
     int         threads = 0;  // 0: all cores
     bool        gpu     = false;
+    double      block_seconds = 1.0;  // stream block length
+    bool        one_shot = false;     // --one-shot: whole input in one call
 };
 
 struct Command {
@@ -90,15 +96,16 @@ int cmd_decode(const Options & o);
 int cmd_roundtrip(const Options & o);
 
 constexpr unsigned kCommon = F_THREADS | F_GPU;
+constexpr unsigned kStream = F_BLOCK | F_ONE_SHOT;
 
 const Command kCommands[] = {
     {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
-    {"encode", "audio -> codes (.npy; .npz for multi-rate models)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon,
+    {"encode", "audio -> codes (.npy; .npz for multi-rate models)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon | kStream,
      F_MODEL | F_IN | F_OUT, cmd_encode},
-    {"decode", "codes (.npy or .npz) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon,
+    {"decode", "codes (.npy or .npz) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon | kStream,
      F_MODEL | F_CODES | F_OUT, cmd_decode},
     {"roundtrip", "audio -> codes -> audio",
-     F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon, F_MODEL | F_IN | F_OUT,
+     F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon | kStream, F_MODEL | F_IN | F_OUT,
      cmd_roundtrip},
 };
 
@@ -120,9 +127,9 @@ void print_command_usage(std::FILE * f, const Command & c) {
     for (const FlagSpec & fl : kFlags) {
         if (!(c.allowed & fl.id)) continue;
         std::string lhs = std::string(fl.name) + (fl.value ? std::string(" ") + fl.value : "");
-        std::fprintf(f, "  %-18s %s\n", lhs.c_str(), fl.help);
+        std::fprintf(f, "  %-19s %s\n", lhs.c_str(), fl.help);
     }
-    std::fprintf(f, "  %-18s %s\n", "-h, --help", "show this help");
+    std::fprintf(f, "  %-19s %s\n", "-h, --help", "show this help");
 }
 
 // Strict decimal integer in [lo, hi]: no sign tricks, no trailing text, no whitespace.
@@ -167,6 +174,16 @@ bool set_value(Options & o, Flag id, const std::string & v, std::string & err) {
             break;
         }
         case F_SCALES: o.scales = v; break;
+        case F_BLOCK: {
+            char * end = nullptr;
+            errno = 0;
+            o.block_seconds = std::strtod(v.c_str(), &end);
+            if (errno != 0 || *end != '\0' || !(o.block_seconds > 0 && o.block_seconds <= 3600)) {
+                err = "--block-seconds needs a number of seconds in (0, 3600], got '" + v + "'";
+                return false;
+            }
+            break;
+        }
         case F_THREADS:
             if (!parse_int(v, 0, 4096, o.threads)) {
                 err = "--threads needs an integer in [0, 4096], got '" + v + "'";
@@ -205,6 +222,7 @@ ParseResult parse_args(int argc, char ** argv, int first, const Command & c, Opt
                 return ParseResult::Error;
             }
             if (spec->id == F_GPU) o.gpu = true;
+            if (spec->id == F_ONE_SHOT) o.one_shot = true;
             continue;
         }
         std::string value;
@@ -467,6 +485,22 @@ bool write_codes(const std::string & path, const Codes & codes, std::string & er
     return true;
 }
 
+// The shape of decode's codes against the model, before any work.
+bool check_codes_shape(const Options & o, const codec_model * m, int64_t rows, int64_t cols, std::string & err) {
+    const int max_q = codec_model_n_q(m);
+    const char * what = npz_path(o.codes) ? "code levels" : "codebook rows";
+    if (rows < 1 || rows > max_q) {
+        err = o.codes + ": has " + std::to_string(rows) + " " + what + "; the model takes 1.." + std::to_string(max_q) +
+              (npz_path(o.codes) ? "" : " (expected int32 [n_q, n_frames])");
+        return false;
+    }
+    if (cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
+        err = o.codes + ": invalid number of frames " + std::to_string(cols);
+        return false;
+    }
+    return true;
+}
+
 // Codes for decode: an .npz (one 1-D array per level, rows of their own lengths) or an .npy
 // [n_q, n_frames]; either way checked against the model's n_q before any work.
 bool read_codes(const Options & o, const codec_model * m, Codes & codes, std::string & err) {
@@ -491,16 +525,7 @@ bool read_codes(const Options & o, const codec_model * m, Codes & codes, std::st
     } else if (!npy_read_i32(o.codes, codes.data, rows, cols, err)) {
         return false;
     }
-    const char * what = npz_path(o.codes) ? "code levels" : "codebook rows";
-    if (rows < 1 || rows > max_q) {
-        err = o.codes + ": has " + std::to_string(rows) + " " + what + "; the model takes 1.." + std::to_string(max_q) +
-              (npz_path(o.codes) ? "" : " (expected int32 [n_q, n_frames])");
-        return false;
-    }
-    if (cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
-        err = o.codes + ": invalid number of frames " + std::to_string(cols);
-        return false;
-    }
+    if (!check_codes_shape(o, m, rows, cols, err)) return false;
     codes.n_q      = int32_t(rows);
     codes.n_frames = int32_t(cols);
     std::fprintf(stderr, "codes: %s: [%d, %d]\n", o.codes.c_str(), codes.n_q, codes.n_frames);
@@ -533,6 +558,261 @@ bool write_audio(const Options & o, const codec_audio & a, int64_t n_samples, st
     std::fprintf(stderr, "output: %s: %d Hz, %d ch, %.2f s\n", o.out.c_str(), a.sample_rate,
                  a.n_channels, double(n_samples) / a.sample_rate);
     return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Stream path: the input is read, pushed and pulled a block at a time and the outputs are
+// written as they come (codes through temporary files), so memory stays bounded by the block
+// whatever the input's length. Models that do not stream in a direction take the one-shot path.
+
+struct StreamFree {
+    void operator()(codec_stream * s) const { codec_stream_free(s); }
+};
+using StreamPtr = std::unique_ptr<codec_stream, StreamFree>;
+
+// --block-seconds in frames.
+int32_t block_frames(const Options & o, const codec_model * m) {
+    const double f = o.block_seconds * codec_model_sample_rate(m) / std::max(1, codec_model_hop_size(m));
+    return int32_t(std::min<long long>(std::max<long long>(std::llround(f), 1), 1 << 20));
+}
+
+// A stream in direction dir, or null for the one-shot path (--one-shot, or the model does not
+// stream that way: said on stderr).
+StreamPtr open_stream(codec_context * ctx, const codec_model * m, const Options & o, codec_stream_direction dir, int n_q) {
+    if (o.one_shot) return nullptr;
+    codec_stream_params p = codec_stream_default_params();
+    p.direction    = dir;
+    p.n_q          = n_q;
+    p.block_frames = block_frames(o, m);
+    StreamPtr s(codec_stream_new(ctx, p));
+    if (!s) {
+        std::fprintf(stderr, "note: no %s stream (%s): processing the whole input at once\n",
+                     dir == CODEC_STREAM_ENCODE ? "encode" : "decode", codec_context_last_error(ctx));
+    }
+    return s;
+}
+
+std::string stream_error(const codec_stream * s, codec_status st) {
+    const char * m = codec_stream_last_error(s);
+    return (m && *m) ? m : codec_status_str(st);
+}
+
+// Codes pulled from an encode stream, one anonymous temporary file per row (std::tmpfile: gone
+// when closed), assembled into the .npy / .npz once their lengths are known.
+class CodeSpool {
+public:
+    ~CodeSpool() {
+        for (std::FILE * f : rows_) std::fclose(f);
+    }
+    bool append(const codec_codes & c, std::string & err) {
+        if (rows_.empty()) {
+            for (int32_t q = 0; q < c.n_q; ++q) {
+                rows_.push_back(std::tmpfile());
+                if (!rows_.back()) return io_error("cannot create a temporary file", err);
+            }
+            len_.assign(size_t(c.n_q), 0);
+        }
+        for (int32_t q = 0; q < c.n_q && q < int32_t(rows_.size()); ++q) {
+            const size_t n = size_t(c.row_len ? c.row_len[q] : c.n_frames);
+            if (std::fwrite(c.data + size_t(q) * size_t(c.n_frames), 4, n, rows_[size_t(q)]) != n) {
+                return io_error("cannot write a temporary file", err);
+            }
+            len_[size_t(q)] += int64_t(n);
+        }
+        return true;
+    }
+    // The codes so far into path: .npz (one array per level) or .npy [n_q, n_frames].
+    bool write(const std::string & path, std::string & err) {
+        for (std::FILE * f : rows_) {
+            if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0) return io_error("cannot read a temporary file", err);
+        }
+        auto read = [&](size_t q, int32_t * dst, size_t n, std::string & e) {
+            return std::fread(dst, 4, n, rows_[q]) == n || io_error("cannot read a temporary file", e);
+        };
+        std::string shape;
+        for (size_t q = 0; q < len_.size(); ++q) shape += (q ? ", " : "") + std::to_string(len_[q]);
+        if (npz_path(path)) {
+            if (!npz_write_levels_from(path, len_, read, err)) return false;
+            std::fprintf(stderr, "codes: %zu levels [%s] -> %s\n", len_.size(), shape.c_str(), path.c_str());
+            return true;
+        }
+        const int64_t cols = len_.empty() ? 0 : len_[0];
+        if (std::any_of(len_.begin(), len_.end(), [&](int64_t l) { return l != cols; })) {
+            err = "code levels have different lengths: write them to an .npz (one array per level), not '" + path + "'";
+            return false;
+        }
+        size_t q = 0;
+        int64_t left = cols;  // values of row q still to read
+        auto source = [&](int32_t * dst, size_t n, std::string & e) {
+            while (n > 0) {  // a piece may span rows
+                while (left == 0) left = cols, ++q;
+                const size_t k = std::min(n, size_t(left));
+                if (!read(q, dst, k, e)) return false;
+                dst += k, n -= k, left -= int64_t(k);
+            }
+            return true;
+        };
+        if (!npy_write_i32_from(path, int64_t(len_.size()), cols, source, err)) return false;
+        std::fprintf(stderr, "codes: [%zu, %" PRId64 "] -> %s\n", len_.size(), cols, path.c_str());
+        return true;
+    }
+
+private:
+    std::vector<std::FILE *> rows_;
+    std::vector<int64_t>     len_;
+    static bool io_error(const char * what, std::string & err) {
+        err = std::string(what) + ": " + std::strerror(errno);
+        return false;
+    }
+};
+
+// Writes decoded PCM as it comes, at most `limit` frames in all (roundtrip: the input's length).
+bool write_pcm(codec_stream * dec, AudioWriter & w, int64_t limit, std::string & err) {
+    codec_audio a = {};
+    if (const codec_status st = codec_stream_pull_pcm(dec, &a); st != CODEC_OK) {
+        err = stream_error(dec, st);
+        return false;
+    }
+    const int64_t n = std::min<int64_t>(a.n_samples, std::max<int64_t>(0, limit - w.frames()));
+    return w.write(a.data, n, err);
+}
+
+bool close_audio(const Options & o, AudioWriter & w, const codec_model * m, std::string & err) {
+    if (!w.close(err)) return false;
+    std::fprintf(stderr, "output: %s: %d Hz, %d ch, %.2f s\n", o.out.c_str(), codec_model_sample_rate(m),
+                 codec_model_channels(m), double(w.frames()) / codec_model_sample_rate(m));
+    return true;
+}
+
+// encode (dec null) or roundtrip: audio in blocks -> encode stream -> codes (spooled for
+// codes_path) -> decode stream -> audio out, trimmed to the input's length.
+int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, codec_stream * dec,
+                  const std::string & codes_path) {
+    std::string err;
+    const int rate = codec_model_sample_rate(m), ch = codec_model_channels(m);
+    const int64_t block = int64_t(block_frames(o, m)) * codec_model_hop_size(m);
+    AudioReader in;
+    AudioInfo src;
+    if (!in.open(o.in, rate, ch, err, &src, block)) return fail(err);
+    std::fprintf(stderr, "input: %s: %d Hz, %d ch", o.in.c_str(), src.sample_rate, src.channels);
+    if (src.sample_rate != rate || src.channels != ch) std::fprintf(stderr, " -> %d Hz, %d ch", rate, ch);
+    std::fprintf(stderr, " (streamed in blocks of %" PRId64 " samples)\n", block);
+    AudioWriter out;
+    const int64_t hint = src.n_frames > 0 ? int64_t(double(src.n_frames) * rate / src.sample_rate) : 0;
+    if (dec && !out.open(o.out, ch, rate, o.subtype, hint, err)) return fail(err);
+    CodeSpool spool;
+    // Moves what the encoder made on: to the spool, and through the decoder to the output.
+    auto drain = [&]() {
+        codec_codes c = {};
+        if (const codec_status st = codec_stream_pull_codes(enc, &c); st != CODEC_OK) {
+            err = stream_error(enc, st);
+            return false;
+        }
+        if (c.n_frames == 0) return true;
+        if (!codes_path.empty() && !spool.append(c, err)) return false;
+        if (!dec) return true;
+        if (const codec_status st = codec_stream_push_codes(dec, &c); st != CODEC_OK) {
+            err = stream_error(dec, st);
+            return false;
+        }
+        return write_pcm(dec, out, in.frames_out(), err);
+    };
+    const auto t0 = Clock::now();
+    double t_read = 0;
+    std::vector<float> pcm;
+    while (!in.done()) {
+        const auto tr = Clock::now();
+        if (!in.read(pcm, err)) return fail(err);
+        t_read += seconds_since(tr);
+        if (const codec_status st = codec_stream_push_pcm(enc, pcm.data(), int64_t(pcm.size()) / ch); st != CODEC_OK) {
+            return fail(stream_error(enc, st));
+        }
+        if (!drain()) return fail(err);
+    }
+    if (const codec_status st = codec_stream_flush(enc); st != CODEC_OK) return fail(stream_error(enc, st));
+    if (!drain()) return fail(err);
+    if (dec) {
+        if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
+        if (!write_pcm(dec, out, in.frames_out(), err)) return fail(err);
+    }
+    std::fprintf(stderr, "read: %.3f s (%" PRId64 " frames at %d Hz)\n", t_read, in.frames_in(), src.sample_rate);
+    print_timing(dec ? "roundtrip (stream)" : "encode (stream)", seconds_since(t0) - t_read, double(in.frames_out()) / rate);
+    if (dec && !close_audio(o, out, m, err)) return fail(err);
+    if (!codes_path.empty() && !spool.write(codes_path, err)) return fail(err);
+    return kExitOk;
+}
+
+// Codes for a decode stream, a block of frames at a time: an .npy read by columns, or an .npz
+// (SNAC levels, a few KB a minute: read whole) cut into blocks level by level in proportion to
+// the levels' lengths.
+class CodeSource {
+public:
+    bool open(const Options & o, const codec_model * m, std::string & err) {
+        if (npz_path(o.codes)) {
+            if (!npz_read_levels(o.codes, levels_, err)) return false;
+            rows_ = int64_t(levels_.size());
+            for (const auto & l : levels_) cols_ = std::max<int64_t>(cols_, int64_t(l.size()));
+        } else if (codec_model_multi_rate(m)) {
+            Codes unused;
+            return read_codes(o, m, unused, err);  // its message for a multi-rate model given an .npy
+        } else {
+            if (!npy_.open(o.codes, err)) return false;
+            rows_ = npy_.rows();
+            cols_ = npy_.cols();
+        }
+        if (!check_codes_shape(o, m, rows_, cols_, err)) return false;
+        std::fprintf(stderr, "codes: %s: [%" PRId64 ", %" PRId64 "]\n", o.codes.c_str(), rows_, cols_);
+        return true;
+    }
+    int64_t rows() const { return rows_; }
+    int64_t cols() const { return cols_; }
+    // Frames [t, t + n) (of the longest row) as c, valid until the next call.
+    bool read(int64_t t, int64_t n, codec_codes & c, std::string & err) {
+        c = codec_codes{};
+        c.n_q = int32_t(rows_);
+        if (levels_.empty()) {
+            if (!npy_.read(t, n, buf_, err)) return false;
+            c.n_frames = int32_t(n);
+            c.data = buf_.data();
+            return true;
+        }
+        // Level q's part: codes [t * len_q / cols, (t + n) * len_q / cols).
+        auto at = [&](size_t q, int64_t f) { return f >= cols_ ? int64_t(levels_[q].size()) : f * int64_t(levels_[q].size()) / cols_; };
+        len_.assign(size_t(rows_), 0);
+        for (size_t q = 0; q < levels_.size(); ++q) len_[q] = int32_t(at(q, t + n) - at(q, t));
+        c.n_frames = *std::max_element(len_.begin(), len_.end());
+        buf_.assign(size_t(rows_) * size_t(c.n_frames), 0);
+        for (size_t q = 0; q < levels_.size(); ++q) {
+            std::copy_n(levels_[q].begin() + std::ptrdiff_t(at(q, t)), len_[q], buf_.begin() + std::ptrdiff_t(q * size_t(c.n_frames)));
+        }
+        c.data = buf_.data();
+        c.row_len = len_.data();
+        return true;
+    }
+
+private:
+    NpyColumnReader npy_;
+    std::vector<std::vector<int32_t>> levels_;
+    int64_t rows_ = 0, cols_ = 0;
+    std::vector<int32_t> buf_, len_;
+};
+
+int stream_decode(const Options & o, const codec_model * m, CodeSource & codes, codec_stream * dec) {
+    std::string err;
+    AudioWriter out;
+    const int64_t hop = codec_model_hop_size(m), block = block_frames(o, m);
+    if (!out.open(o.out, codec_model_channels(m), codec_model_sample_rate(m), o.subtype, codes.cols() * hop, err)) return fail(err);
+    const auto t0 = Clock::now();
+    codec_codes c = {};
+    for (int64_t t = 0; t < codes.cols(); t += block) {
+        if (!codes.read(t, std::min(block, codes.cols() - t), c, err)) return fail(err);
+        if (const codec_status st = codec_stream_push_codes(dec, &c); st != CODEC_OK) return fail(stream_error(dec, st));
+        if (!write_pcm(dec, out, std::numeric_limits<int64_t>::max(), err)) return fail(err);
+    }
+    if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
+    if (!write_pcm(dec, out, std::numeric_limits<int64_t>::max(), err)) return fail(err);
+    print_timing("decode (stream)", seconds_since(t0), double(out.frames()) / codec_model_sample_rate(m));
+    return close_audio(o, out, m, err) ? kExitOk : fail(err);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -577,11 +857,14 @@ int cmd_encode(const Options & o) {
         !check_codes_path(m.get(), o.out, err)) {
         return fail(err);
     }
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    if (StreamPtr enc = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_ENCODE, n_q_or_all(o, m.get()))) {
+        return stream_encode(o, m.get(), enc.get(), nullptr, o.out);
+    }
     std::vector<float> pcm;
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
-    ContextPtr ctx = new_context(m.get(), err);
-    if (!ctx) return fail(err);
     Codes codes;
     const double secs = double(n_frames) / codec_model_sample_rate(m.get());
     if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
@@ -594,11 +877,19 @@ int cmd_decode(const Options & o) {
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
     if (!check_capability(m.get(), false, true, err)) return fail(err);
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    if (!o.one_shot && !codec_model_has_scales(m.get())) {
+        CodeSource src;
+        if (!src.open(o, m.get(), err)) return fail(err);
+        if (!o.scales.empty()) return fail("--scales given, but this model's codes have no per-chunk scales");
+        if (StreamPtr dec = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_DECODE, int(src.rows()))) {
+            return stream_decode(o, m.get(), src, dec.get());
+        }
+    }
     Codes codes;
     if (!read_codes(o, m.get(), codes, err)) return fail(err);
     if (!read_scales(o, m.get(), codes, err)) return fail(err);
-    ContextPtr ctx = new_context(m.get(), err);
-    if (!ctx) return fail(err);
     codec_audio audio = {};
     if (!run_decode(ctx.get(), codes, audio, err)) return fail(err);
     if (!write_audio(o, audio, audio.n_samples, err)) return fail(err);
@@ -613,11 +904,16 @@ int cmd_roundtrip(const Options & o) {
         !check_codes_path(m.get(), o.codes_out, err)) {
         return fail(err);
     }
+    ContextPtr ctx = new_context(m.get(), err);
+    if (!ctx) return fail(err);
+    if (StreamPtr enc = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_ENCODE, n_q_or_all(o, m.get()))) {
+        if (StreamPtr dec = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_DECODE, n_q_or_all(o, m.get()))) {
+            return stream_encode(o, m.get(), enc.get(), dec.get(), o.codes_out);
+        }
+    }
     std::vector<float> pcm;
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
-    ContextPtr ctx = new_context(m.get(), err);
-    if (!ctx) return fail(err);
     Codes codes;
     const double secs = double(n_frames) / codec_model_sample_rate(m.get());
     if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);

@@ -195,17 +195,16 @@ bool read_exact(std::FILE * f, void * dst, size_t n) {
     return n == 0 || std::fread(dst, 1, n, f) == n;
 }
 
-// Opens path, parses and validates the header and reads the raw data bytes.
-// On success rows/cols hold the 2-D shape (1-D as [1, n]).
-bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_t n_allowed,
-              const DTypeInfo *& dtype, std::vector<unsigned char> & raw, int64_t & rows,
-              int64_t & cols, std::string & err) {
+// Opens path, parses and validates the header (shape and dtype checked against the file size)
+// and leaves f positioned at the data. On success rows/cols hold the 2-D shape (1-D as [1, n]).
+bool open_npy(const std::string & path, const DTypeInfo * const * allowed, size_t n_allowed,
+              const DTypeInfo *& dtype, FilePtr & f, int64_t & rows, int64_t & cols, std::string & err) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         err = "is a directory";
         return false;
     }
-    FilePtr f(std::fopen(path.c_str(), "rb"));
+    f.reset(std::fopen(path.c_str(), "rb"));
     if (!f) {
         err = std::string("cannot open: ") + std::strerror(errno);
         return false;
@@ -276,11 +275,40 @@ bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_
               shape_str(h.shape) + " array";
         return false;
     }
-    raw.resize(static_cast<size_t>(n_bytes));
+    return true;
+}
+
+// open_npy, then the raw data bytes.
+bool read_npy(const std::string & path, const DTypeInfo * const * allowed, size_t n_allowed,
+              const DTypeInfo *& dtype, std::vector<unsigned char> & raw, int64_t & rows,
+              int64_t & cols, std::string & err) {
+    FilePtr f;
+    if (!open_npy(path, allowed, n_allowed, dtype, f, rows, cols, err)) return false;
+    raw.resize(static_cast<size_t>(uint64_t(rows) * uint64_t(cols) * dtype->size));
     if (!read_exact(f.get(), raw.data(), raw.size())) {
         err = "cannot read the array data";
         return false;
     }
+    return true;
+}
+
+// The integer dtypes npy_read_i32 accepts, and one element of them as int32 (false: out of range).
+const DTypeInfo * const kIntTypes[] = {&kDTypes[2], &kDTypes[3], &kDTypes[0], &kDTypes[1]};
+
+bool to_i32(const unsigned char * p, const DTypeInfo * dt, uint64_t index, int32_t & out, std::string & err) {
+    const uint64_t u = read_le(p, dt->size);
+    int64_t v = 0;
+    switch (dt->type) {
+        case DType::I2: v = int16_t(uint16_t(u)); break;
+        case DType::U2: v = int64_t(u); break;
+        case DType::I4: v = int32_t(uint32_t(u)); break;
+        default:        v = int64_t(u); break;  // I8
+    }
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+        err = "value " + std::to_string(v) + " at index " + std::to_string(index) + " does not fit int32";
+        return false;
+    }
+    out = int32_t(v);
     return true;
 }
 
@@ -294,7 +322,8 @@ std::string header_text(const char * descr, int64_t rows, int64_t cols) {
     return dict;
 }
 
-// Writes a v1.0 NPY file. encode(i, dst) stores element i little-endian at dst.
+// Writes a v1.0 NPY file. encode(i, dst) stores element i little-endian at dst (i in order;
+// false: stop, err set).
 template <typename Encode>
 bool write_npy(const std::string & path, const char * descr, size_t item_size, int64_t rows,
                int64_t cols, bool have_data, Encode encode, std::string & err) {
@@ -326,15 +355,16 @@ bool write_npy(const std::string & path, const char * descr, size_t item_size, i
     bool ok = std::fwrite(pre, 1, sizeof(pre), f.get()) == sizeof(pre) &&
               std::fwrite(header.data(), 1, header.size(), f.get()) == header.size();
     std::vector<unsigned char> chunk(size_t(1) << 16);
+    bool source_failed = false;  // encode said why in err
     const uint64_t per_chunk = chunk.size() / item_size;
     for (uint64_t i = 0; ok && i < count; i += per_chunk) {
         const uint64_t n = std::min(per_chunk, count - i);
-        for (uint64_t j = 0; j < n; ++j) encode(i + j, chunk.data() + j * item_size);
-        ok = std::fwrite(chunk.data(), item_size, size_t(n), f.get()) == size_t(n);
+        for (uint64_t j = 0; ok && j < n; ++j) ok = !(source_failed = !encode(i + j, chunk.data() + j * item_size));
+        ok = ok && std::fwrite(chunk.data(), item_size, size_t(n), f.get()) == size_t(n);
     }
     ok = (std::fclose(f.release()) == 0) && ok;
     if (!ok) {
-        err = std::string("write failed: ") + std::strerror(errno);
+        if (!source_failed) err = std::string("write failed: ") + std::strerror(errno);
         std::remove(path.c_str());
         return false;
     }
@@ -384,27 +414,13 @@ bool npy_parse_dict(const std::string & text, NpyHeader & h, std::string & err) 
 bool npy_read_i32(const std::string & path, std::vector<int32_t> & data, int64_t & rows,
                   int64_t & cols, std::string & err) {
     return cli_guarded(path, err, [&] {
-        static const DTypeInfo * const allowed[] = {&kDTypes[2], &kDTypes[3], &kDTypes[0], &kDTypes[1]};
         const DTypeInfo * dt = nullptr;
         std::vector<unsigned char> raw;
-        if (!read_npy(path, allowed, 4, dt, raw, rows, cols, err)) return false;
+        if (!read_npy(path, kIntTypes, 4, dt, raw, rows, cols, err)) return false;
         const size_t count = raw.size() / dt->size;
         data.resize(count);
         for (size_t i = 0; i < count; ++i) {
-            const uint64_t u = read_le(raw.data() + i * dt->size, dt->size);
-            int64_t v = 0;
-            switch (dt->type) {
-                case DType::I2: v = int16_t(uint16_t(u)); break;
-                case DType::U2: v = int64_t(u); break;
-                case DType::I4: v = int32_t(uint32_t(u)); break;
-                default:        v = int64_t(u); break;  // I8
-            }
-            if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
-                err = "value " + std::to_string(v) + " at index " + std::to_string(i) +
-                      " does not fit int32";
-                return false;
-            }
-            data[i] = int32_t(v);
+            if (!to_i32(raw.data() + i * dt->size, dt, i, data[i], err)) return false;
         }
         return true;
     });
@@ -442,7 +458,7 @@ bool npy_write_i32(const std::string & path, const int32_t * data, int64_t rows,
                    std::string & err) {
     return cli_guarded(path, err, [&] {
         return write_npy(path, "<i4", 4, rows, cols, data != nullptr,
-                         [&](uint64_t i, unsigned char * dst) { write_le(dst, uint32_t(data[i]), 4); },
+                         [&](uint64_t i, unsigned char * dst) { write_le(dst, uint32_t(data[i]), 4); return true; },
                          err);
     });
 }
@@ -455,7 +471,75 @@ bool npy_write_f32(const std::string & path, const float * data, int64_t rows, i
                              uint32_t u;
                              std::memcpy(&u, &data[i], 4);
                              write_le(dst, u, 4);
+                             return true;
                          },
                          err);
+    });
+}
+
+bool npy_write_i32_from(const std::string & path, int64_t rows, int64_t cols, const NpyI32Source & source,
+                        std::string & err) {
+    return cli_guarded(path, err, [&] {
+        std::vector<int32_t> buf(size_t(1) << 14);
+        uint64_t have = 0, used = 0;  // buffered values, and how many of them were written
+        const uint64_t count = rows > 0 && cols > 0 ? uint64_t(rows) * uint64_t(cols) : 0;
+        return write_npy(path, "<i4", 4, rows, cols, true,
+                         [&](uint64_t i, unsigned char * dst) {
+                             if (used == have) {
+                                 have = std::min<uint64_t>(buf.size(), count - i);
+                                 used = 0;
+                                 if (!source(buf.data(), size_t(have), err)) return false;
+                             }
+                             write_le(dst, uint32_t(buf[size_t(used++)]), 4);
+                             return true;
+                         },
+                         err);
+    });
+}
+
+struct NpyColumnReader::Impl {
+    FilePtr           f;
+    const DTypeInfo * dt = nullptr;
+    off_t             data = 0;  // offset of element [0, 0]
+    std::vector<unsigned char> raw;
+};
+
+NpyColumnReader::NpyColumnReader() = default;
+NpyColumnReader::~NpyColumnReader() = default;
+
+bool NpyColumnReader::open(const std::string & path, std::string & err) {
+    path_ = path;
+    return cli_guarded(path, err, [&] {
+        impl_ = std::make_unique<Impl>();
+        if (!open_npy(path, kIntTypes, 4, impl_->dt, impl_->f, rows_, cols_, err)) return false;
+        impl_->data = ftello(impl_->f.get());
+        return impl_->data >= 0;
+    });
+}
+
+bool NpyColumnReader::read(int64_t col0, int64_t n, std::vector<int32_t> & out, std::string & err) {
+    return cli_guarded(path_, err, [&] {
+        if (!impl_ || col0 < 0 || n < 0 || col0 > cols_ - n) {
+            err = "columns [" + std::to_string(col0) + ", " + std::to_string(col0 + n) + ") are outside the array";
+            return false;
+        }
+        const size_t item = impl_->dt->size;
+        out.resize(size_t(rows_) * size_t(n));
+        impl_->raw.resize(size_t(n) * item);
+        for (int64_t q = 0; q < rows_; ++q) {
+            const uint64_t first = uint64_t(q) * uint64_t(cols_) + uint64_t(col0);
+            if (fseeko(impl_->f.get(), impl_->data + off_t(first * item), SEEK_SET) != 0 ||
+                !read_exact(impl_->f.get(), impl_->raw.data(), impl_->raw.size())) {
+                err = "cannot read the array data";
+                return false;
+            }
+            for (int64_t t = 0; t < n; ++t) {
+                if (!to_i32(impl_->raw.data() + size_t(t) * item, impl_->dt, first + uint64_t(t),
+                            out[size_t(q * n + t)], err)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     });
 }

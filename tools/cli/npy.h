@@ -9,6 +9,8 @@
 #define CODEC_CLI_NPY_H
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,31 @@ bool npy_read_i32(const std::string & path, std::vector<int32_t> & data,
                   int64_t & rows, int64_t & cols, std::string & err);
 bool npy_write_i32(const std::string & path, const int32_t * data,
                    int64_t rows, int64_t cols, std::string & err);
+
+// Delivers the next n values of an array being written, in C order (false: stop, err set).
+using NpyI32Source = std::function<bool(int32_t * dst, size_t n, std::string & err)>;
+// Writes int32 [rows, cols] whose values come from source a bounded piece at a time.
+bool npy_write_i32_from(const std::string & path, int64_t rows, int64_t cols, const NpyI32Source & source,
+                        std::string & err);
+
+// Reads an integer array (the dtypes of npy_read_i32) a block of columns at a time: memory
+// stays one block whatever the file's length. The header is validated as npy_read_i32 does.
+class NpyColumnReader {
+public:
+    NpyColumnReader();
+    ~NpyColumnReader();
+    bool open(const std::string & path, std::string & err);
+    int64_t rows() const { return rows_; }
+    int64_t cols() const { return cols_; }
+    // Columns [col0, col0 + n) of every row into out, [rows][n] row-major.
+    bool read(int64_t col0, int64_t n, std::vector<int32_t> & out, std::string & err);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::string path_;
+    int64_t rows_ = 0, cols_ = 0;
+};
 
 bool npy_read_f32(const std::string & path, std::vector<float> & data,
                   int64_t & rows, int64_t & cols, std::string & err);

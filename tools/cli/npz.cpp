@@ -4,6 +4,7 @@
 #include "guarded.h"
 #include "npy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,7 +19,8 @@ constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0
 constexpr uint64_t kMaxFile = uint64_t(1) << 31;  // codes files are small; refuse absurd inputs
 constexpr size_t   kMaxLevels = 64;
 
-uint32_t crc32(const unsigned char * p, size_t n) {
+// CRC-32 of n more bytes after a running value c (0 to start).
+uint32_t crc32(const unsigned char * p, size_t n, uint32_t c0 = 0) {
     static uint32_t table[256];
     static bool init = false;
     if (!init) {
@@ -29,7 +31,7 @@ uint32_t crc32(const unsigned char * p, size_t n) {
         }
         init = true;
     }
-    uint32_t c = 0xFFFFFFFFu;
+    uint32_t c = c0 ^ 0xFFFFFFFFu;
     for (size_t i = 0; i < n; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
@@ -224,51 +226,76 @@ bool read_levels(const std::string & path, std::vector<std::vector<int32_t>> & l
     return true;
 }
 
-bool write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    if (levels.empty() || levels.size() > kMaxLevels) {
-        err = "cannot write " + std::to_string(levels.size()) + " code levels";
+// Members are written one after another, each level's values coming from source a bounded piece
+// at a time; a member's CRC-32 is known only after its data, so its local header is patched then.
+bool write_levels(const std::string & path, const std::vector<int64_t> & lens, const NpzLevelSource & source,
+                  std::string & err) {
+    if (lens.empty() || lens.size() > kMaxLevels) {
+        err = "cannot write " + std::to_string(lens.size()) + " code levels";
         return false;
     }
-    std::vector<unsigned char> out, central;
-    for (size_t q = 0; q < levels.size(); ++q) {
-        const std::string name = "level_" + std::to_string(q) + ".npy";
-        std::string dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + std::to_string(levels[q].size()) + ",), }";
-        dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
-        dict += '\n';
-        std::vector<unsigned char> npy = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
-        put(npy, dict.size(), 2);
-        npy.insert(npy.end(), dict.begin(), dict.end());
-        for (int32_t v : levels[q]) put(npy, uint32_t(v), 4);
-        if (npy.size() > 0xFFFFFFF0u || out.size() > 0xFFFFFFF0u - npy.size()) {
-            err = "codes too large for a zip file";
-            return false;
-        }
-        const uint32_t crc = crc32(npy.data(), npy.size());
-        const uint64_t off = out.size();
-        // Local header: version 2.0, no flags, stored, DOS time 0 / date 1980-01-01.
-        put(out, kLocalSig, 4); put(out, 20, 2); put(out, 0, 2); put(out, 0, 2); put(out, 0, 2); put(out, 0x21, 2);
-        put(out, crc, 4); put(out, npy.size(), 4); put(out, npy.size(), 4); put(out, name.size(), 2); put(out, 0, 2);
-        out.insert(out.end(), name.begin(), name.end());
-        out.insert(out.end(), npy.begin(), npy.end());
-        put(central, kCentralSig, 4); put(central, 20, 2); put(central, 20, 2); put(central, 0, 2); put(central, 0, 2);
-        put(central, 0, 2); put(central, 0x21, 2); put(central, crc, 4); put(central, npy.size(), 4);
-        put(central, npy.size(), 4); put(central, name.size(), 2); put(central, 0, 2); put(central, 0, 2);
-        put(central, 0, 2); put(central, 0, 2); put(central, 0, 4); put(central, off, 4);
-        central.insert(central.end(), name.begin(), name.end());
-    }
-    const uint64_t cd_off = out.size();
-    out.insert(out.end(), central.begin(), central.end());
-    put(out, kEndSig, 4); put(out, 0, 2); put(out, 0, 2); put(out, levels.size(), 2); put(out, levels.size(), 2);
-    put(out, central.size(), 4); put(out, cd_off, 4); put(out, 0, 2);
-
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
     if (!f) {
         err = std::string("cannot create: ") + std::strerror(errno);
         return false;
     }
-    const bool ok = std::fwrite(out.data(), 1, out.size(), f.get()) == out.size() && std::fclose(f.release()) == 0;
+    bool said = false;  // err already says why
+    auto write = [&](const std::vector<unsigned char> & v) { return std::fwrite(v.data(), 1, v.size(), f.get()) == v.size(); };
+    auto body = [&]() -> bool {
+        std::vector<unsigned char> central, out;
+        std::vector<int32_t> vals(size_t(1) << 14);
+        uint64_t off = 0;  // bytes written so far
+        for (size_t q = 0; q < lens.size(); ++q) {
+            const std::string name = "level_" + std::to_string(q) + ".npy";
+            std::string dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + std::to_string(lens[q]) + ",), }";
+            dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
+            dict += '\n';
+            std::vector<unsigned char> npy = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+            put(npy, dict.size(), 2);
+            npy.insert(npy.end(), dict.begin(), dict.end());
+            const uint64_t size = npy.size() + uint64_t(lens[q]) * 4;
+            if (lens[q] < 0 || uint64_t(lens[q]) > 0x3FFFFFFCu || size > 0xFFFFFFF0u || off > 0xFFFFFFF0u - size) {
+                err = "codes too large for a zip file";
+                return !(said = true);
+            }
+            // Local header: version 2.0, no flags, stored, DOS time 0 / date 1980-01-01; CRC patched below.
+            out.clear();
+            put(out, kLocalSig, 4); put(out, 20, 2); put(out, 0, 2); put(out, 0, 2); put(out, 0, 2); put(out, 0x21, 2);
+            put(out, 0, 4); put(out, size, 4); put(out, size, 4); put(out, name.size(), 2); put(out, 0, 2);
+            out.insert(out.end(), name.begin(), name.end());
+            out.insert(out.end(), npy.begin(), npy.end());
+            uint32_t crc = crc32(npy.data(), npy.size());
+            if (!write(out)) return false;
+            for (int64_t done = 0; done < lens[q];) {
+                const size_t n = size_t(std::min<int64_t>(int64_t(vals.size()), lens[q] - done));
+                if (!source(q, vals.data(), n, err)) return !(said = true);
+                out.clear();
+                for (size_t i = 0; i < n; ++i) put(out, uint32_t(vals[i]), 4);
+                crc = crc32(out.data(), out.size(), crc);
+                if (!write(out)) return false;
+                done += int64_t(n);
+            }
+            unsigned char c[4] = {uint8_t(crc), uint8_t(crc >> 8), uint8_t(crc >> 16), uint8_t(crc >> 24)};
+            if (fseeko(f.get(), off_t(off + 14), SEEK_SET) != 0 || std::fwrite(c, 1, 4, f.get()) != 4 ||
+                fseeko(f.get(), 0, SEEK_END) != 0) {
+                return false;
+            }
+            put(central, kCentralSig, 4); put(central, 20, 2); put(central, 20, 2); put(central, 0, 2); put(central, 0, 2);
+            put(central, 0, 2); put(central, 0x21, 2); put(central, crc, 4); put(central, size, 4);
+            put(central, size, 4); put(central, name.size(), 2); put(central, 0, 2); put(central, 0, 2);
+            put(central, 0, 2); put(central, 0, 2); put(central, 0, 4); put(central, off, 4);
+            central.insert(central.end(), name.begin(), name.end());
+            off += 30 + name.size() + size;
+        }
+        out.clear();
+        put(out, kEndSig, 4); put(out, 0, 2); put(out, 0, 2); put(out, lens.size(), 2); put(out, lens.size(), 2);
+        put(out, central.size(), 4); put(out, off, 4); put(out, 0, 2);
+        return write(central) && write(out);
+    };
+    bool ok = body();
+    ok = std::fclose(f.release()) == 0 && ok;
     if (!ok) {
-        err = std::string("write failed: ") + std::strerror(errno);
+        if (!said) err = std::string("write failed: ") + std::strerror(errno);
         std::remove(path.c_str());
     }
     return ok;
@@ -281,7 +308,21 @@ bool npz_read_levels(const std::string & path, std::vector<std::vector<int32_t>>
 }
 
 bool npz_write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err) {
-    return cli_guarded(path, err, [&] { return write_levels(path, levels, err); });
+    return cli_guarded(path, err, [&] {
+        std::vector<int64_t> lens;
+        for (const auto & l : levels) lens.push_back(int64_t(l.size()));
+        std::vector<size_t> at(levels.size(), 0);
+        return write_levels(path, lens, [&](size_t q, int32_t * dst, size_t n, std::string &) {
+            std::copy_n(levels[q].begin() + std::ptrdiff_t(at[q]), n, dst);
+            at[q] += n;
+            return true;
+        }, err);
+    });
+}
+
+bool npz_write_levels_from(const std::string & path, const std::vector<int64_t> & lens, const NpzLevelSource & source,
+                           std::string & err) {
+    return cli_guarded(path, err, [&] { return write_levels(path, lens, source, err); });
 }
 
 bool npz_path(const std::string & path) {

@@ -11,11 +11,19 @@
 #define CODEC_CLI_NPZ_H
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 bool npz_read_levels(const std::string & path, std::vector<std::vector<int32_t>> & levels, std::string & err);
 bool npz_write_levels(const std::string & path, const std::vector<std::vector<int32_t>> & levels, std::string & err);
+
+// Delivers the next n values of level q (levels are asked for in order; false: stop, err set).
+using NpzLevelSource = std::function<bool(size_t q, int32_t * dst, size_t n, std::string & err)>;
+// Writes levels of lengths lens whose values come from source a bounded piece at a time (the
+// same bytes as npz_write_levels).
+bool npz_write_levels_from(const std::string & path, const std::vector<int64_t> & lens, const NpzLevelSource & source,
+                           std::string & err);
 
 // True if path ends with ".npz" (case-sensitive, as numpy names them).
 bool npz_path(const std::string & path);
