@@ -34,6 +34,14 @@ if ! cmp -s requirements.lock .venv/.requirements.lock 2>/dev/null; then
     cp requirements.lock .venv/.requirements.lock
 fi
 
+# Pinned reference environments for references whose pins differ from the main venv's
+# (requirements/ref-NAME.lock -> .venv-ref-NAME; the tests run them in a subprocess).
+for lock in requirements/ref-*.lock; do
+    [ -e "$lock" ] || continue
+    name="$(basename "$lock" .lock)"; name="${name#ref-}"
+    bash scripts/ref_venv.sh "$name"
+done
+
 # ggml: built from the sdist so the CPU code fits this machine and has llamafile's GEMM.
 # The marker records the CPU it was built for; a different CPU rebuilds it.
 STAMP="$GGML_PKG ${GGML_FLAGS[*]} $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null || true)"
