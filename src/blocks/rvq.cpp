@@ -1,5 +1,7 @@
 #include "rvq.h"
 
+#include "ops/argmax_first.h"
+
 #include <cmath>
 
 void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
@@ -15,7 +17,7 @@ void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_
         ggml_tensor * ec2 = ggml_scale(ctx, ggml_mul_mat(ctx, l.cb_norm, en), 2.0f);   // [N, T]
         ggml_tensor * e_sq = ggml_sum_rows(ctx, ggml_sqr(ctx, en));                      // [1, T]
         ggml_tensor * dist = ggml_add(ctx, ggml_sub(ctx, ec2, e_sq), l.cb_norm_sq);
-        ggml_tensor * idx = ggml_argmax(ctx, dist);                                      // [T]
+        ggml_tensor * idx = codec_argmax_first(ctx, dist);                               // [T], first on ties
         codes.push_back(idx);
         if (q + 1 == n_q) break;  // the last stage's residual update is unused
         ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, idx);                          // [D, T]

@@ -1,6 +1,7 @@
 #include "vq_euclidean.h"
 
 #include "model_loader.h"
+#include "ops/argmax_first.h"
 
 codec_vq_euclidean codec_load_vq_euclidean(codec_model_loader & ld, const std::string & prefix, int dim, int size) {
     codec_vq_euclidean v;
@@ -17,7 +18,7 @@ void codec_rvq_euclidean_encode(ggml_context * ctx, const std::vector<codec_vq_e
         ggml_tensor * dot = ggml_mul_mat(ctx, l.embed, residual);                    // [N, T]
         ggml_tensor * r_sq = ggml_sum_rows(ctx, ggml_sqr(ctx, residual));            // [1, T]
         ggml_tensor * dist = ggml_add(ctx, ggml_add(ctx, ggml_scale(ctx, dot, -2.0f), r_sq), l.embed_sq);
-        ggml_tensor * idx = ggml_argmax(ctx, ggml_scale(ctx, dist, -1.0f));          // argmin, first on ties
+        ggml_tensor * idx = codec_argmax_first(ctx, ggml_scale(ctx, dist, -1.0f));   // argmin, first on ties
         codes.push_back(idx);
         if (q + 1 == n) break;  // the last residual is unused
         residual = ggml_sub(ctx, residual, ggml_get_rows(ctx, l.embed, idx));

@@ -44,7 +44,18 @@ gtest_discover_tests(codec_unit_tests
     DISCOVERY_TIMEOUT 60
     PROPERTIES
         ENVIRONMENT "CODEC_TINY_MODEL=${CODEC_TINY_MODEL_PATH}"
-        FIXTURES_REQUIRED tiny_model
+        FIXTURES_REQUIRED "tiny_model;fuzz_models"
+        TIMEOUT 300)
+
+# Quantizer ties on the fuzz targets' tiny models (every quantizer kind; fixture fuzz_models).
+add_executable(codec_tie_tests ${CMAKE_CURRENT_LIST_DIR}/test_ties.cpp)
+target_compile_options(codec_tie_tests PRIVATE -Wall -Wextra)
+target_link_libraries(codec_tie_tests PRIVATE codec ggml::ggml ggml::ggml-base GTest::gtest_main)
+gtest_discover_tests(codec_tie_tests
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES
+        ENVIRONMENT "CODEC_FUZZ_MODELS=${CMAKE_BINARY_DIR}/fuzz-models"
+        FIXTURES_REQUIRED fuzz_models
         TIMEOUT 300)
 
 # Custom CPU ops vs the stock ggml compositions they replace (internal headers from src/).
