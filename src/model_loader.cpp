@@ -5,7 +5,12 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <sys/mman.h>
 #include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ggml-cpu.h>
+#include <unistd.h>
 
 static std::string fmt_ne(const int64_t * ne, int n) {
     std::string s = "[";
@@ -168,6 +173,7 @@ private:
 
 codec_model_loader::~codec_model_loader() {
     if (buf_)  ggml_backend_buffer_free(buf_);
+    if (map_)  munmap(map_, map_size_);
     if (ctx_)  ggml_free(ctx_);
     if (gguf_) gguf_free(gguf_);
 }
@@ -422,6 +428,21 @@ bool codec_model_loader::load(ggml_backend_buffer_type_t buft, std::string & err
         err = "model declares no weights";
         return false;
     }
+    // Every tensor must lie inside the file (a truncated file is refused before any access).
+    const uint64_t data_off0 = gguf_get_data_offset(gguf_);
+    for (const auto & d : decls_) {
+        const uint64_t end = data_off0 + gguf_get_tensor_offset(gguf_, d.id) + gguf_get_tensor_size(gguf_, d.id);
+        if (end > file_size_) {
+            err = std::string("cannot read tensor '") + ggml_get_name(d.t) + "' from the file (truncated? it ends at byte " +
+                  std::to_string(end) + " of " + std::to_string(file_size_) + ")";
+            return false;
+        }
+    }
+    const char * no_mmap = std::getenv("CODEC_NO_MMAP");
+    if (ggml_backend_buft_is_host(buft) && buft == ggml_backend_cpu_buffer_type() && !(no_mmap && *no_mmap && *no_mmap != '0')) {
+        if (load_mapped(err)) return true;
+        if (!err.empty()) return false;  // otherwise mapping is unavailable: read as below
+    }
     buf_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, buft);
     if (!buf_) {
         err = "cannot allocate the weight buffer on " + std::string(ggml_backend_buft_name(buft));
@@ -460,4 +481,42 @@ bool codec_model_loader::load(ggml_backend_buffer_type_t buft, std::string & err
     }
     std::fclose(f);
     return ok;
+}
+
+// Maps the file and points every declared weight into the mapping. Returns false with `err`
+// empty when the file cannot be mapped (the caller reads it instead).
+bool codec_model_loader::load_mapped(std::string & err) {
+    const uint64_t data_off = gguf_get_data_offset(gguf_);
+    for (const auto & d : decls_) {
+        if (ggml_nbytes(d.t) != gguf_get_tensor_size(gguf_, d.id)) {
+            err = std::string("tensor '") + ggml_get_name(d.t) + "' size mismatch";
+            return false;
+        }
+        // The mapping starts on a page: a tensor is as aligned as its file offset. SIMD kernels
+        // want 32 bytes (converters write that); other files are read into an aligned buffer.
+        if ((data_off + gguf_get_tensor_offset(gguf_, d.id)) % 32 != 0) return false;
+    }
+    const int fd = ::open(path_.c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    // Private and writable: pages stay shared until written, and nothing here writes weights.
+    void * p = mmap(nullptr, (size_t) file_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return false;
+    map_ = p;
+    map_size_ = (size_t) file_size_;
+    uint8_t * base = (uint8_t *) map_ + data_off;
+    buf_ = ggml_backend_cpu_buffer_from_ptr(base, (size_t) (file_size_ - data_off));
+    if (!buf_) {
+        err = "cannot wrap the mapped model file in a backend buffer";
+        return false;
+    }
+    ggml_backend_buffer_set_usage(buf_, GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+    for (const auto & d : decls_) {  // inside the file and aligned: checked above
+        if (ggml_backend_tensor_alloc(buf_, d.t, base + gguf_get_tensor_offset(gguf_, d.id)) != GGML_STATUS_SUCCESS) {
+            err = std::string("cannot place tensor '") + ggml_get_name(d.t) + "' in the mapped file";
+            return false;
+        }
+    }
+    madvise(map_, map_size_, MADV_WILLNEED);
+    return true;
 }

@@ -43,8 +43,11 @@ public:
     bool ok() const { return err_.empty(); }
     const std::string & error() const { return err_; }
 
-    // Allocates the declared weights on `buft` and reads them from the file.
+    // Places the declared weights on `buft` and reads them from the file. On the CPU the file
+    // is mapped instead (weights used in place, pages shared by every process that maps it,
+    // load time near zero); CODEC_NO_MMAP=1 reads it into an allocated buffer as elsewhere.
     bool load(ggml_backend_buffer_type_t buft, std::string & err);
+    bool mapped() const { return map_ != nullptr; }
     size_t n_declared() const { return decls_.size(); }
 
 private:
@@ -57,6 +60,10 @@ private:
     gguf_context * gguf_ = nullptr;
     ggml_context * ctx_  = nullptr;  // metadata of the declared weights
     ggml_backend_buffer_t buf_ = nullptr;
+    void * map_ = nullptr;  // the whole file, when mapped
+    size_t map_size_ = 0;
     std::vector<decl> decls_;
+
+    bool load_mapped(std::string & err);
     std::string err_;
 };
