@@ -9,6 +9,7 @@
 #include "blocks/lstm.h"
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
+#include "stream_io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -185,14 +186,16 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
 // ---- graph pieces; activations are channel-major [C, T]
 
 // EncodecLSTM (output + input) over chunks; chunks with equal frame counts step together.
-void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs, bool cpu) {
+// Streaming (io set) there is one chunk, and the LSTM carries h and c between blocks.
+void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs, bool cpu,
+               codec_stream_io * io = nullptr) {
     std::map<int64_t, std::vector<size_t>> groups;
     for (size_t i = 0; i < xs.size(); ++i) groups[xs[i]->ne[1]].push_back(i);
     for (const auto & [T, idx] : groups) {
         std::vector<ggml_tensor *> cols;
         for (size_t i : idx) cols.push_back(ggml_reshape_3d(ctx, xs[i], xs[i]->ne[0], T, 1));
         ggml_tensor * x = codec_concat_tree(ctx, cols, 2);  // [C, T, B]
-        ggml_tensor * y = ggml_add(ctx, codec_lstm(ctx, lstm, x, cpu), x);
+        ggml_tensor * y = ggml_add(ctx, codec_lstm(ctx, lstm, x, cpu, io), x);
         for (size_t b = 0; b < idx.size(); ++b) xs[idx[b]] = ggml_view_2d(ctx, y, y->ne[0], T, y->nb[1], b * y->nb[2]);
     }
 }
@@ -210,6 +213,14 @@ ggml_tensor * normalize(ggml_context * ctx, ggml_tensor * x, ggml_tensor ** scal
     return ggml_div(ctx, x, *scale);
 }
 
+// The stream state of a streaming graph, null for one-shot graphs. A stream whose whole input
+// is one block (shorter than first_frames, then flushed) runs the one-shot graph: reflect
+// padding of a too-short input zero-extends it first (as _pad1d), jointly for both edges, which
+// the per-block context split would not reproduce; the one-shot graph is exact by definition.
+codec_stream_io * stream_io(const codec_graph & g) {
+    return g.io && !(g.io->first && g.io->last) ? g.io : nullptr;
+}
+
 bool encodec_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const encodec_model & m = *(const encodec_model *) model.impl;
     const codec_hparams & hp = model.hparams;
@@ -218,6 +229,7 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
     const bool cpu = !model.on_gpu;
     const int64_t stride = m.chunk_length ? m.chunk_stride : n, len_max = m.chunk_length ? m.chunk_length : n;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm");
+    codec_stream_io * io = stream_io(g);
     std::vector<ggml_tensor *> zs, scales;
     for (int64_t off = 0; off < n; off += stride) {
         const int64_t len = std::min(len_max, n - off);
@@ -229,11 +241,11 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
         } else if (!ggml_is_contiguous(xi)) {
             xi = ggml_cont(ctx, xi);
         }
-        xi = codec_seanet_conv_in(ctx, m.sn, m.enc_in, xi);  // time-major PCM in, [C, T] out
-        zs.push_back(codec_seanet_encode(ctx, m.sn, m.enc, xi, cpu));
+        xi = codec_seanet_conv_in(ctx, m.sn, m.enc_in, xi, io);  // time-major PCM in, [C, T] out
+        zs.push_back(codec_seanet_encode(ctx, m.sn, m.enc, xi, cpu, io));
     }
-    lstm_skip(ctx, m.enc_lstm, zs, cpu);
-    for (auto & z : zs) z = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, z, cpu));  // [H, F_i]
+    lstm_skip(ctx, m.enc_lstm, zs, cpu, io);
+    for (auto & z : zs) z = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, z, cpu), io);  // [H, F_i]
     ggml_tensor * z = codec_concat_tree(ctx, zs, 1);  // [H, F]: chunks back to back
 
     std::vector<ggml_tensor *> codes;
@@ -268,17 +280,18 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
         frames = {req.n_frames};
         z = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent")));
     }
+    codec_stream_io * io = stream_io(g);
     std::vector<ggml_tensor *> ys;
     int64_t f0 = 0;
     for (int64_t f : frames) {
         ggml_tensor * zi = f == z->ne[1] ? z : ggml_view_2d(ctx, z, z->ne[0], f, z->nb[1], f0 * z->nb[1]);
-        ys.push_back(codec_seanet_conv1d(ctx, m.sn, m.dec_in, zi));
+        ys.push_back(codec_seanet_conv1d(ctx, m.sn, m.dec_in, zi, io));
         f0 += f;
     }
-    lstm_skip(ctx, m.dec_lstm, ys, cpu);
+    lstm_skip(ctx, m.dec_lstm, ys, cpu, io);
     for (size_t i = 0; i < ys.size(); ++i) {
-        ggml_tensor * y = codec_seanet_decode(ctx, m.sn, m.dec, ys[i], cpu);
-        y = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, y, cpu));  // [C, F_i * hop]
+        ggml_tensor * y = codec_seanet_decode(ctx, m.sn, m.dec, ys[i], cpu, io);
+        y = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, y, cpu), io);  // [C, F_i * hop]
         if (scales) y = ggml_mul(ctx, y, ggml_view_1d(ctx, scales, 1, i * sizeof(float)));
         ys[i] = y;
     }
@@ -314,8 +327,59 @@ size_t encodec_graph_size(const codec_model & model, const codec_graph_request &
     // Overlap-add: <= 2 n + 1 spans, each summing the frames covering it (<= length / stride + 1).
     const size_t cover = m.chunk_length ? (size_t) (m.chunk_length / m.chunk_stride + 2) : 1;
     const size_t overlap_add = (2 * (size_t) n_chunks + 2) * (4 * std::min<size_t>(cover, (size_t) n_chunks) + 4);
-    return 256 + (size_t) n_chunks * (per_chunk + 40) + overlap_add + (size_t) n_frames +
-           codec_lstm_graph_size(m.n_lstm, (size_t) n_frames) + (size_t) std::max(req.n_q, hp.n_q) * 12;
+    const size_t n = 256 + (size_t) n_chunks * (per_chunk + 40) + overlap_add + (size_t) n_frames +
+                     codec_lstm_graph_size(m.n_lstm, (size_t) n_frames) + (size_t) std::max(req.n_q, hp.n_q) * 12;
+    return req.stream ? 2 * n : n;  // streaming: context concats and state writes per conv, the LSTM's state column
+}
+
+// Causal 24 kHz layout: every conv is left-padded only and the LSTMs carry h and c, so blocks
+// carry state (stateful) and any chunking gives the one-shot codes. The one exception is the
+// start: reflect padding of p frames mirrors input frames 1..p, so the first block must hold
+// more than p frames at the rate of every reflect-padded conv (k_eff - stride of left padding).
+// A conv running at R samples per code frame (hop at the PCM, 1 at the latent rate) needs
+// first_frames * R > p; the k = 7 convs at the latent rate set 7 for the published models.
+void encodec_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
+    const encodec_model & m = *(const encodec_model *) model.impl;
+    const codec_seanet & sn = m.sn;
+    // EnCodec 48 kHz has all three: it could stream chunk by chunk, but not through this API yet.
+    std::string why;
+    if (m.chunk_length) why = "its codes carry one scale per chunk, which stream pushes and pulls do not carry";
+    if (!sn.causal) why += std::string(why.empty() ? "" : "; ") + "its convs are non-causal (centered padding reads ahead)";
+    if (sn.norm) why += std::string(why.empty() ? "" : "; ") + "its time-group norms average over the whole chunk";
+    if (!why.empty()) {
+        spec.why = why;
+        return;
+    }
+    for (int r : sn.ratios) {
+        if ((int64_t) std::ceil((double) r * (double) sn.trim_right_ratio) != r) {  // as codec_seanet_convt trims
+            spec.why = "encodec.trim_right_ratio < 1 trims its transposed convs on the left too, which needs future input";
+            return;
+        }
+    }
+    int64_t first = 1;
+    const auto need = [&](int64_t pad, int64_t rate) {  // a conv with `pad` reflected frames at `rate` samples per frame
+        if (sn.pad == CODEC_PAD_REFLECT) first = std::max(first, pad / rate + 1);
+    };
+    const auto resblocks = [&](int64_t rate) {  // conv1: k = res_kernel, dilation growth^j; conv2 and shortcut: k = 1
+        for (int j = 0, d = 1; j < sn.n_res; ++j, d *= sn.growth) need((int64_t) (sn.res_kernel - 1) * d, rate);
+    };
+    int64_t rate = model.hparams.hop_size;
+    if (encode) {  // conv_in, stages (resblocks, strided conv k = 2r: r frames of padding), LSTM, conv_out
+        need(sn.kernel - 1, rate);
+        for (auto it = sn.ratios.rbegin(); it != sn.ratios.rend(); ++it) {
+            resblocks(rate);
+            need(*it, rate);
+            rate /= *it;
+        }
+        need(sn.last_kernel - 1, rate);
+    } else {  // conv_in, LSTM, stages (transposed conv: no padding, resblocks), conv_out
+        rate = 1;
+        need(sn.kernel - 1, rate);
+        for (int r : sn.ratios) resblocks(rate *= r);
+        need(sn.last_kernel - 1, rate);
+    }
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
+    spec.first_frames = first;
 }
 
 void * encodec_create() { return new encodec_model(); }
@@ -324,5 +388,5 @@ void encodec_destroy(void * p) { delete (encodec_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_encodec = {
-    "encodec", encodec_create, encodec_destroy, encodec_init, encodec_encode, encodec_decode, encodec_graph_size,
+    "encodec", encodec_create, encodec_destroy, encodec_init, encodec_encode, encodec_decode, encodec_graph_size, encodec_stream,
 };
