@@ -13,5 +13,13 @@ if cmp -s "$LOCK" "$VENV/.requirements.lock" 2>/dev/null; then exit 0; fi
 echo "== reference venv $NAME: installing $LOCK"
 [ -x "$VENV/bin/python" ] || "${CODEC_PYTHON_BOOTSTRAP:-python3}" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -r "$LOCK"
+# A lock is a whole frozen closure: no resolution (a reference package's app-level deps stay out).
+"$VENV/bin/python" -m pip install -q --no-deps -r "$LOCK"
+# "# borrow-from-main-venv: ..." in the lock: the main venv's packages come last on sys.path (its
+# torch, pinned in requirements.lock), so the lock's own pins always win.
+if grep -q '^# borrow-from-main-venv' "$LOCK"; then
+    SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    MAIN="$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    echo "$MAIN" > "$SITE/zz_borrow_main_venv.pth"
+fi
 cp "$LOCK" "$VENV/.requirements.lock"

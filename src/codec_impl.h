@@ -51,6 +51,10 @@ struct codec_stream_spec {
     codec_stream_kind kind = CODEC_STREAM_KIND_NONE;
     int64_t first_frames = 1;
     int64_t max_block = 0;  // stateful: most frames per block (0: any), e.g. to keep attention linear
+    // Stateful decode of a model whose one-shot decode runs in chunks (Qwen3-TTS's chunked_decode):
+    // every `chunk` frames the state restarts, primed with the previous `chunk_left` frames
+    // (their output dropped). 0: no chunks.
+    int64_t chunk = 0, chunk_left = 0;
     int64_t left = 0, right = 0, align = 1;
     std::vector<int32_t> row_stride;
     std::string why;  // kind NONE: why the model does not stream (shown to the caller)

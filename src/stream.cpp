@@ -26,6 +26,11 @@ struct codec_stream {
     int64_t emitted = 0;     // frames output so far (window models)
     std::vector<float> pcm;
     std::vector<std::vector<int32_t>> codes;  // row q: codes of frames [base / row_stride[q], ...)
+    // Chunked decode (spec.chunk): the last chunk_left consumed frames of every row, and the chunk
+    // start whose state was restarted last.
+    std::vector<std::vector<int32_t>> tail;
+    int64_t primed_at = 0;
+    std::vector<float> scales;  // chunked models: pending per-chunk scales (decode)
 
     // Output not yet pulled, and what the last pull returned.
     std::vector<std::vector<int32_t>> out_codes;
@@ -161,6 +166,14 @@ void consume(codec_stream * s, int64_t n) {
     if (s->encode) {
         s->pcm.erase(s->pcm.begin(), s->pcm.begin() + (ptrdiff_t) (n * s->hop() * s->channels()));
     } else {
+        if (s->spec.chunk > 0) {  // keep the context the next chunk restarts from
+            s->tail.resize((size_t) s->n_q);
+            for (int q = 0; q < s->n_q; ++q) {
+                auto & t = s->tail[(size_t) q];
+                t.insert(t.end(), s->codes[(size_t) q].begin(), s->codes[(size_t) q].begin() + (ptrdiff_t) n);
+                if ((int64_t) t.size() > s->spec.chunk_left) t.erase(t.begin(), t.end() - (ptrdiff_t) s->spec.chunk_left);
+            }
+        }
         for (int q = 0; q < s->n_q; ++q) {
             auto & row = s->codes[(size_t) q];
             row.erase(row.begin(), row.begin() + (ptrdiff_t) (n / s->stride(q)));
@@ -174,6 +187,25 @@ codec_status run_frames(codec_stream * s, int64_t from, int64_t n, int32_t flags
                      : decode_block(s, from, n, flags, keep0 * s->hop(), keep_n < 0 ? -1 : keep_n * s->hop());
 }
 
+// Chunked decode: at a chunk start, the state restarts and runs the chunk's left context (the
+// consumed tail) without output, as the one-shot decode's chunk does. Returns the frames left
+// in the current chunk (blocks never cross a chunk boundary).
+codec_status chunk_boundary(codec_stream * s, int64_t * room) {
+    *room = INT64_MAX;
+    if (s->encode || s->spec.chunk <= 0) return CODEC_OK;
+    const int64_t p = s->base, c = s->spec.chunk;
+    *room = c - p % c;
+    if (p == 0 || p % c != 0 || s->primed_at == p) return CODEC_OK;
+    s->io.clear();
+    s->primed_at = p;
+    const int64_t left = std::min<int64_t>(s->spec.chunk_left, p);
+    if (left == 0 || s->tail.empty()) return CODEC_OK;
+    for (int q = 0; q < s->n_q; ++q) s->codes[(size_t) q].insert(s->codes[(size_t) q].begin(), s->tail[(size_t) q].end() - (ptrdiff_t) left, s->tail[(size_t) q].end());
+    const codec_status st = decode_block(s, 0, left, CODEC_STREAM_STEP | CODEC_STREAM_FIRST, 0, 0);
+    for (int q = 0; q < s->n_q; ++q) s->codes[(size_t) q].erase(s->codes[(size_t) q].begin(), s->codes[(size_t) q].begin() + (ptrdiff_t) left);
+    return st;
+}
+
 // Stateful: every complete block runs as soon as its frames are there. Block sizes are the
 // configured block or a power of two below it, so a stream needs few distinct graphs.
 codec_status process_stateful(codec_stream * s) {
@@ -181,8 +213,10 @@ codec_status process_stateful(codec_stream * s) {
         const int64_t avail = pending_frames(s);
         const int64_t need = s->started ? 1 : s->spec.first_frames;
         if (avail < need) return CODEC_OK;
-        int64_t n = std::min(avail, s->block);
-        if (s->started && n < s->block) {
+        int64_t room = 0;
+        if (const codec_status st = chunk_boundary(s, &room); st != CODEC_OK) return st;
+        int64_t n = std::min(std::min(avail, s->block), room);
+        if (s->started && n < s->block && n < room) {
             int64_t p = 1;
             while (p * 2 <= n) p *= 2;
             n = p;
@@ -195,6 +229,18 @@ codec_status process_stateful(codec_stream * s) {
 }
 
 codec_status flush_stateful(codec_stream * s) {
+    if (!s->encode && s->spec.chunk > 0) {  // chunked decode: the rest, chunk by chunk
+        while (pending_frames(s) > 0) {
+            int64_t room = 0;
+            if (const codec_status st = chunk_boundary(s, &room); st != CODEC_OK) return st;
+            const int64_t n = std::min(pending_frames(s), room);
+            const int32_t flags = CODEC_STREAM_STEP | (s->started ? 0 : CODEC_STREAM_FIRST) | (n == pending_frames(s) ? CODEC_STREAM_LAST : 0);
+            if (const codec_status st = decode_block(s, 0, n, flags, 0, -1); st != CODEC_OK) return st;
+            s->started = true;
+            consume(s, n);
+        }
+        return CODEC_OK;
+    }
     const int64_t rest = s->encode ? (int64_t) (s->pcm.size() / (size_t) s->channels()) : pending_frames(s);
     if (rest == 0) return CODEC_OK;
     const int32_t flags = CODEC_STREAM_STEP | CODEC_STREAM_LAST | (s->started ? 0 : CODEC_STREAM_FIRST);
@@ -342,7 +388,8 @@ codec_status codec_stream_reset(codec_stream * s) {
     return guarded(s, [&]() -> codec_status {
         s->io.clear();
         s->flushed = s->broken = s->started = false;
-        s->base = s->emitted = 0;
+        s->base = s->emitted = s->primed_at = 0;
+        s->tail.clear();
         s->pcm.clear();
         for (auto & r : s->codes) r.clear();
         for (auto & r : s->out_codes) r.clear();

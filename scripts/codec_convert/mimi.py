@@ -26,9 +26,14 @@ def _cfg(config, key, default):
     return default if v is None else v
 
 
-def convert(config, sd, out):
-    sd = fold_weight_norm(sd)  # no-op on the published file; harmless on a weight-normed export
-    get = Weights(sd)
+def convert(config, sd, out, encoder_only=None):
+    """encoder_only: (get, n_q_keep) when a descendant (Qwen3-TTS's tokenizer) converts this
+    Mimi's encoder and its first n_q_keep codebooks; it writes the codec.* keys and checks use."""
+    if encoder_only is None:
+        sd = fold_weight_norm(sd)  # no-op on the published file; harmless on a weight-normed export
+        get = Weights(sd)
+    else:
+        get, n_q_keep = encoder_only
 
     # ---- configuration the runtime supports (everything else is refused, not approximated)
     if not _cfg(config, "use_causal_conv", True):
@@ -86,21 +91,24 @@ def convert(config, sd, out):
     for r in ratios:
         hop *= r
     # Downsample stride as MimiConfig derives it (latent_stride); the weights must agree.
-    if "downsample.conv.weight" not in sd or "upsample.conv.weight" not in sd:
+    if "downsample.conv.weight" not in sd or ("upsample.conv.weight" not in sd and encoder_only is None):
         raise ConvertError("this Mimi has no downsample/upsample (frame_rate == encoder rate): not supported")
     stride = sd["downsample.conv.weight"].shape[-1] // 2
     if sd["downsample.conv.weight"].shape[-1] != 2 * stride or stride < 1:
         raise ConvertError("downsample kernel is not 2 * stride")
     groups = int(_cfg(config, "upsample_groups", hidden))
-    if groups != hidden or tuple(sd["upsample.conv.weight"].shape) != (hidden, 1, 2 * stride):
+    if encoder_only is None and (groups != hidden or tuple(sd["upsample.conv.weight"].shape) != (hidden, 1, 2 * stride)):
         raise ConvertError(f"only a depthwise upsample (upsample_groups == hidden_size) is supported, got groups "
                            f"{groups}, weight {tuple(sd['upsample.conv.weight'].shape)}")
     frame_rate = config.get("frame_rate")
     if frame_rate is not None and abs(float(frame_rate) * hop * stride - int(config["sampling_rate"])) > 1e-3:
         raise ConvertError(f"config frame_rate {frame_rate} disagrees with hop {hop} x downsample stride {stride}")
 
-    out.add_common(sample_rate=int(config["sampling_rate"]), hop_size=hop * stride, n_q=n_q, codebook_size=cb_size,
-                   codebook_dim=cb_dim, latent_dim=hidden, channels=channels, has_encoder=True, has_decoder=True)
+    if encoder_only is not None:
+        n_q = n_q_keep
+    else:
+        out.add_common(sample_rate=int(config["sampling_rate"]), hop_size=hop * stride, n_q=n_q, codebook_size=cb_size,
+                       codebook_dim=cb_dim, latent_dim=hidden, channels=channels, has_encoder=True, has_decoder=True)
     w = out.writer
     out.add_u32("mimi.num_filters", n_filters)
     out.add_i32_array("mimi.upsampling_ratios", ratios)
@@ -174,9 +182,17 @@ def convert(config, sd, out):
     conv("downsample.conv", stride, bias=False)
 
     # Split RVQ: codebook embed = embed_sum / clamp(cluster_usage, eps), its squared norms for the search.
-    for (src, dst), n in ((SEMANTIC, n_sem), (ACOUSTIC, n_q - n_sem)):
+    n_cfg = int(_cfg(config, "num_quantizers", 32))
+    for (src, dst), n, n_all in ((SEMANTIC, n_sem, n_sem), (ACOUSTIC, n_q - n_sem, n_cfg - n_sem)):
         out.tensor(dst + ".input_proj.weight", get(src + ".input_proj.weight")[:, :, 0], matmul=True)   # ggml [C, D]
-        out.tensor(dst + ".output_proj.weight", get(src + ".output_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
+        if encoder_only is None:
+            out.tensor(dst + ".output_proj.weight", get(src + ".output_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
+        else:
+            get.skip(src + ".output_proj.weight")
+        for q in range(n, n_all):  # codebooks past those kept (encoder_only): the codes are a prefix
+            for t in ("initialized", "embed_sum", "cluster_usage"):
+                get.skip(f"{src}.layers.{q}.codebook.{t}")
+        n = min(n, n_all)
         for q in range(n):
             p = f"{src}.layers.{q}.codebook"
             get(p + ".initialized")
@@ -185,9 +201,12 @@ def convert(config, sd, out):
                 raise ConvertError(f"'{p}.embed_sum' has shape {tuple(embed.shape)}, expected ({cb_size}, {cb_dim})")
             out.tensor(f"{dst}.layers.{q}.embed", embed)                      # ggml [D, N]
             out.tensor(f"{dst}.layers.{q}.embed_sq", embed.pow(2).sum(-1))  # ggml [N]
-        if f"{src}.layers.{n}.codebook.embed_sum" in sd:
+        if f"{src}.layers.{n_all}.codebook.embed_sum" in sd:
             raise ConvertError(f"{src} has more codebooks than the config's {n}")
 
+    if encoder_only is not None:
+        out.add_u32("mimi.hidden_size", hidden)
+        return
     # Depthwise transposed upsample: (C, 1, K) -> (K, C) = ggml [C, K], one row of per-channel weights per tap.
     out.tensor("upsample.conv.weight", get("upsample.conv.weight")[:, 0, :].t().contiguous())
     transformer("decoder_transformer")

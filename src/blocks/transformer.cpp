@@ -30,6 +30,29 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
     }
 }
 
+void codec_load_transformer_swiglu(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
+                                   int n_layer, int dim, int ffn) {
+    const int inner = tr.n_head * tr.head_dim;
+    tr.rms_norm = tr.swiglu = true;
+    tr.layers.clear();
+    for (int i = 0; i < n_layer; ++i) {
+        const std::string p = prefix + ".layers." + std::to_string(i);
+        codec_transformer_layer l;
+        l.ln1_w = ld.tensor(p + ".input_layernorm.weight", {dim}, CODEC_W_F32);
+        l.wq = ld.tensor(p + ".self_attn.q_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+        l.wk = ld.tensor(p + ".self_attn.k_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+        l.wv = ld.tensor(p + ".self_attn.v_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+        l.wo = ld.tensor(p + ".self_attn.o_proj.weight", {inner, dim}, CODEC_W_MATMUL);
+        l.ln2_w = ld.tensor(p + ".post_attention_layernorm.weight", {dim}, CODEC_W_F32);
+        l.fc1 = ld.tensor(p + ".mlp.gate_proj.weight", {dim, ffn}, CODEC_W_MATMUL);
+        l.fc3 = ld.tensor(p + ".mlp.up_proj.weight", {dim, ffn}, CODEC_W_MATMUL);
+        l.fc2 = ld.tensor(p + ".mlp.down_proj.weight", {ffn, dim}, CODEC_W_MATMUL);
+        l.ls_attn = ld.tensor(p + ".self_attn_layer_scale.scale", {dim}, CODEC_W_F32);
+        l.ls_mlp  = ld.tensor(p + ".mlp_layer_scale.scale", {dim}, CODEC_W_F32);
+        tr.layers.push_back(l);
+    }
+}
+
 void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, int64_t n, ggml_tensor ** cos,
                        ggml_tensor ** sin) {
     codec_rope_tables_at(ctx, inv_freq, ggml_reshape_2d(ctx, ggml_arange(ctx, (float) p0, (float) (p0 + n), 1.0f), 1, n),
@@ -56,8 +79,29 @@ ggml_tensor * codec_rope_neox(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
     return ggml_concat(ctx, y1, y2, 0);
 }
 
-static ggml_tensor * layer_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, float eps) {
-    return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, eps), w), b);
+// The layer's norms: LayerNorm (weight + bias) or RMSNorm (x * rsqrt(mean(x^2) + eps) * weight).
+static ggml_tensor * layer_norm(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x, ggml_tensor * w,
+                                ggml_tensor * b) {
+    if (tr.rms_norm) return ggml_mul(ctx, ggml_rms_norm(ctx, x, tr.eps), w);
+    return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, tr.eps), w), b);
+}
+
+// GELU with PyTorch's tanh approximation, composed from exact F32 ops (ggml_gelu may go
+// through an f16 table on the CPU, which costs parity).
+static ggml_tensor * gelu_tanh(ggml_context * ctx, ggml_tensor * x) {
+    ggml_tensor * x3 = ggml_mul(ctx, ggml_sqr(ctx, x), x);
+    ggml_tensor * t = ggml_tanh(ctx, ggml_scale(ctx, ggml_add(ctx, x, ggml_scale(ctx, x3, 0.044715f)), 0.7978845608028654f));
+    return ggml_mul(ctx, ggml_scale(ctx, x, 0.5f), ggml_scale_bias(ctx, t, 1.0f, 1.0f));
+}
+
+// The feed-forward half of a layer: fc2(act(fc1(h))) or, SwiGLU, down(silu(gate(h)) * up(h)).
+static ggml_tensor * layer_mlp(ggml_context * ctx, const codec_transformer & tr, const codec_transformer_layer & l,
+                               ggml_tensor * h) {
+    if (tr.swiglu) {
+        return ggml_mul_mat(ctx, l.fc2, ggml_mul(ctx, ggml_silu(ctx, ggml_mul_mat(ctx, l.fc1, h)), ggml_mul_mat(ctx, l.fc3, h)));
+    }
+    ggml_tensor * a = ggml_mul_mat(ctx, l.fc1, h);
+    return ggml_mul_mat(ctx, l.fc2, tr.gelu_tanh ? gelu_tanh(ctx, a) : ggml_gelu_erf(ctx, a));
 }
 
 // Causal (sliding-window) attention in query blocks of B = window frames, batched as a 4th
@@ -154,7 +198,7 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
         mask = ggml_log(ctx, ggml_scale_bias(ctx, ggml_clamp(ctx, blk, 0.0f, 1.0f), -1.0f, 1.0f));
     }
     for (const codec_transformer_layer & l : tr.layers) {
-        ggml_tensor * h = layer_norm(ctx, x, l.ln1_w, l.ln1_b, tr.eps);
+        ggml_tensor * h = layer_norm(ctx, tr, x, l.ln1_w, l.ln1_b);
         ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
         ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
         ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
@@ -172,8 +216,7 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
         o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
         x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
 
-        h = layer_norm(ctx, x, l.ln2_w, l.ln2_b, tr.eps);
-        h = ggml_mul_mat(ctx, l.fc2, ggml_gelu_erf(ctx, ggml_mul_mat(ctx, l.fc1, h)));
+        h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
         x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
     }
     return x;
@@ -189,15 +232,14 @@ ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transfor
     codec_rope_tables(ctx, tr.inv_freq, 0, T, &cos, &sin);
     const attn_blocks blocks = make_blocks(ctx, T, tr.window);  // mask shared by every layer
     for (const codec_transformer_layer & l : tr.layers) {
-        ggml_tensor * h = layer_norm(ctx, x, l.ln1_w, l.ln1_b, tr.eps);
+        ggml_tensor * h = layer_norm(ctx, tr, x, l.ln1_w, l.ln1_b);
         ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
         ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
         ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
         ggml_tensor * o = ggml_mul_mat(ctx, l.wo, blocked_attention(ctx, blocks, q, k, v, scale));
         x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
 
-        h = layer_norm(ctx, x, l.ln2_w, l.ln2_b, tr.eps);
-        h = ggml_mul_mat(ctx, l.fc2, ggml_gelu_erf(ctx, ggml_mul_mat(ctx, l.fc1, h)));
+        h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
         x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
     }
     return x;

@@ -1,8 +1,11 @@
 // Pre-norm transformer layer stack (Mimi / Moshi style, transformers' module names):
 //   x = x + ls1 * o_proj(attn(rope(q_proj(ln1(x))), rope(k_proj(..)), v_proj(..)))
-//   x = x + ls2 * fc2(gelu_erf(fc1(ln2(x))))
+//   x = x + ls2 * fc2(gelu(fc1(ln2(x))))
 // with LayerNorm (weight + bias), NeoX/Llama-style RoPE (rotate_half), causal attention over
-// an optional sliding window, optional layer scale. Activations are channel-major [C, T]
+// an optional sliding window, optional layer scale. Variants (flags on codec_transformer):
+// GELU with the tanh approximation (Pocket TTS's Mimi), and the Llama-style layer of
+// Qwen3-TTS's tokenizer decoder: RMSNorm (weight only) and a SwiGLU MLP
+// down(silu(gate(h)) * up(h)); both stream with the same KV cache. Activations are channel-major [C, T]
 // (ne0 = C) so every projection is one matrix product.
 #pragma once
 
@@ -16,8 +19,9 @@ struct codec_transformer_layer {
     ggml_tensor * wq = nullptr, * wk = nullptr, * wv = nullptr;  // [C, H * hd]
     ggml_tensor * wo = nullptr;                                   // [H * hd, C]
     ggml_tensor * ln2_w = nullptr, * ln2_b = nullptr;  // [C]
-    ggml_tensor * fc1 = nullptr;                       // [C, F]
-    ggml_tensor * fc2 = nullptr;                       // [F, C]
+    ggml_tensor * fc1 = nullptr;                       // [C, F] (SwiGLU: gate_proj)
+    ggml_tensor * fc2 = nullptr;                       // [F, C] (SwiGLU: down_proj)
+    ggml_tensor * fc3 = nullptr;                       // [C, F] SwiGLU up_proj, else null
     ggml_tensor * ls_attn = nullptr, * ls_mlp = nullptr;  // [C] layer scales, or null
 };
 
@@ -25,7 +29,10 @@ struct codec_transformer {
     std::vector<codec_transformer_layer> layers;
     int   n_head   = 0;
     int   head_dim = 0;
-    float eps      = 1e-5f;          // LayerNorm epsilon
+    float eps      = 1e-5f;          // LayerNorm / RMSNorm epsilon
+    bool  rms_norm = false;          // RMSNorm (no bias) instead of LayerNorm
+    bool  swiglu   = false;          // SwiGLU MLP (fc1 gate, fc3 up, fc2 down)
+    bool  gelu_tanh = false;         // fc1/fc2 MLP with tanh-approximated GELU (else exact erf)
     int   window   = 0;              // query q sees keys (q - window, q]; 0: every key <= q
     ggml_tensor * inv_freq = nullptr;  // [head_dim / 2] RoPE inverse frequencies (converter)
 };
@@ -35,6 +42,12 @@ class codec_model_loader;
 // mlp.fc1, mlp.fc2, self_attn_layer_scale.scale, mlp_layer_scale.scale}" with exact shapes.
 void codec_load_transformer(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
                             int n_layer, int dim, int ffn, bool layer_scale);
+
+// The Llama-style variant (sets rms_norm, swiglu): "<prefix>.layers.<i>.{input_layernorm,
+// post_attention_layernorm}.weight, self_attn.{q,k,v,o}_proj.weight, mlp.{gate,up,down}_proj.weight,
+// self_attn_layer_scale.scale, mlp_layer_scale.scale}".
+void codec_load_transformer_swiglu(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
+                                   int n_layer, int dim, int ffn);
 
 struct codec_stream_io;
 

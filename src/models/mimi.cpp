@@ -11,35 +11,7 @@
 #include "blocks/vq_euclidean.h"
 #include "stream_io.h"
 
-namespace {
-
-struct mimi_rvq {  // MimiResidualVectorQuantizer
-    ggml_tensor * input_proj = nullptr;   // [C, D]
-    ggml_tensor * output_proj = nullptr;  // [D, C]
-    std::vector<codec_vq_euclidean> layers;
-};
-
-struct mimi_model {
-    codec_seanet sn;  // causal, identity shortcuts, no norm
-    int32_t stride = 0, n_layer = 0, n_head = 0, head_dim = 0, ffn = 0, window = 0, n_sem = 0;
-    float eps = 0.0f, rope_theta = 0.0f;
-
-    codec_seanet_conv enc_in, enc_out;
-    std::vector<codec_seanet_stage> enc;
-    codec_transformer enc_tr;
-    ggml_tensor * downsample = nullptr;  // [2s, C, C], replicate-padded causal conv, no bias
-
-    mimi_rvq semantic, acoustic;
-
-    ggml_tensor * upsample = nullptr;  // [1, C, 2s] depthwise transposed conv taps
-    codec_transformer dec_tr;
-    codec_seanet_conv dec_in, dec_out;
-    std::vector<codec_seanet_stage> dec;
-};
-
-bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) {
-    mimi_model & m = *(mimi_model *) model.impl;
-    const codec_hparams & hp = model.hparams;
+bool codec_mimi_load(codec_mimi & m, codec_model_loader & ld, const codec_hparams & hp, std::string & err) {
     std::string pad_mode;
     if (!ld.get_i32("mimi.num_filters", m.sn.n_filters, 1, 4096, err) ||
         !ld.get_i32_arr("mimi.upsampling_ratios", m.sn.ratios, 1, 8, 1, 64, err) ||
@@ -120,6 +92,12 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
     return true;
 }
 
+namespace {
+
+bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    return codec_mimi_load(*(codec_mimi *) model.impl, ld, model.hparams, err);
+}
+
 // Time-major [T, C] (the API's PCM) <-> channel-major [C, T] (everything inside); free for mono.
 ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) {
     if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_2d(ctx, x, x->ne[1], x->ne[0]);
@@ -127,33 +105,39 @@ ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) {
 }
 
 bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
-    const mimi_model & m = *(const mimi_model *) model.impl;
+    const codec_mimi & m = *(const codec_mimi *) model.impl;
     const codec_hparams & hp = model.hparams;
     if (req.n_q < m.n_sem) {
         err = codec_fmt("n_q = %d: this model always encodes its %d semantic codebooks", req.n_q, m.n_sem);
         return false;
     }
-    ggml_context * ctx = g.ctx;
-    const bool cpu = !model.on_gpu;
-    codec_stream_io * io = g.io;  // streaming: every causal layer carries its state
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm");  // time-major [T, ch]
+    std::vector<ggml_tensor *> codes;
+    codec_mimi_encode_codes(g.ctx, m, x, req.n_q, !model.on_gpu, g.io, codes);
+    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    return true;
+}
+
+}  // namespace
+
+void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, int n_q, bool cpu,
+                             codec_stream_io * io, std::vector<ggml_tensor *> & codes) {
     x = codec_seanet_encode(ctx, m.sn, m.enc, codec_seanet_conv_in(ctx, m.sn, m.enc_in, x, io), cpu, io);
     x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [C, T]
     x = codec_transformer_forward(ctx, m.enc_tr, x, io);
     ggml_tensor * latent = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE, io);  // as the reference
 
-    std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.semantic.layers, m.n_sem, ggml_mul_mat(ctx, m.semantic.input_proj, latent), codes);
-    if (req.n_q > m.n_sem) {
-        codec_rvq_euclidean_encode(ctx, m.acoustic.layers, req.n_q - m.n_sem,
+    if (n_q > m.n_sem) {
+        codec_rvq_euclidean_encode(ctx, m.acoustic.layers, n_q - m.n_sem,
                                    ggml_mul_mat(ctx, m.acoustic.input_proj, latent), codes);
     }
-    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
-    return true;
 }
 
+namespace {
+
 bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
-    const mimi_model & m = *(const mimi_model *) model.impl;
+    const codec_mimi & m = *(const codec_mimi *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
     ggml_tensor * x;  // [C, T]
@@ -180,7 +164,7 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
 }
 
 size_t mimi_graph_size(const codec_model & model, const codec_graph_request & req) {
-    const mimi_model & m = *(const mimi_model *) model.impl;
+    const codec_mimi & m = *(const codec_mimi *) model.impl;
     // Generous per-module bounds (about twice the counts): a causal conv makes <= 13 tensors, a
     // resnet <= 30, a stage <= 30 + resnets, a transformer layer ~65, a VQ stage 10, an upsample
     // phase 7. Sizes only the probe build; the final graph is sized exactly.
@@ -193,7 +177,7 @@ size_t mimi_graph_size(const codec_model & model, const codec_graph_request & re
 // KV cache): state carried between blocks, any block size. The downsample's replicate padding
 // needs only the first frame, so the first block may be one frame.
 void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
-    const mimi_model & m = *(const mimi_model *) model.impl;
+    const codec_mimi & m = *(const codec_mimi *) model.impl;
     if (m.window <= 1 && m.n_layer > 0) {
         spec.why = "its transformer has no sliding window (mimi.sliding_window), so its KV cache would grow without bound";
         return;
@@ -205,8 +189,8 @@ void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
     spec.max_block = std::max<int64_t>(1, m.window / m.stride);
 }
 
-void * mimi_create() { return new mimi_model(); }
-void mimi_destroy(void * p) { delete (mimi_model *) p; }
+void * mimi_create() { return new codec_mimi(); }
+void mimi_destroy(void * p) { delete (codec_mimi *) p; }
 
 }  // namespace
 
