@@ -13,19 +13,25 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from codec_convert import dac, encodec, mimi, qwen3_tts_tokenizer, snac  # noqa: E402
+from codec_convert import dac, encodec, mimi, qwen3_tts_tokenizer, snac, soprano, wavtokenizer  # noqa: E402
 from codec_convert.common import OUTTYPES, ConvertError, GGUFOut, load_config, load_state_dict  # noqa: E402
 
-ARCHS = [dac, mimi, snac, encodec, qwen3_tts_tokenizer]
+ARCHS = [dac, mimi, snac, encodec, wavtokenizer, soprano, qwen3_tts_tokenizer]
 
 
 def convert(input_dir, out_path, outtype="f32"):
-    config = load_config(input_dir)
-    arch = next((a for a in ARCHS if a.matches(config)), None)
-    if arch is None:
-        raise ConvertError(f"unsupported model_type '{config.get('model_type')}' in {input_dir}/config.json "
-                           f"(supported: {', '.join(a.ARCH for a in ARCHS)})")
-    sd = load_state_dict(input_dir)
+    # Checkpoints without a config.json (WavTokenizer's YAML + .ckpt, Soprano's decoder.pth)
+    # are recognised by their files.
+    arch = next((a for a in ARCHS if hasattr(a, "detect_dir") and a.detect_dir(input_dir)), None)
+    if arch is not None:
+        config, sd = arch.load_dir(input_dir)
+    else:
+        config = load_config(input_dir)
+        arch = next((a for a in ARCHS if a.matches(config)), None)
+        if arch is None:
+            raise ConvertError(f"unsupported model_type '{config.get('model_type')}' in {input_dir}/config.json "
+                               f"(supported: {', '.join(a.ARCH for a in ARCHS)})")
+        sd = load_state_dict(input_dir)
     tmp = out_path + ".tmp"
     out = GGUFOut(tmp, arch.ARCH, outtype)
     try:

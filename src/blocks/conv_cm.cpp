@@ -85,7 +85,7 @@ ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tenso
     const int64_t C = x->ne[0], T = x->ne[1], K = w->ne[1];
     const int64_t t_out = T + 2 * pad - dilation * (K - 1);
     if (t_out < 1) return nullptr;
-    if (C < 3) {  // too narrow for the layout detection below: a sum of per-tap scalings
+    if (C < 3 || T < 2) {  // too narrow for the layout detection below (or one frame): a sum of per-tap scalings
         ggml_tensor * xp = pad > 0 ? ggml_pad_ext(ctx, x, 0, 0, pad, pad, 0, 0, 0, 0) : x;
         ggml_tensor * y = nullptr;
         for (int64_t k = 0; k < K; ++k) {

@@ -1,0 +1,54 @@
+#include "istft.h"
+
+#include "model_loader.h"
+
+#include <cmath>
+
+static int64_t hops_per_frame(const codec_istft & s) { return (s.n_fft + s.hop - 1) / s.hop; }
+
+int64_t codec_istft_out_len(const codec_istft & s, int64_t T) {
+    return s.center ? (T - 1) * s.hop : T * s.hop;
+}
+
+// Overlap-add of frames [R * hop, T] with stride hop: chunk c of the output (hop samples) sums
+// sub-block j of frame c - j. Each sub-block row j is a strided view [hop, T], zero-padded by j
+// chunks before and R - 1 - j after, so the R views line up and add.
+static ggml_tensor * overlap_add(ggml_context * ctx, ggml_tensor * frames, int64_t hop, int64_t R) {
+    const int64_t T = frames->ne[1];
+    ggml_tensor * y = nullptr;
+    for (int64_t j = 0; j < R; ++j) {
+        ggml_tensor * v = ggml_view_2d(ctx, frames, hop, T, frames->nb[1], (size_t) (j * hop) * frames->nb[0]);
+        ggml_tensor * p = ggml_pad_ext(ctx, v, 0, 0, (int) j, (int) (R - 1 - j), 0, 0, 0, 0);  // [hop, T + R - 1]
+        y = y ? ggml_add(ctx, y, p) : p;
+    }
+    return ggml_reshape_1d(ctx, y, hop * (T + R - 1));
+}
+
+ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_tensor * x) {
+    const int64_t nb = s.n_fft / 2 + 1, T = x->ne[1], R = hops_per_frame(s);
+    ggml_tensor * logmag = ggml_view_2d(ctx, x, nb, T, x->nb[1], 0);
+    ggml_tensor * phase = ggml_view_2d(ctx, x, nb, T, x->nb[1], (size_t) nb * x->nb[0]);
+    ggml_tensor * mag = ggml_clamp(ctx, ggml_exp(ctx, logmag), -INFINITY, 1e2f);  // exp overflow clips to 100, as torch.clip
+    ggml_tensor * re = ggml_mul(ctx, mag, ggml_cos(ctx, phase));
+    ggml_tensor * im = ggml_mul(ctx, mag, ggml_sin(ctx, phase));
+    ggml_tensor * spec = ggml_concat(ctx, re, im, 0);                                 // [N + 2, T]
+    ggml_tensor * frames = ggml_mul_mat(ctx, s.basis, spec);                          // [R * hop, T]: windowed irfft
+    ggml_tensor * y = overlap_add(ctx, frames, s.hop, R);
+    ggml_tensor * wsq = ggml_repeat(ctx, ggml_reshape_2d(ctx, s.win_sq, R * s.hop, 1), frames);
+    ggml_tensor * env = overlap_add(ctx, wsq, s.hop, R);
+    const int64_t crop = s.center ? s.n_fft / 2 : (s.n_fft - s.hop) / 2, n = codec_istft_out_len(s, T);
+    y = ggml_view_1d(ctx, y, n, (size_t) crop * y->nb[0]);
+    env = ggml_view_1d(ctx, env, n, (size_t) crop * env->nb[0]);
+    return ggml_div(ctx, y, env);
+}
+
+codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix, int n_fft, int hop, bool center) {
+    codec_istft s;
+    s.n_fft = n_fft;
+    s.hop = hop;
+    s.center = center;
+    const int64_t R = hops_per_frame(s);
+    s.basis = ld.tensor(prefix + ".basis", {n_fft + 2, R * hop}, CODEC_W_F32);
+    s.win_sq = ld.tensor(prefix + ".window_sq", {R * hop}, CODEC_W_F32);
+    return s;
+}

@@ -1,0 +1,33 @@
+// Vocos ISTFT head's inverse STFT as ggml ops: spectrum -> windowed frames by one matrix product
+// with a precomputed inverse-real-DFT basis, overlap-add of the frames, division by the
+// overlap-added squared window (the envelope), then the crop of the padding mode:
+//   "same"   (Vocos' custom ISTFT): (n_fft - hop) / 2 samples cropped on each side, T * hop out;
+//   "center" (torch.istft(center=True)): n_fft / 2 on each side, (T - 1) * hop out.
+// The basis (the converter's) holds window[n] * c_k * cos(2 pi k n / N) / N for the real parts
+// and -window[n] * c_k * sin(2 pi k n / N) / N for the imaginary ones (c_k = 1 at DC and Nyquist,
+// 2 between), exactly irfft's sum; bins a model zeroes before its ISTFT (Soprano: DC and Nyquist)
+// are zero rows. Frames are padded to R = ceil(N / hop) hops (zero basis columns), so the
+// overlap-add is a sum of R shifted views.
+#pragma once
+
+#include <ggml.h>
+
+#include <string>
+
+struct codec_istft {
+    ggml_tensor * basis  = nullptr;  // [N + 2, R * hop] F32: rows re(0..N/2), im(0..N/2)
+    ggml_tensor * win_sq = nullptr;  // [R * hop] F32: window^2, zero past N
+    int n_fft = 0, hop = 0;
+    bool center = false;
+};
+
+// Output length for T frames.
+int64_t codec_istft_out_len(const codec_istft & s, int64_t T);
+
+// Vocos' head after its linear layer: x [N + 2, T] holds log-magnitudes (first N/2 + 1 rows)
+// and phases (the rest); magnitude = min(exp(.), 100). Returns the signal [n_out].
+ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_tensor * x);
+
+class codec_model_loader;
+// "<prefix>.basis" [N + 2, R * hop] and "<prefix>.window_sq" [R * hop], both F32.
+codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix, int n_fft, int hop, bool center);

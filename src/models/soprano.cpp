@@ -1,0 +1,133 @@
+// Soprano's decoder (soprano-tts 0.2.0, soprano/vocos/decoder.py SopranoDecoder): LM hidden
+// states [512, T] -> linear interpolation to upscale * (T - 1) + 1 frames (align_corners) ->
+// VocosBackbone (embed conv k1, LayerNorm, ConvNeXt blocks with depthwise k3 and layer scale,
+// final LayerNorm) -> ISTFTHead in "center" mode (torch.istft) with the DC and Nyquist bins
+// zeroed (the reference sets spec[:, 0] = spec[:, -1] = 0; the converter zeroes their basis
+// rows). Output: (upscale * (T - 1)) * hop samples; one latent frame gives no audio, as the
+// reference. Decodes latents only (codec_decode_latent): it has no codebook.
+#include "soprano.h"
+
+#include "blocks/attention.h"
+#include "blocks/convnext.h"
+#include "blocks/istft.h"
+
+namespace {
+
+struct soprano_model {
+    int32_t dim = 0, inter = 0, n_layers = 0, dw_kernel = 3, in_kernel = 1, upscale = 4, n_fft = 0, head_hop = 0;
+    codec_conv embed;
+    ggml_tensor * norm_w = nullptr, * norm_b = nullptr;
+    std::vector<codec_convnext> convnext;
+    ggml_tensor * final_w = nullptr, * final_b = nullptr;
+    ggml_tensor * out_w = nullptr, * out_b = nullptr;
+    codec_istft istft;
+};
+
+const float k_eps = 1e-6f;
+
+bool sp_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    soprano_model & m = *(soprano_model *) model.impl;
+    codec_hparams & hp = model.hparams;
+    if (!ld.get_i32("soprano.dim", m.dim, 1, 16384, err) ||
+        !ld.get_i32("soprano.intermediate_dim", m.inter, 1, 65536, err) ||
+        !ld.get_i32("soprano.num_layers", m.n_layers, 1, 256, err) ||
+        !ld.get_i32("soprano.dw_kernel", m.dw_kernel, 1, 63, err) ||
+        !ld.get_i32("soprano.input_kernel", m.in_kernel, 1, 63, err) ||
+        !ld.get_i32("soprano.upscale", m.upscale, 1, 64, err) ||
+        !ld.get_i32("soprano.n_fft", m.n_fft, 2, 1 << 16, err) ||
+        !ld.get_i32("soprano.head_hop", m.head_hop, 1, 1 << 16, err)) {
+        return false;
+    }
+    if (m.dw_kernel % 2 == 0 || m.in_kernel % 2 == 0 || m.n_fft % 2) {
+        err = "soprano: kernels must be odd and n_fft even";
+        return false;
+    }
+    if (hp.has_encoder || !hp.has_decoder || hp.channels != 1 || (int64_t) m.upscale * m.head_hop != hp.hop_size) {
+        err = "Soprano is a mono decoder only, and codec.hop_size must be soprano.upscale * soprano.head_hop";
+        return false;
+    }
+    const int C = m.dim, H = hp.latent_dim;
+    m.embed = codec_load_cm_conv(ld, "decoder.embed", m.in_kernel, 1, H, C);
+    m.norm_w = ld.tensor("decoder.norm.weight", {C}, CODEC_W_F32);
+    m.norm_b = ld.tensor("decoder.norm.bias", {C}, CODEC_W_F32);
+    for (int i = 0; i < m.n_layers; ++i) {
+        m.convnext.push_back(codec_load_convnext(ld, "decoder.convnext." + std::to_string(i), C, m.inter, m.dw_kernel, 0,
+                                                 true, false, k_eps));
+    }
+    m.final_w = ld.tensor("decoder.final_layer_norm.weight", {C}, CODEC_W_F32);
+    m.final_b = ld.tensor("decoder.final_layer_norm.bias", {C}, CODEC_W_F32);
+    m.out_w = ld.tensor("head.out.weight", {C, m.n_fft + 2}, CODEC_W_MATMUL);
+    m.out_b = ld.tensor("head.out.bias", {m.n_fft + 2}, CODEC_W_F32);
+    m.istft = codec_load_istft(ld, "head.istft", m.n_fft, m.head_hop, true);
+    return true;
+}
+
+// F.interpolate(mode="linear", align_corners=True) to U (T - 1) + 1 frames: output U i + r is
+// x_i (1 - r/U) + x_{i+1} r/U (the source position r/U is exact in float for U a power of two,
+// as torch computes it), and the last output is x_{T-1}.
+ggml_tensor * upsample(ggml_context * ctx, ggml_tensor * x, int U) {
+    const int64_t C = x->ne[0], T = x->ne[1];
+    if (T == 1 || U == 1) return x;
+    ggml_tensor * a = ggml_view_2d(ctx, x, C, T - 1, x->nb[1], 0);
+    ggml_tensor * b = ggml_view_2d(ctx, x, C, T - 1, x->nb[1], x->nb[1]);
+    ggml_tensor * y = ggml_reshape_3d(ctx, ggml_cont(ctx, a), C, 1, T - 1);
+    for (int r = 1; r < U; ++r) {
+        const float l = (float) r / (float) U;
+        ggml_tensor * yr = ggml_add(ctx, ggml_scale(ctx, a, 1.0f - l), ggml_scale(ctx, b, l));
+        y = ggml_concat(ctx, y, ggml_reshape_3d(ctx, yr, C, 1, T - 1), 1);  // [C, r + 1, T - 1]
+    }
+    y = ggml_reshape_2d(ctx, y, C, U * (T - 1));
+    return ggml_concat(ctx, y, ggml_view_2d(ctx, x, C, 1, x->nb[1], (T - 1) * x->nb[1]), 1);
+}
+
+bool sp_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const soprano_model & m = *(const soprano_model *) model.impl;
+    if (req.kind != CODEC_GRAPH_DECODE_LATENT) {
+        err = "Soprano's decoder takes LM hidden states (codec_decode_latent), not codes: it has no codebook";
+        return false;
+    }
+    ggml_context * ctx = g.ctx;
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, model.hparams.latent_dim, "latent");
+    x = upsample(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), m.upscale);        // [512, L]
+    x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, m.in_kernel / 2, 1);    // [C, L]
+    x = codec_layer_norm(ctx, x, m.norm_w, m.norm_b, k_eps);
+    for (const codec_convnext & b : m.convnext) x = codec_convnext_forward(ctx, b, x);
+    x = codec_layer_norm(ctx, x, m.final_w, m.final_b, k_eps);
+    x = ggml_add(ctx, ggml_mul_mat(ctx, m.out_w, x), m.out_b);                   // [n_fft + 2, L]
+    ggml_tensor * y;
+    if (x->ne[1] == 1) {  // (L - 1) * hop = 0 samples: an empty signal (ggml has no empty tensors)
+        err = "Soprano needs at least 2 latent frames: the reference's output of 1 frame is empty ((T - 1) * 2048 samples)";
+        return false;
+    }
+    y = codec_istft_head(ctx, m.istft, x);
+    codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
+    return true;
+}
+
+bool sp_encode(const codec_model &, codec_graph &, const codec_graph_request &, std::string & err) {
+    err = "Soprano's decoder has no encoder";
+    return false;
+}
+
+size_t sp_graph_size(const codec_model & model, const codec_graph_request &) {
+    const soprano_model & m = *(const soprano_model *) model.impl;
+    return 512 + (size_t) m.upscale * 8 + (size_t) m.n_layers * (32 + (size_t) m.dw_kernel) + (size_t) m.in_kernel * 4 +
+           (size_t) (m.n_fft / m.head_hop + 2) * 16;
+}
+
+// Streams push and pull codes; Soprano's input is LM hidden states (codec_decode_latent). Its
+// decoder is local (interpolation 1 frame, ConvNeXt num_layers * (k - 1) / 2 upsampled frames,
+// the ISTFT 2 frames), so a latent stream could window it exactly; the stream API has no latent
+// pushes yet.
+void sp_stream(const codec_model &, bool, codec_stream_spec & spec) {
+    spec.why = "it decodes LM hidden states (codec_decode_latent), and streams carry codes only";
+}
+
+void * sp_create() { return new soprano_model(); }
+void sp_destroy(void * p) { delete (soprano_model *) p; }
+
+}  // namespace
+
+const codec_arch_ops codec_arch_soprano = {
+    "soprano", sp_create, sp_destroy, sp_init, sp_encode, sp_decode, sp_graph_size, sp_stream,
+};
