@@ -40,11 +40,17 @@ struct codec_model;
 //   WINDOW:   non-causal; each block of frames is computed by the one-shot graph over a window
 //             with `left` and `right` frames of context that cover the receptive field, and only
 //             the block is kept. Blocks start at multiples of `align` frames.
+//   CHUNKED:  the input is cut into chunks of chunk_samples every chunk_stride samples, each
+//             coded on its own with one scale (EnCodec 48 kHz): blocks of whole chunks; decoding
+//             carries the last chunk's overlap for the overlap-add. A block that is not the
+//             flushed tail has req.stream CODEC_STREAM_STEP without CODEC_STREAM_LAST and holds
+//             exactly k whole chunks ((k - 1) * stride + chunk_samples samples, k * chunk_frames codes).
 // Frames are hop-sized; row_stride[q] (multi-rate codes) is frames per code of row q.
 enum codec_stream_kind {
     CODEC_STREAM_KIND_NONE     = 0,
     CODEC_STREAM_KIND_STATEFUL = 1,
     CODEC_STREAM_KIND_WINDOW   = 2,
+    CODEC_STREAM_KIND_CHUNKED  = 3,
 };
 
 struct codec_stream_spec {
@@ -56,6 +62,7 @@ struct codec_stream_spec {
     // (their output dropped). 0: no chunks.
     int64_t chunk = 0, chunk_left = 0;
     int64_t left = 0, right = 0, align = 1;
+    int64_t chunk_samples = 0, chunk_stride = 0, chunk_frames = 0;  // chunked
     std::vector<int32_t> row_stride;
     std::string why;  // kind NONE: why the model does not stream (shown to the caller)
 };

@@ -34,9 +34,9 @@ struct codec_stream {
 
     // Output not yet pulled, and what the last pull returned.
     std::vector<std::vector<int32_t>> out_codes;
-    std::vector<float> out_pcm;
+    std::vector<float> out_pcm, out_scales;
     std::vector<int32_t> pulled_codes, pulled_len;
-    std::vector<float> pulled_pcm;
+    std::vector<float> pulled_pcm, pulled_scales;
 
     int32_t hop() const { return model->hparams.hop_size; }
     int32_t channels() const { return model->hparams.channels; }
@@ -65,7 +65,9 @@ codec_status guarded(codec_stream * s, F && f) {
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // Builds (or reuses) the graph of one block, uploads its input and computes it.
-codec_status run_block(codec_stream * s, codec_graph_request req, const void * data, size_t bytes, codec_graph ** out) {
+using block_inputs = std::vector<std::pair<const void *, size_t>>;
+
+codec_status run_block(codec_stream * s, codec_graph_request req, const block_inputs & inputs, codec_graph ** out) {
     const codec_model & m = *s->model;
     std::string err;
     const bool stateful = req.stream != 0;
@@ -80,11 +82,12 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const void * d
         return fail(s, CODEC_ERR_BACKEND, s->io.error());
     }
     if (stateful && !s->io.allocate(ggml_backend_dev_buffer_type(m.dev), err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
-    if (g->inputs.size() != 1 || ggml_nbytes(g->inputs[0]) != bytes) {
-        return fail(s, CODEC_ERR_BACKEND, "stream graph input mismatch (model bug)");
+    if (g->inputs.size() != inputs.size()) return fail(s, CODEC_ERR_BACKEND, "stream graph input count mismatch (model bug)");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        if (ggml_nbytes(g->inputs[i]) != inputs[i].second) return fail(s, CODEC_ERR_BACKEND, "stream graph input mismatch (model bug)");
     }
     if (!s->runner.alloc(*g, err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
-    ggml_backend_tensor_set(g->inputs[0], data, 0, bytes);
+    for (size_t i = 0; i < inputs.size(); ++i) ggml_backend_tensor_set(g->inputs[i], inputs[i].first, 0, inputs[i].second);
     s->broken = stateful;  // until the compute succeeds, the state may be half-written
     if (!s->runner.compute(*g, err)) return fail(s, CODEC_ERR_BACKEND, err);
     s->broken = false;
@@ -113,7 +116,13 @@ codec_status encode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
         for (int c = 0; c < ch; ++c) planar[(size_t) (c * n + i)] = src[i * ch + c];
     codec_graph * g = nullptr;
     codec_graph_request req = block_request(s, n, flags);
-    if (const codec_status st = run_block(s, req, planar.data(), planar.size() * sizeof(float), &g); st != CODEC_OK) return st;
+    if (const codec_status st = run_block(s, req, {{planar.data(), planar.size() * sizeof(float)}}, &g); st != CODEC_OK) return st;
+    if (s->model->hparams.has_scales) {  // chunked: one scale per chunk, after the codes
+        ggml_tensor * t = g->outputs[(size_t) s->n_q];
+        const size_t at = s->out_scales.size();
+        s->out_scales.resize(at + (size_t) ggml_nelements(t));
+        ggml_backend_tensor_get(t, s->out_scales.data() + at, 0, ggml_nbytes(t));
+    }
     for (int q = 0; q < s->n_q; ++q) {
         ggml_tensor * t = g->outputs[(size_t) q];
         const int64_t r = s->stride(q), a = keep0 / r, len = t->ne[0];
@@ -128,7 +137,8 @@ codec_status encode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
 
 // Decodes pending frames [from, from + n); appends output samples [keep0, keep0 + keep_n) of the
 // result (keep_n < 0: to the end).
-codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n) {
+codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n,
+                          int64_t n_scales = 0) {
     codec_graph_request req = block_request(s, n, flags);
     std::vector<int32_t> packed;
     for (int q = 0; q < s->n_q; ++q) {
@@ -138,7 +148,12 @@ codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
         if (!s->spec.row_stride.empty()) req.row_len.push_back((int32_t) len);
     }
     codec_graph * g = nullptr;
-    if (const codec_status st = run_block(s, req, packed.data(), packed.size() * sizeof(int32_t), &g); st != CODEC_OK) return st;
+    block_inputs in = {{packed.data(), packed.size() * sizeof(int32_t)}};
+    if (s->model->hparams.has_scales) {  // chunked: the scales of the block's chunks, from the front
+        req.n_scales = n_scales;
+        in.push_back({s->scales.data(), (size_t) n_scales * sizeof(float)});
+    }
+    if (const codec_status st = run_block(s, req, in, &g); st != CODEC_OK) return st;
     ggml_tensor * t = g->outputs[0];
     const int64_t len = t->ne[0], ch = t->ne[1];
     const int64_t b = keep_n < 0 ? len : std::min(len, keep0 + keep_n);
@@ -280,7 +295,54 @@ codec_status flush_window(codec_stream * s) {
     return CODEC_OK;
 }
 
+// Chunked (EnCodec 48 kHz): blocks of whole chunks. Encode: chunk i needs its samples
+// [i * stride, i * stride + chunk_samples). Decode: the first pending chunk is whole (every chunk
+// but the last two is, and the one before the last is too unless the last has < 3 frames) once
+// the next chunk's scale and 3 of its frames are there.
+codec_status process_chunked(codec_stream * s, bool flush) {
+    const int64_t L = s->spec.chunk_samples, S = s->spec.chunk_stride, F = s->spec.chunk_frames;
+    for (;;) {
+        const int32_t first = s->started ? 0 : CODEC_STREAM_FIRST;
+        if (s->encode) {
+            const int64_t pend = (int64_t) (s->pcm.size() / (size_t) s->channels());
+            if (pend < L) break;
+            const int64_t k = std::min(s->block, (pend - L) / S + 1);
+            if (const codec_status st = encode_block(s, 0, (k - 1) * S + L, CODEC_STREAM_STEP | first, 0, -1); st != CODEC_OK) return st;
+            s->pcm.erase(s->pcm.begin(), s->pcm.begin() + (ptrdiff_t) (k * S * s->channels()));
+        } else {
+            const int64_t nf = (int64_t) s->codes[0].size(), ns = (int64_t) s->scales.size();
+            const int64_t k = std::min({s->block, ns - 1, (nf - 3) / F});
+            if (k < 1) break;
+            if (const codec_status st = decode_block(s, 0, k * F, CODEC_STREAM_STEP | first, 0, -1, k); st != CODEC_OK) return st;
+            consume(s, k * F);
+            s->scales.erase(s->scales.begin(), s->scales.begin() + (ptrdiff_t) k);
+        }
+        s->started = true;
+    }
+    if (!flush) return CODEC_OK;
+    const int32_t flags = CODEC_STREAM_STEP | CODEC_STREAM_LAST | (s->started ? 0 : CODEC_STREAM_FIRST);
+    if (s->encode) {  // the rest starts on a chunk: the one-shot layout of it
+        const int64_t pend = (int64_t) (s->pcm.size() / (size_t) s->channels());
+        if (pend == 0) return CODEC_OK;
+        if (const codec_status st = encode_block(s, 0, pend, flags, 0, -1); st != CODEC_OK) return st;
+        s->pcm.clear();
+    } else {
+        const int64_t nf = (int64_t) s->codes[0].size(), ns = (int64_t) s->scales.size();
+        if (nf == 0 && ns == 0) return CODEC_OK;
+        if (nf == 0 || ns == 0) {
+            return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("the stream ends with %lld frames and %lld scales: every chunk needs both",
+                                                            (long long) nf, (long long) ns));
+        }
+        if (const codec_status st = decode_block(s, 0, nf, flags, 0, -1, ns); st != CODEC_OK) return st;
+        consume(s, nf);
+        s->scales.clear();
+    }
+    s->started = true;
+    return CODEC_OK;
+}
+
 codec_status process(codec_stream * s) {
+    if (s->spec.kind == CODEC_STREAM_KIND_CHUNKED) return process_chunked(s, false);
     return s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? process_stateful(s) : process_window(s);
 }
 
@@ -305,6 +367,14 @@ void fill_info(const codec_stream * s, codec_stream_info * out) {
     i.left_frames = (int32_t) (stateful ? 0 : s->spec.left);
     i.align_frames = (int32_t) (stateful ? 1 : s->spec.align);
     i.state_bytes = (int64_t) s->io.bytes();
+    if (s->spec.kind == CODEC_STREAM_KIND_CHUNKED) {  // frames of whole chunks; decode waits for 3 of the next
+        const int64_t F = s->spec.chunk_frames;
+        i.block_frames = (int32_t) (s->block * F);
+        i.align_frames = (int32_t) F;
+        i.left_frames = 0;
+        i.first_frames = (int32_t) (s->encode ? (s->spec.chunk_samples + s->hop() - 1) / s->hop() : F + 3);
+        i.lookahead_frames = (int32_t) (s->encode ? (s->spec.chunk_samples - s->spec.chunk_stride + s->hop() - 1) / s->hop() : 3);
+    }
     *out = i;
 }
 
@@ -339,7 +409,7 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
     if (spec.kind == CODEC_STREAM_KIND_NONE) {
         return refuse("this model (" + hp.arch + ") does not stream" + (spec.why.empty() ? std::string() : ": " + spec.why));
     }
-    if (hp.has_scales) return refuse("streaming codes with per-chunk scales is not supported");
+    if (hp.has_scales != (spec.kind == CODEC_STREAM_KIND_CHUNKED)) return refuse("per-chunk scales need the chunked stream kind (model bug)");
     try {
         auto * s = new codec_stream();
         s->model = ctx->model;
@@ -358,6 +428,13 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
         // A stateful stream's first block holds first_frames at least (e.g. EnCodec's reflect padding
         // reads that far ahead): a smaller block would start the stream on too short an input.
         if (spec.kind == CODEC_STREAM_KIND_STATEFUL) block = std::max(block, spec.first_frames);
+        if (spec.kind == CODEC_STREAM_KIND_CHUNKED) {  // blocks of whole chunks
+            if (spec.chunk_samples < 1 || spec.chunk_stride < 1 || spec.chunk_stride > spec.chunk_samples || spec.chunk_frames < 1) {
+                delete s;
+                return refuse("chunked stream spec out of range (model bug)");
+            }
+            block = std::max<int64_t>(1, (params.block_frames > 0 ? params.block_frames : spec.chunk_frames) / spec.chunk_frames);
+        }
         s->block = block;
         s->spec.left = round_up(spec.left, align);
         s->spec.right = round_up(spec.right, align);
@@ -394,6 +471,8 @@ codec_status codec_stream_reset(codec_stream * s) {
         for (auto & r : s->codes) r.clear();
         for (auto & r : s->out_codes) r.clear();
         s->out_pcm.clear();
+        s->scales.clear();
+        s->out_scales.clear();
         return CODEC_OK;
     });
 }
@@ -424,7 +503,16 @@ codec_status codec_stream_push_codes(codec_stream * s, const codec_codes * c) {
             return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("codes->n_q = %d, but this stream decodes %d rows", c->n_q, s->n_q));
         }
         if (c->n_frames < 0) return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("codes->n_frames = %d < 0", c->n_frames));
-        if (c->n_scales != 0 || c->scales) return fail(s, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+        const bool scaled = s->model->hparams.has_scales;
+        if (!scaled && (c->n_scales != 0 || c->scales)) return fail(s, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+        if (scaled) {  // any number per push (a chunk's scale may come before or after its frames)
+            if (c->n_scales < 0 || (c->n_scales > 0 && !c->scales)) {
+                return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("n_scales = %d with scales %s", c->n_scales, c->scales ? "set" : "NULL"));
+            }
+            for (int32_t i = 0; i < c->n_scales; ++i) {
+                if (!std::isfinite(c->scales[i])) return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
+            }
+        }
         const bool multi = !s->spec.row_stride.empty();
         if (multi && !c->row_len) return fail(s, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
         if (c->n_frames > 0 && !c->data) return fail(s, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
@@ -449,6 +537,7 @@ codec_status codec_stream_push_codes(codec_stream * s, const codec_codes * c) {
             const int32_t * row = c->data + (size_t) q * c->n_frames;
             s->codes[(size_t) q].insert(s->codes[(size_t) q].end(), row, row + len);
         }
+        if (scaled) s->scales.insert(s->scales.end(), c->scales, c->scales + c->n_scales);
         return process(s);
     });
 }
@@ -466,7 +555,8 @@ codec_status codec_stream_flush(codec_stream * s) {
                 }
             }
         }
-        const codec_status st = s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? flush_stateful(s) : flush_window(s);
+        const codec_status st = s->spec.kind == CODEC_STREAM_KIND_CHUNKED ? process_chunked(s, true)
+                                : s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? flush_stateful(s) : flush_window(s);
         if (st == CODEC_OK) s->flushed = true;
         return st;
     });
@@ -485,12 +575,16 @@ codec_status codec_stream_pull_codes(codec_stream * s, codec_codes * out) {
             s->pulled_len[(size_t) q] = (int32_t) r.size();
             r.clear();
         }
+        s->pulled_scales.swap(s->out_scales);
+        s->out_scales.clear();
         if (out) {
             *out = codec_codes{};
             out->n_q = s->n_q;
             out->n_frames = (int32_t) n;
             out->data = s->pulled_codes.data();
             out->row_len = s->spec.row_stride.empty() ? nullptr : s->pulled_len.data();
+            out->n_scales = (int32_t) s->pulled_scales.size();
+            out->scales = s->pulled_scales.empty() ? nullptr : s->pulled_scales.data();
         }
         return CODEC_OK;
     });

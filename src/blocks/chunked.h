@@ -19,3 +19,10 @@ ggml_tensor * codec_concat_tree(ggml_context * ctx, const std::vector<ggml_tenso
 // Returns nullptr with err set if some sample is covered by no frame.
 ggml_tensor * codec_linear_overlap_add(ggml_context * ctx, const std::vector<ggml_tensor *> & frames, int64_t stride,
                                        std::string & err);
+
+// The same for one block of a stream: frames[0] starts at sample 0; `prev` (null in the first
+// block) is the previous block's last frame from its sample `stride` on, which overlaps frames[0];
+// weights run over a linspace of n_weights (the stream's first frame's length). Returns samples
+// [0, end) of the block (end <= stride * (n - 1) + the last frame's length).
+ggml_tensor * codec_linear_overlap_add_block(ggml_context * ctx, const std::vector<ggml_tensor *> & frames, ggml_tensor * prev,
+                                             int64_t stride, int64_t n_weights, int64_t end, std::string & err);

@@ -217,8 +217,15 @@ ggml_tensor * normalize(ggml_context * ctx, ggml_tensor * x, ggml_tensor ** scal
 // is one block (shorter than first_frames, then flushed) runs the one-shot graph: reflect
 // padding of a too-short input zero-extends it first (as _pad1d), jointly for both edges, which
 // the per-block context split would not reproduce; the one-shot graph is exact by definition.
-codec_stream_io * stream_io(const codec_graph & g) {
-    return g.io && !(g.io->first && g.io->last) ? g.io : nullptr;
+codec_stream_io * stream_io(const encodec_model & m, const codec_graph & g) {
+    return g.io && !(g.io->first && g.io->last) && !m.chunk_length ? g.io : nullptr;
+}
+
+// Chunked models stream whole chunks (independent: no state but the overlap-add's): a block
+// that is not the flushed tail holds exactly k full chunks, n = (k - 1) * stride + length samples
+// (the one-shot layout would add a short chunk at k * stride) or k * frames-per-chunk codes.
+bool whole_chunks(const encodec_model & m, const codec_graph_request & req) {
+    return m.chunk_length && (req.stream & CODEC_STREAM_STEP) && !(req.stream & CODEC_STREAM_LAST);
 }
 
 bool encodec_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
@@ -229,9 +236,14 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
     const bool cpu = !model.on_gpu;
     const int64_t stride = m.chunk_length ? m.chunk_stride : n, len_max = m.chunk_length ? m.chunk_length : n;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm");
-    codec_stream_io * io = stream_io(g);
+    codec_stream_io * io = stream_io(m, g);
+    const int64_t end = whole_chunks(m, req) ? n - (m.chunk_length - m.chunk_stride) : n;
+    if (end < 1) {
+        err = "a block of whole chunks is shorter than one chunk (stream driver bug)";
+        return false;
+    }
     std::vector<ggml_tensor *> zs, scales;
-    for (int64_t off = 0; off < n; off += stride) {
+    for (int64_t off = 0; off < end; off += stride) {
         const int64_t len = std::min(len_max, n - off);
         ggml_tensor * xi = len == n ? x : ggml_view_2d(ctx, x, len, hp.channels, x->nb[1], off * x->nb[0]);
         if (m.normalize) {
@@ -267,8 +279,17 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
     const bool cpu = !model.on_gpu;
     std::vector<int64_t> frames;
     ggml_tensor * z, * scales = nullptr;
+    const int64_t chunk_frames_full = m.chunk_length ? (m.chunk_length + hp.hop_size - 1) / hp.hop_size : 0;
+    if (req.kind == CODEC_GRAPH_DECODE && whole_chunks(m, req)) {
+        if (req.n_scales < 1 || req.n_frames != req.n_scales * chunk_frames_full) {
+            err = "a block of whole chunks needs frames-per-chunk codes per scale (stream driver bug)";
+            return false;
+        }
+        frames.assign((size_t) req.n_scales, chunk_frames_full);
+    } else if (req.kind == CODEC_GRAPH_DECODE && !decode_layout(m, req.n_frames, req.n_scales, hp.hop_size, frames, err)) {
+        return false;
+    }
     if (req.kind == CODEC_GRAPH_DECODE) {
-        if (!decode_layout(m, req.n_frames, req.n_scales, hp.hop_size, frames, err)) return false;
         ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
         if (hp.has_scales) scales = codec_graph_input(g, GGML_TYPE_F32, req.n_scales, 1, "scales");
         z = codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q);  // [H, F]
@@ -280,7 +301,7 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
         frames = {req.n_frames};
         z = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent")));
     }
-    codec_stream_io * io = stream_io(g);
+    codec_stream_io * io = stream_io(m, g);
     std::vector<ggml_tensor *> ys;
     int64_t f0 = 0;
     for (int64_t f : frames) {
@@ -296,7 +317,27 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
         ys[i] = y;
     }
     ggml_tensor * y = ys[0];
-    if (m.chunk_length) {
+    if (m.chunk_length && g.io) {
+        // A stream block: chunk starts are block-relative; the previous block's last chunk
+        // overlaps the first one (its tail is the state), and this block's last chunk's tail
+        // waits for the next block unless the input ends here. Weights span a full chunk's
+        // output, as the stream's first chunk (only a stream of one short chunk differs: first).
+        const int64_t S = m.chunk_stride, full = chunk_frames_full * hp.hop_size;
+        ggml_tensor * slot = g.io->slot(hp.channels, full - S);
+        ggml_tensor * prev = g.io->first ? nullptr : ggml_cont(ctx, slot);  // the slot's one reader
+        const int64_t n_weights = g.io->first ? ys[0]->ne[1] : full;
+        const int64_t total = S * ((int64_t) ys.size() - 1) + ys.back()->ne[1];
+        y = codec_linear_overlap_add_block(ctx, ys, prev, S, n_weights, g.io->last ? total : S * (int64_t) ys.size(), err);
+        if (!y) return false;
+        if (!g.io->last) {  // written through a node that reads prev, so the write runs after that read
+            ggml_tensor * tail = ggml_view_2d(ctx, ys.back(), hp.channels, full - S, ys.back()->nb[1], S * ys.back()->nb[1]);
+            if (prev) {
+                ggml_tensor * both = ggml_concat(ctx, prev, tail, 1);
+                tail = ggml_view_2d(ctx, both, hp.channels, full - S, both->nb[1], (full - S) * both->nb[1]);
+            }
+            g.io->write(ctx, tail, slot);
+        }
+    } else if (m.chunk_length) {
         y = codec_linear_overlap_add(ctx, ys, m.chunk_stride, err);
         if (!y) return false;
     }
@@ -341,9 +382,14 @@ size_t encodec_graph_size(const codec_model & model, const codec_graph_request &
 void encodec_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const encodec_model & m = *(const encodec_model *) model.impl;
     const codec_seanet & sn = m.sn;
-    // EnCodec 48 kHz has all three: it could stream chunk by chunk, but not through this API yet.
+    if (m.chunk_length) {  // chunks are encoded independently (non-causal inside): stream whole chunks
+        spec.kind = CODEC_STREAM_KIND_CHUNKED;
+        spec.chunk_samples = m.chunk_length;
+        spec.chunk_stride = m.chunk_stride;
+        spec.chunk_frames = (m.chunk_length + model.hparams.hop_size - 1) / model.hparams.hop_size;
+        return;
+    }
     std::string why;
-    if (m.chunk_length) why = "its codes carry one scale per chunk, which stream pushes and pulls do not carry";
     if (!sn.causal) why += std::string(why.empty() ? "" : "; ") + "its convs are non-causal (centered padding reads ahead)";
     if (sn.norm) why += std::string(why.empty() ? "" : "; ") + "its time-group norms average over the whole chunk";
     if (!why.empty()) {
