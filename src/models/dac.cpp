@@ -5,6 +5,7 @@
 #include "blocks/conv_cm.h"
 #include "blocks/rvq.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -214,11 +215,64 @@ size_t dac_graph_size(const codec_model & model, const codec_graph_request & req
     return 256 + blocks * 4 * 64 + (size_t) req.n_q * 32;
 }
 
+// Receptive fields for streaming, taken backwards through the layers as the span [lo, hi] of a
+// layer's input positions that a span of its output positions reads (zero padding included).
+struct rf_span { int64_t lo, hi; };
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+// Conv1d(k, stride s, dilation d, padding p): output o reads inputs [o*s - p, o*s - p + d*(k-1)].
+void rf_conv(rf_span & x, int k, int s, int d, int p) { x = {x.lo * s - p, x.hi * s - p + (int64_t) d * (k - 1)}; }
+// ConvTranspose1d(k, stride s, padding p): input i writes outputs [i*s - p, i*s - p + k - 1].
+void rf_convt(rf_span & x, int k, int s, int p) { x = {ceil_div(x.lo + p - k + 1, s), floor_div(x.hi + p, s)}; }
+// Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
+void rf_res(rf_span & x) { for (int r = 2; r >= 0; --r) rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
+
+// Not causal (centered convs): windowed streaming. Context = the receptive field of one frame,
+// derived from the layers (strides from the hparams), in whole frames each side:
+//   encode: latent frame 0 (samples [0, hop)) back through conv2, each block's strided conv and
+//           res units, and conv1 to input samples [lo, hi]: left = ceil(-lo / hop),
+//           right = ceil((hi - (hop - 1)) / hop) (44 kHz: [-3733, 4244]: 8 + 8 frames;
+//           16/24 kHz: [-2501, 2812]: 8 + 8);
+//   decode: the output samples of frame 0 back through conv2, each block's res units and
+//           transposed conv, and conv1 to latent frames [lo, hi]: left = -lo, right = hi
+//           (all three published configs: 10 + 10 frames).
+// Every strided layer's stride divides the hop, so windows starting on whole frames keep the phase.
+void dac_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
+    const dac_model & m = *(const dac_model *) model.impl;
+    const int64_t hop = model.hparams.hop_size;
+    rf_span x;
+    if (encode) {
+        x = {0, 0};
+        rf_conv(x, 3, 1, 1, 1);  // conv2
+        for (size_t i = m.down.size(); i-- > 0;) {
+            rf_conv(x, 2 * m.down[i], m.down[i], 1, down_pad(m.down[i]));
+            rf_res(x);
+        }
+        rf_conv(x, 7, 1, 1, 3);  // conv1
+        spec.left = ceil_div(-x.lo, hop);
+        spec.right = ceil_div(x.hi - (hop - 1), hop);
+    } else {
+        x = {0, hop - 1};
+        rf_conv(x, 7, 1, 1, 3);  // conv2
+        for (size_t i = m.up.size(); i-- > 0;) {
+            rf_res(x);
+            rf_convt(x, 2 * m.up[i], m.up[i], down_pad(m.up[i]));
+        }
+        rf_conv(x, 7, 1, 1, 3);  // conv1 (the quantizer's projections are per frame)
+        spec.left = -x.lo;
+        spec.right = x.hi;
+    }
+    spec.kind = CODEC_STREAM_KIND_WINDOW;
+    spec.left = std::max<int64_t>(0, spec.left);
+    spec.right = std::max<int64_t>(0, spec.right);
+    spec.align = 1;
+}
+
 void * dac_create() { return new dac_model(); }
 void dac_destroy(void * p) { delete (dac_model *) p; }
 
 }  // namespace
 
 const codec_arch_ops codec_arch_dac = {
-    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size,
+    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size, dac_stream,
 };

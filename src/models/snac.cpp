@@ -8,7 +8,9 @@
 #include "blocks/attention.h"
 #include "blocks/conv_cm.h"
 #include "blocks/rvq.h"
+#include "ops/argmax_first.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -202,7 +204,7 @@ ggml_tensor * vq_stage(ggml_context * ctx, const codec_vq_factorized & l, int st
     ggml_tensor * en = ggml_div(ctx, e, norm);
     ggml_tensor * ec2 = ggml_scale(ctx, ggml_mul_mat(ctx, l.cb_norm, en), 2.0f);      // [N, T/s]
     ggml_tensor * dist = ggml_add(ctx, ggml_sub(ctx, ec2, ggml_sum_rows(ctx, ggml_sqr(ctx, en))), l.cb_norm_sq);
-    ggml_tensor * idx = ggml_argmax(ctx, dist);                                       // [T/s]
+    ggml_tensor * idx = codec_argmax_first(ctx, dist);                                // [T/s], first on ties
     *idx_out = idx;
     if (!need_out) return nullptr;  // the last level's residual update is unused
     ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, idx);                           // [D, T/s]
@@ -313,11 +315,74 @@ size_t snac_graph_size(const codec_model & model, const codec_graph_request & re
     return 256 + blocks * 4 * 48 + (size_t) req.n_q * 48;
 }
 
+// Receptive fields for streaming, taken backwards through the layers as the span [lo, hi] of a
+// layer's input positions that a span of its output positions reads (zero padding included).
+struct rf_span { int64_t lo, hi; };
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+// Conv1d(k, stride s, dilation d, padding p): output o reads inputs [o*s - p, o*s - p + d*(k-1)].
+void rf_conv(rf_span & x, int k, int s, int d, int p) { x = {x.lo * s - p, x.hi * s - p + (int64_t) d * (k - 1)}; }
+// ConvTranspose1d(k, stride s, padding p): input i writes outputs [i*s - p, i*s - p + k - 1].
+void rf_convt(rf_span & x, int k, int s, int p) { x = {ceil_div(x.lo + p - k + 1, s), floor_div(x.hi + p, s)}; }
+// Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
+void rf_res(rf_span & x) { for (int r = 2; r >= 0; --r) rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
+
+// Not causal (centered convs, attention within windows): windowed streaming. Blocks and windows
+// start at multiples of A = lcm(vq_strides[0], attn window) latent frames, so the attention's
+// windows (positions relative within each) and the quantizer's pooling groups (every stride
+// divides vq_strides[0]) are the one-shot's, and a window of whole units needs no end padding
+// (SNAC.preprocess pads to hop * A). Context = the receptive field of one unit of frames [0, A),
+// derived from the layers, in whole frames each side:
+//   encode: latent frames [0, A) back through conv_out, the attention (whole windows), each
+//           block's strided conv and res units, and conv_in to samples [lo, hi]:
+//           left = ceil(-lo / hop), right = ceil((hi - (A * hop - 1)) / hop)
+//           (24 kHz: [-4757, 6804], 10 + 10 frames; 32/44 kHz: [-14735, 27020], 39 + 39);
+//   decode: the samples of [0, A) back through conv_out, each block's res units and transposed
+//           conv, the attention, and the depthwise conv to latent frames [lo, hi]: left = -lo,
+//           right = hi - (A - 1) (24 kHz: 10 + 10; 32/44 kHz: 35 + 35).
+// The driver rounds both up to A (32/44 kHz: 64 + 64 frames). Codes of level q are
+// vq_strides[q] frames each. The noise blocks add zeros (codec.h): deterministic.
+void snac_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
+    const snac_model & m = *(const snac_model *) model.impl;
+    const int64_t hop = model.hparams.hop_size, W = m.window > 0 ? m.window : 1;
+    const int64_t A = std::lcm<int64_t>(m.vq_strides[0], W);
+    const auto rf_attn = [&](rf_span & x) { x = {floor_div(x.lo, W) * W, floor_div(x.hi, W) * W + W - 1}; };
+    rf_span x;
+    if (encode) {
+        x = {0, A - 1};          // the quantizer reads groups inside the unit: nothing more
+        rf_conv(x, 7, 1, 1, 3);  // conv_out (depthwise)
+        rf_attn(x);
+        for (size_t i = m.enc_rates.size(); i-- > 0;) {
+            rf_conv(x, 2 * m.enc_rates[i], m.enc_rates[i], 1, stride_pad(m.enc_rates[i]));
+            rf_res(x);
+        }
+        rf_conv(x, 7, 1, 1, 3);  // conv_in
+        spec.left = ceil_div(-x.lo, hop);
+        spec.right = ceil_div(x.hi - (A * hop - 1), hop);
+    } else {
+        x = {0, A * hop - 1};
+        rf_conv(x, 7, 1, 1, 3);  // conv_out
+        for (size_t i = m.dec_rates.size(); i-- > 0;) {
+            rf_res(x);  // (the noise block before them is the identity)
+            rf_convt(x, 2 * m.dec_rates[i], m.dec_rates[i], stride_pad(m.dec_rates[i]));
+        }
+        rf_attn(x);
+        rf_conv(x, 7, 1, 1, 3);  // the depthwise conv (the 1x1 conv after it adds nothing)
+        spec.left = -x.lo;
+        spec.right = x.hi - (A - 1);
+    }
+    spec.kind = CODEC_STREAM_KIND_WINDOW;
+    spec.left = std::max<int64_t>(0, spec.left);
+    spec.right = std::max<int64_t>(0, spec.right);
+    spec.align = A;
+    spec.row_stride.assign(m.vq_strides.begin(), m.vq_strides.end());
+}
+
 void * snac_create() { return new snac_model(); }
 void snac_destroy(void * p) { delete (snac_model *) p; }
 
 }  // namespace
 
 const codec_arch_ops codec_arch_snac = {
-    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size,
+    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size, snac_stream,
 };

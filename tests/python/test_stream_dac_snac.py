@@ -1,0 +1,300 @@
+"""Windowed streaming of the non-causal models (DAC, SNAC) against our own one-shot calls of the
+same model: each block is computed with the receptive field's context on both sides (codec.h),
+so the stream must give the one-shot codes and PCM up to float rounding, for any chunking.
+
+Tiny variants run the chunking/edge-case grid; the published DAC 44 kHz and SNAC 24 kHz configs
+(seeded random weights) run it once each, plus one long input (CODEC_STREAM_LONG_S seconds,
+default 60; the issue's 5 minutes with CODEC_STREAM_LONG_S=300) on SNAC 24 kHz."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+import codec_cpp
+from conftest import make_model, record, signals, snr_db
+
+CODE_RATE_FLOOR = 0.999  # codes equal to the one-shot's (float rounding may flip a near tie)
+SNR_FLOOR = 80.0         # dB, stream decode vs one-shot decode
+TINY = ["dac-tiny", "snac-tiny"]
+REAL = ["dac-44khz", "snac-24khz"]
+LONG_SECONDS = float(os.environ.get("CODEC_STREAM_LONG_S", "60"))
+_models, _speech = {}, {}
+
+
+def model(name):
+    if name not in _models:
+        arch, variant = name.split("-")
+        _models[name] = codec_cpp.Model(make_model(arch, variant)["f32"], n_threads=2)
+    return _models[name]
+
+
+def stream_signal(m, seconds, seed=0):
+    """Speech with a little noise (codes vary on every level), `seconds` long, not a whole number of hops."""
+    if m.sample_rate not in _speech:
+        _speech[m.sample_rate] = signals(m.sample_rate, m.hop_size)["speech"]
+    sp = _speech[m.sample_rate]
+    n = int(seconds * m.sample_rate) + m.hop_size // 2 + 3
+    x = np.tile(sp, n // len(sp) + 1)[:n]
+    return (x + 0.02 * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
+
+
+test_signal.__test__ = False  # a helper, not a test
+
+
+def odd_chunks(x, rng, max_len):
+    """x cut at seeded random odd sizes in [1, max_len]."""
+    out, i = [], 0
+    while i < len(x):
+        n = int(rng.integers(0, (max_len + 1) // 2)) * 2 + 1
+        out.append(x[i:i + n])
+        i += n
+    return out
+
+
+def multi(m):
+    return m.arch == "snac"
+
+
+def level_strides(m):
+    """SNAC: frames per code of each level (the finest level has one code per frame)."""
+    c = m.encode(np.zeros(m.hop_size, np.float32))
+    return [len(c[-1]) // len(r) for r in c]
+
+
+def cat_codes(m, pieces):
+    if multi(m):
+        return [np.concatenate([p[q] for p in pieces]) for q in range(len(pieces[0]))]
+    return np.concatenate(pieces, axis=1)
+
+
+def code_rate(m, got, ref):
+    """Fraction of codes equal to the one-shot's; the shapes must match exactly."""
+    if multi(m):
+        assert [len(g) for g in got] == [len(r) for r in ref]
+        return float(np.mean(np.concatenate([g == r for g, r in zip(got, ref)])))
+    assert got.shape == ref.shape
+    return float((got == ref).mean())
+
+
+def stream_encode(m, x, rng, block, max_chunk):
+    return cat_codes(m, list(m.stream_encode(odd_chunks(x, rng, max_chunk), block_frames=block)))
+
+
+def stream_decode(m, codes, rng, block, max_frames):
+    """Pushes the codes in random pieces; SNAC's levels advance independently (the stream waits
+    for the slowest), DAC's rows together."""
+    s = m.stream("decode", n_q=len(codes), block_frames=block)
+    out = []
+    try:
+        if multi(m):
+            pos = [0] * len(codes)
+            while any(p < len(c) for p, c in zip(pos, codes)):
+                piece = []
+                for q, c in enumerate(codes):
+                    n = int(rng.integers(0, max_frames + 1))
+                    piece.append(c[pos[q]:pos[q] + n])
+                    pos[q] = min(len(c), pos[q] + n)
+                s.push(piece)
+                out.append(s.pull())
+        else:
+            i = 0
+            while i < codes.shape[1]:
+                n = int(rng.integers(1, max_frames + 1))
+                s.push(codes[:, i:i + n])
+                out.append(s.pull())
+                i += n
+        s.flush()
+        out.append(s.pull())
+    finally:
+        s.close()
+    return np.concatenate(out)
+
+
+def check_roundtrip(tag, m, x, block, seed, max_chunk, max_frames):
+    rng = np.random.default_rng(seed)
+    ref = m.encode(x)
+    rate = code_rate(m, stream_encode(m, x, rng, block, max_chunk), ref)
+    print(f"{tag}: codes equal {100 * rate:.4f} %")
+    record(tag, "stream codes equal", rate)
+    assert rate >= CODE_RATE_FLOOR
+    pcm = m.decode(ref)
+    got = stream_decode(m, ref, rng, block, max_frames)
+    assert got.shape == pcm.shape
+    snr = snr_db(pcm, got)
+    print(f"{tag}: decode SNR vs one-shot {snr:.1f} dB")
+    record(tag, "stream decode SNR dB", snr)
+    assert snr >= SNR_FLOOR
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("block", [1, 3, 0])  # one frame (SNAC: one aligned unit), a few, ~1 s
+@pytest.mark.parametrize("name", TINY)
+def test_tiny_chunkings(name, block, seed):
+    m = model(name)
+    x = stream_signal(m, 2.5 if block == 0 else 0.3, seed)  # tiny DAC: 2000 frames/s, one graph per block
+    check_roundtrip(f"{name} block={block} seed={seed}", m, x, block, seed, 5 * m.hop_size, 7)
+
+
+@pytest.mark.parametrize("block", [3, 0])
+@pytest.mark.parametrize("name", REAL)
+def test_real_chunkings(name, block):
+    m = model(name)
+    x = stream_signal(m, 2.5 if block else 4.0)  # small blocks recompute the context often
+    check_roundtrip(f"{name} block={block}", m, x, block, 7, 3 * m.sample_rate // 10, 11)
+
+
+@pytest.mark.parametrize("name", TINY + REAL)
+def test_context_is_the_receptive_field(name):
+    """The context the models derive from their layers (src/models/*.cpp), rounded up to the
+    alignment: pinned so a change to the derivation is seen."""
+    m = model(name)
+    expect = {  # (left, lookahead, align): encode, decode
+        "dac-tiny": ((17, 17, 1), (19, 19, 1)),
+        "snac-tiny": ((28, 28, 4), (28, 28, 4)),
+        "dac-44khz": ((8, 8, 1), (10, 10, 1)),
+        "snac-24khz": ((12, 12, 4), (12, 12, 4)),
+    }[name]
+    for direction, (left, right, align) in zip(("encode", "decode"), expect):
+        with m.stream(direction, n_q=m.n_q) as s:
+            i = s.info
+            assert not i["causal"]
+            assert (i["left_frames"], i["lookahead_frames"], i["align_frames"]) == (left, right, align)
+            assert i["block_frames"] % align == 0
+            assert i["first_frames"] == i["block_frames"] + right
+
+
+@pytest.mark.parametrize("name", TINY + REAL)
+def test_decode_context_against_the_model(name):
+    """Changing the codes of one unit of frames in a one-shot decode changes exactly the output
+    frames whose context reaches that unit (DAC: the derivation is tight; SNAC's context is
+    rounded up to its alignment, so there it only has to contain them)."""
+    m = model(name)
+    with m.stream("decode", n_q=m.n_q) as s:
+        i = s.info
+    left, right, a = i["left_frames"], i["lookahead_frames"], i["align_frames"]
+    n_frames, u = 2 * (left + right) + 5 * a, (left + right) // a * a  # u: the unit changed, inside
+    rng = np.random.default_rng(2)
+    if multi(m):
+        strides = level_strides(m)
+        codes = [rng.integers(0, m.codebook_size, n_frames // r).astype(np.int32) for r in strides]
+        changed = [c.copy() for c in codes]
+        changed[0][u // strides[0]] = (changed[0][u // strides[0]] + 1) % m.codebook_size
+        span = strides[0]  # frames the changed code covers
+    else:
+        codes = rng.integers(0, m.codebook_size, (m.n_q, n_frames)).astype(np.int32)
+        changed = codes.copy()
+        changed[:, u] = (changed[:, u] + 1) % m.codebook_size
+        span = 1
+    d = np.nonzero(m.decode(changed) != m.decode(codes))[0] // m.hop_size
+    lo, hi = u - right, u + span - 1 + left
+    print(f"{name}: frames changed [{d[0]}, {d[-1]}], context allows [{lo}, {hi}]")
+    assert lo <= d[0] and d[-1] <= hi
+    if not multi(m):
+        assert (d[0], d[-1]) == (lo, hi)
+
+
+@pytest.mark.parametrize("name", TINY + ["snac-24khz"])
+def test_short_inputs(name):
+    """Shorter than one block, than one frame, lengths off the hop: the same as one-shot (DAC
+    rejects inputs too short for its strided convs, in both)."""
+    m = model(name)
+    rng = np.random.default_rng(5)
+    hop = m.hop_size
+    with m.stream("encode") as s:
+        block = s.info["block_frames"]
+    for n in [1, hop // 2 + 1, hop - 1, hop, hop + 3, 3 * hop + 5, block * hop // 2 + 7, block * hop - 1]:
+        x = (rng.standard_normal(n) * 0.3).astype(np.float32)
+        try:
+            ref = m.encode(x)
+        except codec_cpp.CodecError as e:
+            with pytest.raises(codec_cpp.CodecError, match="too short"):
+                list(m.stream_encode([x[:n // 2], x[n // 2:]]))
+            assert "too short" in str(e)
+            continue
+        got = stream_encode(m, x, rng, 0, max(1, n // 3))
+        assert code_rate(m, got, ref) == 1.0, n
+        pcm = m.decode(ref)
+        dec = stream_decode(m, ref, rng, 0, 2)
+        assert dec.shape == pcm.shape and snr_db(pcm, dec) >= SNR_FLOOR, n
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_flush_empty_and_after_flush(name):
+    m = model(name)
+    for direction in ("encode", "decode"):
+        with m.stream(direction, n_q=m.n_q) as s:
+            s.flush()
+            out = s.pull()
+            if direction == "decode":
+                assert out.shape == (0,)
+            elif multi(m):
+                assert [len(r) for r in out] == [0] * m.n_q
+            else:
+                assert out.shape == (m.n_q, 0)
+            s.flush()  # twice: a no-op
+            with pytest.raises(codec_cpp.CodecError, match="flushed"):
+                s.push(np.zeros(m.hop_size, np.float32) if direction == "encode" else
+                       ([np.zeros(1, np.int32)] * m.n_q if multi(m) else np.zeros((m.n_q, 1), np.int32)))
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_reset_and_reuse(name):
+    m = model(name)
+    x = stream_signal(m, 0.4, 3)
+    ref = m.encode(x)
+    pcm = m.decode(ref)
+    rng = np.random.default_rng(3)
+    with m.stream("encode", block_frames=3) as s:
+        for run in range(3):  # 0: abandoned mid-way; 1: flushed; 2: after the flushed run
+            pieces = []
+            for c in odd_chunks(x if run else x[: len(x) // 2], rng, 4 * m.hop_size):
+                s.push(c)
+                pieces.append(s.pull())
+            if run:
+                s.flush()
+                pieces.append(s.pull())
+                assert code_rate(m, cat_codes(m, pieces), ref) == 1.0
+            s.reset()
+    with m.stream("decode", n_q=m.n_q, block_frames=3) as s:
+        half = [c[: len(c) // 2] for c in ref] if multi(m) else ref[:, : ref.shape[1] // 2]
+        s.push(half)
+        s.pull()
+        s.reset()
+        s.push(ref)
+        a = s.pull()
+        s.flush()
+        got = np.concatenate([a, s.pull()])
+        assert got.shape == pcm.shape and snr_db(pcm, got) >= SNR_FLOOR
+
+
+def test_long_input():
+    """LONG_SECONDS of audio through SNAC 24 kHz at the default (~1 s) blocks, against one-shot;
+    also records stream vs one-shot time."""
+    m = model("snac-24khz")
+    x = stream_signal(m, LONG_SECONDS, 11)
+    rng = np.random.default_rng(11)
+    t = time.perf_counter()
+    ref = m.encode(x)
+    t_enc = time.perf_counter() - t
+    t = time.perf_counter()
+    got = stream_encode(m, x, rng, 0, m.sample_rate)
+    t_senc = time.perf_counter() - t
+    rate = code_rate(m, got, ref)
+    t = time.perf_counter()
+    pcm = m.decode(ref)
+    t_dec = time.perf_counter() - t
+    t = time.perf_counter()
+    dec = stream_decode(m, ref, rng, 0, 40)
+    t_sdec = time.perf_counter() - t
+    snr = snr_db(pcm, dec)
+    tag = f"snac-24khz long {LONG_SECONDS:.0f} s"
+    print(f"{tag}: codes {100 * rate:.4f} %, SNR {snr:.1f} dB; encode one-shot {t_enc:.1f} s, stream {t_senc:.1f} s; "
+          f"decode one-shot {t_dec:.1f} s, stream {t_sdec:.1f} s")
+    record(tag, "stream codes equal", rate)
+    record(tag, "stream decode SNR dB", snr)
+    for k, v in (("one-shot encode s", t_enc), ("stream encode s", t_senc), ("one-shot decode s", t_dec),
+                 ("stream decode s", t_sdec)):
+        record(tag, k, v)
+    assert rate >= CODE_RATE_FLOOR
+    assert dec.shape == pcm.shape and snr >= SNR_FLOOR
