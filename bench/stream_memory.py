@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
+        a.seconds = a.seconds[0]
         run_one(a)
         return
     dirs = ["encode", "decode"] if a.direction == "both" else [a.direction]
