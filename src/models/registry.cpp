@@ -4,9 +4,9 @@
 #include "models/encodec.h"
 #include "models/snac.h"
 #include "models/mimi.h"
+#include "models/qwen3_tokenizer.h"
 #include "models/soprano.h"
 #include "models/wavtokenizer.h"
-#include "models/qwen3_tokenizer.h"
 
 const codec_arch_ops * codec_find_arch(const std::string & name) {
     static const codec_arch_ops * const archs[] = {
@@ -14,9 +14,9 @@ const codec_arch_ops * codec_find_arch(const std::string & name) {
         &codec_arch_encodec,
         &codec_arch_snac,
         &codec_arch_mimi,
+        &codec_arch_qwen3_tokenizer,
         &codec_arch_wavtokenizer,
         &codec_arch_soprano,
-        &codec_arch_qwen3_tokenizer,
     };
     for (const codec_arch_ops * a : archs) {
         if (name == a->name) return a;
