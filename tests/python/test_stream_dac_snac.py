@@ -39,7 +39,6 @@ def stream_signal(m, seconds, seed=0):
     return (x + 0.02 * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
 
 
-test_signal.__test__ = False  # a helper, not a test
 
 
 def odd_chunks(x, rng, max_len):
