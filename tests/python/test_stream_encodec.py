@@ -98,12 +98,13 @@ def test_info(variant, direction):
         assert s.info["block_frames"] == FIRST_FRAMES
 
 
-def test_chunked_layout_refused():
-    """tiny_stereo has the 48 kHz layout (chunks with scales, non-causal, time-group norm)."""
+def test_chunked_layout_is_not_stateful():
+    """tiny_stereo has the 48 kHz layout (chunks with scales, non-causal, time-group norm): it
+    streams whole chunks (tests/python/test_stream_encodec48.py), not with carried state."""
     m = codec_cpp.Model(make_model("encodec", "tiny_stereo")["f32"], n_threads=2)
     for d in ("encode", "decode"):
-        with pytest.raises(codec_cpp.CodecError, match="scale per chunk.*non-causal.*time-group norm"):
-            m.stream(d, m.n_q)
+        with m.stream(d, m.n_q) as s:
+            assert not s.info["causal"]
     m.close()
 
 
