@@ -580,6 +580,10 @@ int32_t block_frames(const Options & o, const codec_model * m) {
 // stream that way: said on stderr).
 StreamPtr open_stream(codec_context * ctx, const codec_model * m, const Options & o, codec_stream_direction dir, int n_q) {
     if (o.one_shot) return nullptr;
+    if (codec_model_has_scales(m)) {  // the stream carries them, but these file paths do not yet
+        std::fprintf(stderr, "note: the CLI does not stream codes with per-chunk scales yet: processing the whole input at once\n");
+        return nullptr;
+    }
     codec_stream_params p = codec_stream_default_params();
     p.direction    = dir;
     p.n_q          = n_q;
