@@ -227,6 +227,9 @@ typedef struct codec_stream_info {
     int32_t left_frames;       // context recomputed before each block (non-causal models)
     int32_t align_frames;      // blocks start at multiples of this many frames
     int64_t state_bytes;       // carried state (0 until the first block ran)
+    // The last block: graph build (0 when a cached graph was reused), allocation and compute time.
+    double  last_build_ms, last_alloc_ms, last_compute_ms;
+    int32_t n_blocks;          // blocks computed since the stream was created or reset
 } codec_stream_info;
 
 CODEC_API codec_stream_params codec_stream_default_params(void);

@@ -4,6 +4,7 @@
 #include "stream_io.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <new>
 
@@ -37,6 +38,9 @@ struct codec_stream {
     std::vector<float> out_pcm, out_scales;
     std::vector<int32_t> pulled_codes, pulled_len;
     std::vector<float> pulled_pcm, pulled_scales;
+
+    double last_build_ms = 0, last_alloc_ms = 0, last_compute_ms = 0;  // the last block's (get_info)
+    int32_t n_blocks = 0;
 
     int32_t hop() const { return model->hparams.hop_size; }
     int32_t channels() const { return model->hparams.channels; }
@@ -75,8 +79,12 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
         if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0);
         return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
+    using clock = std::chrono::steady_clock;
+    const auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
+    auto t0 = clock::now();
     codec_graph * g = s->runner.get(req, build, m.ops->graph_size(m, req), err);
     if (!g) return fail(s, CODEC_ERR_INVALID_ARG, err);
+    s->last_build_ms = s->runner.last_get_built() ? ms(t0) : 0.0;
     if (!s->io.error().empty()) {
         s->broken = true;
         return fail(s, CODEC_ERR_BACKEND, s->io.error());
@@ -86,10 +94,15 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (ggml_nbytes(g->inputs[i]) != inputs[i].second) return fail(s, CODEC_ERR_BACKEND, "stream graph input mismatch (model bug)");
     }
+    t0 = clock::now();
     if (!s->runner.alloc(*g, err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
+    s->last_alloc_ms = ms(t0);
     for (size_t i = 0; i < inputs.size(); ++i) ggml_backend_tensor_set(g->inputs[i], inputs[i].first, 0, inputs[i].second);
     s->broken = stateful;  // until the compute succeeds, the state may be half-written
+    t0 = clock::now();
     if (!s->runner.compute(*g, err)) return fail(s, CODEC_ERR_BACKEND, err);
+    s->last_compute_ms = ms(t0);
+    s->n_blocks++;
     s->broken = false;
     *out = g;
     return CODEC_OK;
@@ -367,6 +380,10 @@ void fill_info(const codec_stream * s, codec_stream_info * out) {
     i.left_frames = (int32_t) (stateful ? 0 : s->spec.left);
     i.align_frames = (int32_t) (stateful ? 1 : s->spec.align);
     i.state_bytes = (int64_t) s->io.bytes();
+    i.last_build_ms = s->last_build_ms;
+    i.last_alloc_ms = s->last_alloc_ms;
+    i.last_compute_ms = s->last_compute_ms;
+    i.n_blocks = s->n_blocks;
     if (s->spec.kind == CODEC_STREAM_KIND_CHUNKED) {  // frames of whole chunks; decode waits for 3 of the next
         const int64_t F = s->spec.chunk_frames;
         i.block_frames = (int32_t) (s->block * F);
@@ -466,6 +483,7 @@ codec_status codec_stream_reset(codec_stream * s) {
         s->io.clear();
         s->flushed = s->broken = s->started = false;
         s->base = s->emitted = s->primed_at = 0;
+        s->n_blocks = 0;
         s->tail.clear();
         s->pcm.clear();
         for (auto & r : s->codes) r.clear();

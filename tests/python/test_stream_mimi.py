@@ -127,6 +127,10 @@ def test_stream_short_empty_reset():
         first.append(s.pull())
     np.testing.assert_array_equal(first[0], first[1])
     np.testing.assert_array_equal(first[0], model.encode(y))
+    info = s.info
+    assert info["n_blocks"] >= 1 and info["last_compute_ms"] > 0 and info["last_alloc_ms"] >= 0
+    s.reset()
+    assert s.info["n_blocks"] == 0
     s.close()
 
 
