@@ -11,7 +11,7 @@ B="${CODEC_FUZZ_BUILD:-build-fuzz}"
 CC=clang CXX=clang++ cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -Dggml_DIR="$GGML_DIR" \
     -DCODEC_PYTHON="$VPY" -DCODEC_FUZZ=ON -DCODEC_SANITIZE=ON \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
-targets=(fuzz_gguf fuzz_npy fuzz_npz fuzz_audio fuzz_decode fuzz_encode)
+targets=(fuzz_gguf fuzz_npy fuzz_npz fuzz_audio fuzz_decode fuzz_encode fuzz_stream)
 cmake --build "$B" -j"${CODEC_FUZZ_JOBS:-$(nproc)}" --target "${targets[@]}"
 "$VPY" fuzz/make_models.py "$B/fuzz-work/models"
 "$VPY" fuzz/make_seeds.py "$B/fuzz-work/models" "$B/fuzz-work/seeds"

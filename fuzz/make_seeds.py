@@ -115,6 +115,17 @@ def encode_seeds(out):
         put(out, f"{MODELS[mi]}_nan", bytes([mi, 1]) + struct.pack("<H", 100) + bytes([0xF0]) + bytes(300))
 
 
+def stream_seeds(out):
+    """Both directions on every model: a push, a pull, a flush (layout in fuzz/fuzz_stream.cpp)."""
+    rng = np.random.default_rng(3)
+    for mi in range(len(MODELS)):
+        for direction in (0x0E, 0x03):  # encode with every codebook; decode of 1 row
+            n = 300 if direction == 0x0E else 6
+            body = rng.integers(0, 240, n * (2 if direction == 0x0E else 8), dtype=np.uint8).tobytes()
+            put(out, f"{MODELS[mi]}_{'enc' if direction == 0x0E else 'dec'}",
+                bytes([mi, direction, 0, 0]) + struct.pack("<H", n) + body + bytes([3, 0, 1, 3, 0, 2]))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -125,6 +136,7 @@ def main():
     audio_seeds(os.path.join(out, "audio"))
     decode_seeds(os.path.join(out, "decode"))
     encode_seeds(os.path.join(out, "encode"))
+    stream_seeds(os.path.join(out, "stream"))
     for t in sorted(os.listdir(out)):
         print(f"{t}: {len(os.listdir(os.path.join(out, t)))} seeds")
 

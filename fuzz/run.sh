@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a given time (after fuzz/build.sh):
-#   fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]     TARGET: gguf npy npz audio decode encode
+#   fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]     TARGET: gguf npy npz audio decode encode stream
 # Corpus (grows across runs): build-fuzz/fuzz-work/corpus/TARGET (seeded from .../seeds/TARGET)
 # Crashes, leaks, timeouts, OOMs: build-fuzz/fuzz-work/crashes/TARGET/{crash,leak,timeout,oom}-<sha1>
 # Log with the final stats (stat::number_of_executed_units, cov:): build-fuzz/fuzz-work/logs/
