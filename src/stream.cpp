@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <new>
 
 struct codec_stream {
@@ -411,10 +412,14 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
     if (!ctx) return nullptr;
     const codec_model & m = *ctx->model;
     const codec_hparams & hp = m.hparams;
-    const bool encode = params.direction == CODEC_STREAM_ENCODE;
+    // A C caller may pass any int: read it as one (loading an out-of-range enum is undefined in C++).
+    static_assert(sizeof(params.direction) == sizeof(int32_t), "codec_stream_direction is int-sized");
+    int32_t direction = 0;
+    std::memcpy(&direction, &params.direction, sizeof direction);
+    const bool encode = direction == CODEC_STREAM_ENCODE;
     auto refuse = [&](std::string msg) -> codec_stream * { ctx->last_error = std::move(msg); return nullptr; };
-    if (params.direction != CODEC_STREAM_ENCODE && params.direction != CODEC_STREAM_DECODE) {
-        return refuse(codec_fmt("direction = %d is neither CODEC_STREAM_ENCODE nor CODEC_STREAM_DECODE", (int) params.direction));
+    if (direction != CODEC_STREAM_ENCODE && direction != CODEC_STREAM_DECODE) {
+        return refuse(codec_fmt("direction = %d is neither CODEC_STREAM_ENCODE nor CODEC_STREAM_DECODE", direction));
     }
     if (encode ? !hp.has_encoder : !hp.has_decoder) return refuse(encode ? "this model has no encoder" : "this model has no decoder");
     int32_t n_q = params.n_q == CODEC_N_Q_ALL && encode ? hp.n_q : params.n_q;

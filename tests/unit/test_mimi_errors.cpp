@@ -297,7 +297,8 @@ TEST_F(MimiErrors, StreamEqualsOneShotAndRefusesBadInput) {
     p.n_q = 5;
     EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
     EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("n_q = 5"), std::string::npos);
-    p.direction = (codec_stream_direction) 7;
+    const int32_t bad_direction = 7;  // as a C caller could pass (not a valid C++ enum value: copied, not cast)
+    std::memcpy(&p.direction, &bad_direction, sizeof bad_direction);
     EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
     EXPECT_EQ(codec_stream_new(nullptr, p), nullptr);
     EXPECT_EQ(codec_stream_push_pcm(nullptr, pcm.data(), 1), CODEC_ERR_INVALID_ARG);
