@@ -32,21 +32,38 @@ def run_one(a):
     rng = np.random.default_rng(0)
     s = m.stream(a.direction, n_q=a.n_q if a.direction == "encode" else (a.n_q if a.n_q > 0 else m.n_q),
                  block_frames=block)
+    meta = m.meta("snac.vq_strides")
+    strides = [int(v) for v in meta.strip("[]").split(",")] if meta else []
+    chunk_frames = -(-int(m.meta("encodec.chunk_length")) // hop) if m.has_scales else 0
+    if strides:
+        total_frames -= total_frames % (max(strides) * max(1, int(m.meta("snac.attn_window_size") or 1)))
+    if m.has_scales and a.direction == "decode":
+        # a real layout: chunks every stride samples, the last ones short (codec.h)
+        L, S, T = int(m.meta("encodec.chunk_length")), int(m.meta("encodec.chunk_stride")), int(a.seconds * rate)
+        chunk_list = [-(-min(L, T - off) // hop) for off in range(0, T, S)]
     lat = []
     out = 0
     t0 = time.perf_counter()
     first_out = None
-    for f in range(0, total_frames, push):
-        n = min(push, total_frames - f)
+    pushes = [(f, min(push, total_frames - f)) for f in range(0, total_frames, push)]
+    if m.has_scales and a.direction == "decode":  # one chunk per push, its scale with it
+        pushes = [(sum(chunk_list[:i]), c) for i, c in enumerate(chunk_list)]
+    for f, n in pushes:
         if a.direction == "encode":
             x = (rng.standard_normal(n * hop * m.channels) * 0.3).astype(np.float32)
             x = x.reshape(-1, m.channels) if m.channels > 1 else x
+        elif strides:  # multi-rate: level q gets one code per strides[q] frames
+            x = [rng.integers(0, m.codebook_size, (f + n) // r - f // r, dtype=np.int32) for r in strides]
         else:
             x = rng.integers(0, m.codebook_size, (s.n_q, n), dtype=np.int32)
+            if m.has_scales:  # one scale per chunk, with the chunk's first frame
+                x = (x, np.ones(1, dtype=np.float32))
         t = time.perf_counter()
         s.push(x)
         y = s.pull()
         lat.append((time.perf_counter() - t) * 1e3)
+        if isinstance(y, tuple):  # (codes, scales)
+            y = y[0]
         got = (y[0].size if isinstance(y, list) else y.shape[-1] if a.direction == "encode" else len(y))
         if got and first_out is None:
             first_out = (time.perf_counter() - t0) * 1e3
