@@ -3,6 +3,7 @@
 #include "dac.h"
 
 #include "blocks/conv_cm.h"
+#include "blocks/receptive_field.h"
 #include "blocks/rvq.h"
 
 #include <algorithm>
@@ -215,17 +216,8 @@ size_t dac_graph_size(const codec_model & model, const codec_graph_request & req
     return 256 + blocks * 4 * 64 + (size_t) req.n_q * 32;
 }
 
-// Receptive fields for streaming, taken backwards through the layers as the span [lo, hi] of a
-// layer's input positions that a span of its output positions reads (zero padding included).
-struct rf_span { int64_t lo, hi; };
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-// Conv1d(k, stride s, dilation d, padding p): output o reads inputs [o*s - p, o*s - p + d*(k-1)].
-void rf_conv(rf_span & x, int k, int s, int d, int p) { x = {x.lo * s - p, x.hi * s - p + (int64_t) d * (k - 1)}; }
-// ConvTranspose1d(k, stride s, padding p): input i writes outputs [i*s - p, i*s - p + k - 1].
-void rf_convt(rf_span & x, int k, int s, int p) { x = {ceil_div(x.lo + p - k + 1, s), floor_div(x.hi + p, s)}; }
 // Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
-void rf_res(rf_span & x) { for (int r = 2; r >= 0; --r) rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
+void rf_res(codec_rf_span & x) { for (int r = 2; r >= 0; --r) codec_rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
 
 // Not causal (centered convs): windowed streaming. Context = the receptive field of one frame,
 // derived from the layers (strides from the hparams), in whole frames each side:
@@ -240,25 +232,25 @@ void rf_res(rf_span & x) { for (int r = 2; r >= 0; --r) rf_conv(x, 7, 1, k_dilat
 void dac_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const dac_model & m = *(const dac_model *) model.impl;
     const int64_t hop = model.hparams.hop_size;
-    rf_span x;
+    codec_rf_span x;
     if (encode) {
         x = {0, 0};
-        rf_conv(x, 3, 1, 1, 1);  // conv2
+        codec_rf_conv(x, 3, 1, 1, 1);  // conv2
         for (size_t i = m.down.size(); i-- > 0;) {
-            rf_conv(x, 2 * m.down[i], m.down[i], 1, down_pad(m.down[i]));
+            codec_rf_conv(x, 2 * m.down[i], m.down[i], 1, down_pad(m.down[i]));
             rf_res(x);
         }
-        rf_conv(x, 7, 1, 1, 3);  // conv1
-        spec.left = ceil_div(-x.lo, hop);
-        spec.right = ceil_div(x.hi - (hop - 1), hop);
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv1
+        spec.left = codec_ceil_div(-x.lo, hop);
+        spec.right = codec_ceil_div(x.hi - (hop - 1), hop);
     } else {
         x = {0, hop - 1};
-        rf_conv(x, 7, 1, 1, 3);  // conv2
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv2
         for (size_t i = m.up.size(); i-- > 0;) {
             rf_res(x);
-            rf_convt(x, 2 * m.up[i], m.up[i], down_pad(m.up[i]));
+            codec_rf_convt(x, 2 * m.up[i], m.up[i], down_pad(m.up[i]));
         }
-        rf_conv(x, 7, 1, 1, 3);  // conv1 (the quantizer's projections are per frame)
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv1 (the quantizer's projections are per frame)
         spec.left = -x.lo;
         spec.right = x.hi;
     }

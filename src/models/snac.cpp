@@ -7,6 +7,7 @@
 
 #include "blocks/attention.h"
 #include "blocks/conv_cm.h"
+#include "blocks/receptive_field.h"
 #include "blocks/rvq.h"
 #include "ops/argmax_first.h"
 
@@ -315,17 +316,8 @@ size_t snac_graph_size(const codec_model & model, const codec_graph_request & re
     return 256 + blocks * 4 * 48 + (size_t) req.n_q * 48;
 }
 
-// Receptive fields for streaming, taken backwards through the layers as the span [lo, hi] of a
-// layer's input positions that a span of its output positions reads (zero padding included).
-struct rf_span { int64_t lo, hi; };
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-// Conv1d(k, stride s, dilation d, padding p): output o reads inputs [o*s - p, o*s - p + d*(k-1)].
-void rf_conv(rf_span & x, int k, int s, int d, int p) { x = {x.lo * s - p, x.hi * s - p + (int64_t) d * (k - 1)}; }
-// ConvTranspose1d(k, stride s, padding p): input i writes outputs [i*s - p, i*s - p + k - 1].
-void rf_convt(rf_span & x, int k, int s, int p) { x = {ceil_div(x.lo + p - k + 1, s), floor_div(x.hi + p, s)}; }
 // Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
-void rf_res(rf_span & x) { for (int r = 2; r >= 0; --r) rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
+void rf_res(codec_rf_span & x) { for (int r = 2; r >= 0; --r) codec_rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
 
 // Not causal (centered convs, attention within windows): windowed streaming. Blocks and windows
 // start at multiples of A = lcm(vq_strides[0], attn window) latent frames, so the attention's
@@ -346,28 +338,28 @@ void snac_stream(const codec_model & model, bool encode, codec_stream_spec & spe
     const snac_model & m = *(const snac_model *) model.impl;
     const int64_t hop = model.hparams.hop_size, W = m.window > 0 ? m.window : 1;
     const int64_t A = std::lcm<int64_t>(m.vq_strides[0], W);
-    const auto rf_attn = [&](rf_span & x) { x = {floor_div(x.lo, W) * W, floor_div(x.hi, W) * W + W - 1}; };
-    rf_span x;
+    const auto rf_attn = [&](codec_rf_span & x) { x = {codec_floor_div(x.lo, W) * W, codec_floor_div(x.hi, W) * W + W - 1}; };
+    codec_rf_span x;
     if (encode) {
         x = {0, A - 1};          // the quantizer reads groups inside the unit: nothing more
-        rf_conv(x, 7, 1, 1, 3);  // conv_out (depthwise)
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv_out (depthwise)
         rf_attn(x);
         for (size_t i = m.enc_rates.size(); i-- > 0;) {
-            rf_conv(x, 2 * m.enc_rates[i], m.enc_rates[i], 1, stride_pad(m.enc_rates[i]));
+            codec_rf_conv(x, 2 * m.enc_rates[i], m.enc_rates[i], 1, stride_pad(m.enc_rates[i]));
             rf_res(x);
         }
-        rf_conv(x, 7, 1, 1, 3);  // conv_in
-        spec.left = ceil_div(-x.lo, hop);
-        spec.right = ceil_div(x.hi - (A * hop - 1), hop);
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv_in
+        spec.left = codec_ceil_div(-x.lo, hop);
+        spec.right = codec_ceil_div(x.hi - (A * hop - 1), hop);
     } else {
         x = {0, A * hop - 1};
-        rf_conv(x, 7, 1, 1, 3);  // conv_out
+        codec_rf_conv(x, 7, 1, 1, 3);  // conv_out
         for (size_t i = m.dec_rates.size(); i-- > 0;) {
             rf_res(x);  // (the noise block before them is the identity)
-            rf_convt(x, 2 * m.dec_rates[i], m.dec_rates[i], stride_pad(m.dec_rates[i]));
+            codec_rf_convt(x, 2 * m.dec_rates[i], m.dec_rates[i], stride_pad(m.dec_rates[i]));
         }
         rf_attn(x);
-        rf_conv(x, 7, 1, 1, 3);  // the depthwise conv (the 1x1 conv after it adds nothing)
+        codec_rf_conv(x, 7, 1, 1, 3);  // the depthwise conv (the 1x1 conv after it adds nothing)
         spec.left = -x.lo;
         spec.right = x.hi - (A - 1);
     }
