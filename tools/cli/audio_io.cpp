@@ -308,6 +308,29 @@ bool audio_check_output(const std::string & path, const std::string & subtype, s
     });
 }
 
+// Creates the output file for `channels` x `rate` audio of about n_frames frames (the length picks
+// WAV or RF64); *clip tells whether the format is integer (samples clipped to [-1, 1]).
+static SNDFILE * open_output(const std::string & path, const std::string & subtype, int64_t n_frames, int channels,
+                             int rate, bool * clip, std::string & err) {
+    if (channels <= 0 || rate <= 0) {
+        err = "invalid output format (" + std::to_string(channels) + " channels, " + std::to_string(rate) + " Hz)";
+        return nullptr;
+    }
+    SF_INFO info = {};
+    if (!output_format(path, subtype, n_frames, channels, info.format, err)) return nullptr;
+    info.samplerate = rate;
+    info.channels   = channels;
+    if (!sf_format_check(&info)) {
+        err = "libsndfile cannot write " + std::to_string(channels) + " channels at " +
+              std::to_string(rate) + " Hz in this format";
+        return nullptr;
+    }
+    SNDFILE * sf = sf_open(path.c_str(), SFM_WRITE, &info);
+    if (!sf) err = std::string("cannot create: ") + sf_strerror(nullptr);
+    *clip = (info.format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
+    return sf;
+}
+
 bool audio_write(const std::string & path, const float * interleaved, int64_t n_frames,
                  int channels, int rate, std::string & err, const std::string & subtype) {
     return cli_guarded(path, err, [&] {
@@ -315,26 +338,9 @@ bool audio_write(const std::string & path, const float * interleaved, int64_t n_
             err = "no audio to write (" + std::to_string(n_frames) + " frames)";
             return false;
         }
-        if (channels <= 0 || rate <= 0) {
-            err = "invalid output format (" + std::to_string(channels) + " channels, " +
-                  std::to_string(rate) + " Hz)";
-            return false;
-        }
-        SF_INFO info = {};
-        if (!output_format(path, subtype, n_frames, channels, info.format, err)) return false;
-        info.samplerate = rate;
-        info.channels   = channels;
-        if (!sf_format_check(&info)) {
-            err = "libsndfile cannot write " + std::to_string(channels) + " channels at " +
-                  std::to_string(rate) + " Hz in this format";
-            return false;
-        }
-        SndfilePtr sf(sf_open(path.c_str(), SFM_WRITE, &info));
-        if (!sf) {
-            err = std::string("cannot create: ") + sf_strerror(nullptr);
-            return false;
-        }
-        const bool clip = (info.format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
+        bool clip = false;
+        SndfilePtr sf(open_output(path, subtype, n_frames, channels, rate, &clip, err));
+        if (!sf) return false;
         bool ok = write_frames(sf.get(), interleaved, n_frames, channels, clip, err);
         if (sf_close(sf.release()) != 0 && ok) {
             err = "error finalizing the file";
@@ -504,28 +510,10 @@ bool AudioWriter::open(const std::string & path, int channels, int rate, const s
         impl_ = std::make_unique<Impl>();
         impl_->path = path;
         impl_->channels = channels;
-        if (channels <= 0 || rate <= 0) {
-            err = "invalid output format (" + std::to_string(channels) + " channels, " + std::to_string(rate) + " Hz)";
-            return false;
-        }
-        SF_INFO info = {};
         // A margin over the hint: the length is not known exactly before the end.
         const int64_t hint = n_frames_hint + n_frames_hint / 8 + 65536;
-        if (!output_format(path, subtype, hint, channels, info.format, err)) return false;
-        info.samplerate = rate;
-        info.channels   = channels;
-        if (!sf_format_check(&info)) {
-            err = "libsndfile cannot write " + std::to_string(channels) + " channels at " +
-                  std::to_string(rate) + " Hz in this format";
-            return false;
-        }
-        impl_->sf.reset(sf_open(path.c_str(), SFM_WRITE, &info));
-        if (!impl_->sf) {
-            err = std::string("cannot create: ") + sf_strerror(nullptr);
-            return false;
-        }
-        impl_->clip = (info.format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
-        return true;
+        impl_->sf.reset(open_output(path, subtype, hint, channels, rate, &impl_->clip, err));
+        return impl_->sf != nullptr;
     });
 }
 
