@@ -5,6 +5,14 @@
 
 #include <cmath>
 
+// The projections both layer kinds share: "<p>.self_attn.{q,k,v,o}_proj.weight".
+static void load_attention(codec_model_loader & ld, const std::string & p, codec_transformer_layer & l, int dim, int inner) {
+    l.wq = ld.tensor(p + ".self_attn.q_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+    l.wk = ld.tensor(p + ".self_attn.k_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+    l.wv = ld.tensor(p + ".self_attn.v_proj.weight", {dim, inner}, CODEC_W_MATMUL);
+    l.wo = ld.tensor(p + ".self_attn.o_proj.weight", {inner, dim}, CODEC_W_MATMUL);
+}
+
 void codec_load_transformer(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
                             int n_layer, int dim, int ffn, bool layer_scale) {
     const int inner = tr.n_head * tr.head_dim;
@@ -14,10 +22,7 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
         codec_transformer_layer l;
         l.ln1_w = ld.tensor(p + ".input_layernorm.weight", {dim}, CODEC_W_F32);
         l.ln1_b = ld.tensor(p + ".input_layernorm.bias", {dim}, CODEC_W_F32);
-        l.wq = ld.tensor(p + ".self_attn.q_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wk = ld.tensor(p + ".self_attn.k_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wv = ld.tensor(p + ".self_attn.v_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wo = ld.tensor(p + ".self_attn.o_proj.weight", {inner, dim}, CODEC_W_MATMUL);
+        load_attention(ld, p, l, dim, inner);
         l.ln2_w = ld.tensor(p + ".post_attention_layernorm.weight", {dim}, CODEC_W_F32);
         l.ln2_b = ld.tensor(p + ".post_attention_layernorm.bias", {dim}, CODEC_W_F32);
         l.fc1 = ld.tensor(p + ".mlp.fc1.weight", {dim, ffn}, CODEC_W_MATMUL);
@@ -39,10 +44,7 @@ void codec_load_transformer_swiglu(codec_model_loader & ld, const std::string & 
         const std::string p = prefix + ".layers." + std::to_string(i);
         codec_transformer_layer l;
         l.ln1_w = ld.tensor(p + ".input_layernorm.weight", {dim}, CODEC_W_F32);
-        l.wq = ld.tensor(p + ".self_attn.q_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wk = ld.tensor(p + ".self_attn.k_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wv = ld.tensor(p + ".self_attn.v_proj.weight", {dim, inner}, CODEC_W_MATMUL);
-        l.wo = ld.tensor(p + ".self_attn.o_proj.weight", {inner, dim}, CODEC_W_MATMUL);
+        load_attention(ld, p, l, dim, inner);
         l.ln2_w = ld.tensor(p + ".post_attention_layernorm.weight", {dim}, CODEC_W_F32);
         l.fc1 = ld.tensor(p + ".mlp.gate_proj.weight", {dim, ffn}, CODEC_W_MATMUL);
         l.fc3 = ld.tensor(p + ".mlp.up_proj.weight", {dim, ffn}, CODEC_W_MATMUL);
