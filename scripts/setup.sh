@@ -21,6 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# No wheel cache: torch and its CUDA libraries alone would leave several GB in ~/.cache/pip.
+export PIP_NO_CACHE_DIR="${PIP_NO_CACHE_DIR:-1}"
 PY="${CODEC_PYTHON_BOOTSTRAP:-python3}"
 if [ ! -x .venv/bin/python ]; then
     echo "== venv: creating .venv"
@@ -30,7 +32,8 @@ VPY="$ROOT/.venv/bin/python"
 if ! cmp -s requirements.lock .venv/.requirements.lock 2>/dev/null; then
     echo "== pip: installing requirements.lock"
     "$VPY" -m pip install -q --upgrade pip
-    "$VPY" -m pip install -q -r requirements.lock
+    # The lock is the whole frozen closure (less triton, which only torch.compile imports: 1 GB).
+    "$VPY" -m pip install -q --no-deps -r requirements.lock
     cp requirements.lock .venv/.requirements.lock
 fi
 

@@ -38,24 +38,17 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def make_model(arch, variant, seed=0):
-    """Reference checkpoint dir + f32/f16/q8_0 GGUF paths, cached across the session (and runs)."""
-    import convert
+    """Reference checkpoint dir + GGUF paths by outtype (converted on first use), cached across the
+    session (and runs)."""
     import make_checkpoint
+    from model_files import ModelFiles, make_checkpoint_dir
     d = os.path.join(CACHE, f"{arch}-{variant}-seed{seed}")
     ckpt = os.path.join(d, "ckpt")
     if not any(os.path.exists(os.path.join(ckpt, f)) for f in ("model.safetensors", "pytorch_model.bin")):
         os.makedirs(d, exist_ok=True)
-        make_checkpoint.main(["--arch", arch, "--variant", variant, "--seed", str(seed), "--out", ckpt])
-    paths = {"ckpt": ckpt}
-    # A converter change invalidates cached GGUFs: name them by the converter's source hash.
-    from codec_convert import source_tag
-    tag = source_tag()
-    for outtype in ("f32", "f16", "q8_0"):
-        p = os.path.join(d, f"model-{outtype}-{tag}.gguf")
-        if not os.path.exists(p):
-            convert.convert(ckpt, p, outtype)
-        paths[outtype] = p
-    return paths
+        make_checkpoint_dir(ckpt, lambda out: make_checkpoint.main(
+            ["--arch", arch, "--variant", variant, "--seed", str(seed), "--out", out]))
+    return ModelFiles(d, ckpt)
 
 
 def speech(rate, text="The quick brown fox jumps over the lazy dog. Codecs must be exact."):

@@ -16,7 +16,7 @@ from conftest import CACHE
 
 @pytest.fixture(scope="module")
 def wt_ckpt():
-    return wt_fx.make_model(CACHE, "75", outtypes=())["ckpt"]
+    return wt_fx.make_model(CACHE, "75")["ckpt"]
 
 
 def _copy(src, dst, ckpt=None, cfg=None):
@@ -67,7 +67,7 @@ def test_yaml_with_unsupported_padding(wt_ckpt, tmp_path):
 
 
 def test_soprano_missing_keys(tmp_path):
-    src = soprano_fx.make_model(CACHE, outtypes=())["ckpt"]
+    src = soprano_fx.make_model(CACHE)["ckpt"]
     sd = torch.load(os.path.join(src, "decoder.pth"), map_location="cpu", weights_only=True)
     del sd["head.istft.window"]
     os.makedirs(tmp_path / "s")
