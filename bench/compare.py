@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 
 BENCH = os.environ.get("CODEC_BENCH", os.path.join(ROOT, "build", "bin", "codec-bench"))  # CODEC_LIB: the library
 PY = sys.executable
@@ -49,8 +50,11 @@ def run_ours(model_path, wav, threads, reps, warmup):
 
 
 def run_ref(arch, ckpt, npy, threads, reps, warmup, tmp):
+    from references import REFERENCES
+    from ref_env import ref_python
+    venv = REFERENCES[arch].venv
     out = os.path.join(tmp, "ref.json")
-    subprocess.run([PY, os.path.join(ROOT, "bench", "torch_runner.py"), "--arch", arch, "--ckpt", ckpt, "--in", npy,
+    subprocess.run([ref_python(venv) if venv else PY, os.path.join(ROOT, "bench", "torch_runner.py"), "--arch", arch, "--ckpt", ckpt, "--in", npy,
                     "--threads", str(threads), "--reps", str(reps), "--warmup", str(warmup), "--out", out], check=True)
     with open(out) as f:
         r = json.load(f)
@@ -74,6 +78,23 @@ def codes_equal(ours, ref):
     return float((ours == ref).mean()) if ours.shape == ref.shape else 0.0
 
 
+def fixture_model(key):
+    """(reference arch, {"ckpt", "f32", ...}) for a --models key: ARCH-VARIANT (the transformers
+    and snac fixtures), qwen3-VARIANT, wavtokenizer-VARIANT, soprano."""
+    from conftest import CACHE, make_model
+    arch, _, variant = key.partition("-")
+    if arch == "qwen3":
+        import qwen3_tokenizer
+        return "qwen3_tts_tokenizer", qwen3_tokenizer.model_paths(CACHE, variant)
+    if arch == "wavtokenizer":
+        import wavtokenizer
+        return arch, wavtokenizer.make_model(CACHE, variant)
+    if arch == "soprano":
+        import soprano
+        return arch, soprano.make_model(CACHE)
+    return arch, make_model(arch, variant)
+
+
 def make_input(rate, seconds):
     """Generated speech, repeated to the requested length."""
     from conftest import speech
@@ -84,7 +105,8 @@ def make_input(rate, seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="dac-44khz")
+    ap.add_argument("--models", default="dac-44khz", help="e.g. mimi-mimi, dac-44khz, snac-24khz, encodec-24khz, "
+                    "qwen3-12hz, wavtokenizer-75, soprano")
     ap.add_argument("--lengths", default="1,10,60", help="input lengths in seconds")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
@@ -96,14 +118,13 @@ def main():
 
     import soundfile
     import codec_cpp
-    from conftest import make_model, snr_db
+    from conftest import snr_db
 
     os.makedirs(args.out, exist_ok=True)
     rows = []
     for spec in args.models.split(","):
         key, _, lengths = spec.partition(":")
-        arch, variant = key.split("-", 1)
-        paths = make_model(arch, variant)
+        arch, paths = fixture_model(key)
         for seconds in [float(s) for s in (lengths or args.lengths).split(",")]:
             with tempfile.TemporaryDirectory() as tmp:
                 with codec_cpp.Model(paths["f32"], n_threads=args.threads) as m:
@@ -128,21 +149,27 @@ def main():
                                 ours_by_type = res
                             else:
                                 for t, o in res.items():
-                                    for ph in ("encode", "decode"):
+                                    for ph in [p for p in ("encode", "decode") if p in o]:
                                         if o[ph]["median_ms"] < ours_by_type[t][ph]["median_ms"]:
                                             ours_by_type[t][ph] = o[ph]
                                     ours_by_type[t]["peak_rss_mb"] = max(ours_by_type[t]["peak_rss_mb"], o["peak_rss_mb"])
                 for t, o in ours_by_type.items():
                     with codec_cpp.Model(paths[t], n_threads=args.threads) as m:
-                        codes = m.encode(x)
-                        audio = m.decode(ref["codes"])
+                        if m.has_encoder:
+                            codes = m.encode(x)
+                            audio = m.decode(ref["codes"])
+                        else:  # decoder-only: the reference's "codes" are the latents both decoded
+                            codes, audio = None, m.decode_latent(ref["codes"])
+                    nan = float("nan")
+                    enc = o.get("encode", {"median_ms": nan, "gflops": nan})  # none for a decoder-only model
                     row = {
                         "model": key, "type": t, "seconds": seconds, "threads": args.threads,
-                        "ref_encode_s": float(np.median(ref["encode_s"])), "ref_decode_s": float(np.median(ref["decode_s"])),
-                        "ours_encode_s": o["encode"]["median_ms"] / 1e3, "ours_decode_s": o["decode"]["median_ms"] / 1e3,
-                        "ours_encode_gflops": o["encode"]["gflops"], "ours_decode_gflops": o["decode"]["gflops"],
+                        "ref_encode_s": float(np.median(ref["encode_s"])) if codes is not None else nan,
+                        "ref_decode_s": float(np.median(ref["decode_s"])),
+                        "ours_encode_s": enc["median_ms"] / 1e3, "ours_decode_s": o["decode"]["median_ms"] / 1e3,
+                        "ours_encode_gflops": enc["gflops"], "ours_decode_gflops": o["decode"]["gflops"],
                         "ref_peak_rss_mb": ref["peak_rss_mb"], "ours_peak_rss_mb": o["peak_rss_mb"],
-                        "codes_equal": codes_equal(codes, ref["codes"]),
+                        "codes_equal": codes_equal(codes, ref["codes"]) if codes is not None else nan,
                         "decode_snr_db": snr_db(ref["audio"], audio) if audio.shape == ref["audio"].shape else float("nan"),
                     }
                     row["encode_speedup"] = row["ref_encode_s"] / row["ours_encode_s"]
@@ -160,11 +187,14 @@ def main():
              "| model | type | input s | PyTorch enc s | ours enc s | enc speedup | PyTorch dec s | ours dec s | dec speedup "
              "| ours enc/dec GFLOP/s | peak RSS PyTorch / ours MB | codes equal | decode SNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    def f(v, spec, suffix=""):  # "-" where a phase does not exist (a decoder-only model's encode)
+        return "-" if v != v else format(v, spec) + suffix
     for r in rows:
-        lines.append(f"| {r['model']} | {r['type']} | {r['seconds']:g} | {r['ref_encode_s']:.3f} | {r['ours_encode_s']:.3f} | "
-                     f"{r['encode_speedup']:.2f}x | {r['ref_decode_s']:.3f} | {r['ours_decode_s']:.3f} | {r['decode_speedup']:.2f}x | "
-                     f"{r['ours_encode_gflops']:.0f} / {r['ours_decode_gflops']:.0f} | {r['ref_peak_rss_mb']:.0f} / "
-                     f"{r['ours_peak_rss_mb']:.0f} | {r['codes_equal']:.4f} | {r['decode_snr_db']:.1f} |")
+        lines.append(f"| {r['model']} | {r['type']} | {r['seconds']:g} | {f(r['ref_encode_s'], '.3f')} | "
+                     f"{f(r['ours_encode_s'], '.3f')} | {f(r['encode_speedup'], '.2f', 'x')} | {r['ref_decode_s']:.3f} | "
+                     f"{r['ours_decode_s']:.3f} | {r['decode_speedup']:.2f}x | {f(r['ours_encode_gflops'], '.0f')} / "
+                     f"{r['ours_decode_gflops']:.0f} | {r['ref_peak_rss_mb']:.0f} / {r['ours_peak_rss_mb']:.0f} | "
+                     f"{f(r['codes_equal'], '.4f')} | {r['decode_snr_db']:.1f} |")
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

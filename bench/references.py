@@ -1,4 +1,7 @@
-"""How to load, encode and decode each architecture's PyTorch reference (numpy in/out)."""
+"""How to load, encode and decode each architecture's PyTorch reference (numpy in/out). `venv` names
+the reference venv a reference runs in (None: the main one; see tests/fixtures/ref_env.py):
+bench/torch_runner.py is started with that venv's python, so imports stay inside load()."""
+import importlib.util
 import os
 import sys
 
@@ -6,13 +9,27 @@ import numpy as np
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
-import make_checkpoint  # noqa: E402
+
+def _fixture(name):
+    """A tests/fixtures module by file (the reference scripts are not on sys.path: vocos_ref keeps
+    its directory's fixture modules from shadowing the installed soprano package)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(FIXTURES, name + ".py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+def _main_venv_loader(fn):
+    return staticmethod(lambda ckpt: getattr(_fixture("make_checkpoint"), fn)(ckpt))
 
 
 class _Dac:
-    load = staticmethod(make_checkpoint.load_dac_reference)
+    venv = None
+    load = _main_venv_loader("load_dac_reference")
 
     @staticmethod
     def encode(model, x):
@@ -24,7 +41,8 @@ class _Dac:
 
 
 class _Mimi:
-    load = staticmethod(make_checkpoint.load_mimi_reference)
+    venv = None
+    load = _main_venv_loader("load_mimi_reference")
 
     @staticmethod
     def encode(model, x):
@@ -38,7 +56,8 @@ class _Mimi:
 class _Snac:
     """Multi-rate codes: a list of 1-D int32 arrays, one per level. The decoder's noise blocks are
     run with zero noise, as codec.cpp does by default (see tests/python/test_snac_parity.py)."""
-    load = staticmethod(make_checkpoint.load_snac_reference)
+    venv = None
+    load = _main_venv_loader("load_snac_reference")
 
     @staticmethod
     def encode(model, x):
@@ -56,7 +75,8 @@ class _Snac:
 
 class _Encodec:
     """Mono 24 kHz model at its highest bandwidth (all codebooks), as codec-bench runs it."""
-    load = staticmethod(make_checkpoint.load_encodec_reference)
+    venv = None
+    load = _main_venv_loader("load_encodec_reference")
 
     @staticmethod
     def encode(model, x):
@@ -71,4 +91,60 @@ class _Encodec:
         return model.decode(c, [None]).audio_values[0, 0].numpy()
 
 
-REFERENCES = {"dac": _Dac, "mimi": _Mimi, "snac": _Snac, "encodec": _Encodec}
+class _Qwen3Tokenizer:
+    """qwen-tts 0.1.1's public encode (16 codebooks) and chunked decode."""
+    venv = "qwen"
+    load = staticmethod(lambda ckpt: _fixture("qwen3_tokenizer_ref").load(ckpt))
+
+    @staticmethod
+    def encode(model, x):
+        t = torch.from_numpy(x)[None]
+        codes = model.encode(t, padding_mask=torch.ones_like(t, dtype=torch.long)).audio_codes[0]
+        return codes.t().numpy().astype(np.int32)
+
+    @staticmethod
+    def decode(model, codes):
+        return model.decode(torch.from_numpy(codes.astype(np.int64)).t()[None]).audio_values[0].numpy()
+
+
+class _WavTokenizer:
+    """The original WavTokenizer (outetts 0.4.4's vendored copy): encode_infer, features, decode."""
+    venv = "vocos"
+    load = staticmethod(lambda ckpt: _fixture("vocos_ref").load_wavtokenizer(ckpt))
+
+    @staticmethod
+    def encode(model, x):
+        _, codes = model.encode_infer(torch.from_numpy(x)[None], bandwidth_id=torch.tensor([0]))
+        return codes[:, 0].numpy().astype(np.int32)
+
+    @staticmethod
+    def decode(model, codes):
+        feats = model.codes_to_features(torch.from_numpy(codes.astype(np.int64)))
+        return model.decode(feats, bandwidth_id=torch.tensor([0]))[0].numpy()
+
+
+class _Soprano:
+    """SopranoDecoder (soprano-tts 0.2.0): decoder only. `encode` stands in for the TTS model: the
+    random latents codec-bench decodes (a frame per hop), so both sides decode the same shape."""
+    venv = "vocos"
+    HOP = 2048  # samples per latent frame (head hop 512 x upscale 4)
+
+    @staticmethod
+    def load(ckpt):
+        m = _fixture("vocos_ref").soprano_decoder_class()()
+        m.load_state_dict(torch.load(os.path.join(ckpt, "decoder.pth"), map_location="cpu", weights_only=True))
+        return m.eval()
+
+    @staticmethod
+    def encode(model, x):
+        frames = max(1, -(-len(x) // _Soprano.HOP))
+        dim = next(p for p in model.parameters() if p.dim() == 3).shape[1]  # the first conv's input channels
+        return np.random.default_rng(1234).standard_normal((dim, frames)).astype(np.float32)
+
+    @staticmethod
+    def decode(model, latents):
+        return model(torch.from_numpy(latents)[None])[0].numpy()
+
+
+REFERENCES = {"dac": _Dac, "mimi": _Mimi, "snac": _Snac, "encodec": _Encodec,
+              "qwen3_tts_tokenizer": _Qwen3Tokenizer, "wavtokenizer": _WavTokenizer, "soprano": _Soprano}

@@ -2,7 +2,8 @@
 """Times the PyTorch reference of one model in its own process (so its peak RSS is its own).
 
     torch_runner.py --arch dac --ckpt DIR --in x.npy --threads 2 --reps 3 --warmup 1 --out r.json
-Writes timings, peak RSS and the reference's codes/audio (for parity) as JSON + .npy files.
+Writes timings, peak RSS and the reference's codes/audio (for parity) as JSON + .npy files. Run
+with the python of the reference's venv (references.py: `venv`).
 """
 import argparse
 import json
@@ -10,9 +11,6 @@ import os
 import resource
 import sys
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

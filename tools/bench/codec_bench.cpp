@@ -3,7 +3,8 @@
 //               [--n-q N] [--mode encode|decode|both] [--gpu] [--json]
 //               [--stream [--block-frames N] [--long-seconds S2]]
 // Phases per call come from codec_context_perf (graph build, buffer placement, compute,
-// upload); load time and peak RSS are the process's. Decode runs on the codes encode made.
+// upload); load time and peak RSS are the process's. Decode runs on the codes encode made; a
+// decoder-only model (Soprano) decodes random latents, a frame per hop of the input.
 // --stream measures the stream API instead: per-push latency (push + pull) and real-time factor
 // for pushes of 1, 4 and 16 frames (blocks of the push's size unless --block-frames), the
 // latency to the first output, and the peak RSS of streaming S and S2 seconds end to end
@@ -292,6 +293,47 @@ int run_stream_bench(codec_model * model, codec_context * ctx, const options & o
     return 0;
 }
 
+// A decoder-only model (Soprano: its input is the TTS model's hidden states) is timed on
+// decode_latent of deterministic random latents, one frame per hop of the input's length.
+int bench_latent_decode(codec_model * model, codec_context * ctx, const options & o, int64_t n, double load_ms,
+                        phase_stats & dec) {
+    const int32_t dim = codec_model_latent_dim(model), hop = codec_model_hop_size(model);
+    const int32_t frames = (int32_t) std::max<int64_t>(1, (n + hop - 1) / hop);
+    std::vector<float> lat((size_t) dim * frames);
+    std::mt19937 rng(1234);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float & x : lat) x = dist(rng);
+    for (int r = 0; r < o.warmup + o.reps; ++r) {
+        codec_audio audio{};
+        const double t0 = now_ms();
+        if (codec_decode_latent(ctx, lat.data(), dim, frames, &audio) != CODEC_OK) {
+            std::fprintf(stderr, "error: %s\n", codec_context_last_error(ctx));
+            codec_context_free(ctx);
+            codec_model_free(model);
+            return 1;
+        }
+        codec_perf p;
+        codec_context_perf(ctx, &p);
+        if (r >= o.warmup) record(dec, now_ms() - t0, p);
+    }
+    const double audio_s = (double) frames * hop / codec_model_sample_rate(model);
+    if (o.json) {
+        std::printf("{\n  \"model\": \"%s\", \"arch\": \"%s\", \"audio_s\": %.3f, \"threads\": %d, \"reps\": %d,"
+                    " \"latent_frames\": %d, \"load_ms\": %.3f, \"peak_rss_mb\": %.1f,\n",
+                    o.model.c_str(), codec_model_arch(model), audio_s, o.threads, o.reps, frames, load_ms, peak_rss_mb());
+        print_phase("decode", dec, audio_s, true, true);
+        std::printf("}\n");
+    } else {
+        std::printf("%s (%s): decode_latent of %d frames (%.2f s), %d threads, %d reps, load %.1f ms\n", o.model.c_str(),
+                    codec_model_arch(model), frames, audio_s, o.threads, o.reps, load_ms);
+        print_phase("decode", dec, audio_s, false, false);
+        std::printf("peak RSS %.1f MB\n", peak_rss_mb());
+    }
+    codec_context_free(ctx);
+    codec_model_free(model);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -358,6 +400,7 @@ int main(int argc, char ** argv) {
     }
 
     phase_stats enc, dec;
+    if (!codec_model_has_encoder(model)) return bench_latent_decode(model, ctx, o, n, load_ms, dec);
     codec_codes codes{};
     std::vector<int32_t> code_copy;
     int ret = 0;
