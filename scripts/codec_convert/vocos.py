@@ -57,11 +57,16 @@ def write_head(out, get, prefix, out_prefix, n_fft, hop, center, zero_edge_bins)
         raise ConvertError(f"'{prefix}.out.weight' has {w.shape[0]} outputs; n_fft {n_fft} needs {n_fft + 2}")
     out.tensor(out_prefix + ".out.weight", w, matmul=True)
     out.tensor(out_prefix + ".out.bias", get(prefix + ".out.bias"))
-    window = get(prefix + ".istft.window").double().numpy()
+    write_istft(out, out_prefix + ".istft", get(prefix + ".istft.window").double().numpy(), n_fft, hop, center,
+                zero_edge_bins)
+
+
+def write_istft(out, out_prefix, window, n_fft, hop, center, zero_edge_bins=False):
+    """The ISTFT constants of src/blocks/istft.h: "<out_prefix>.basis" and ".window_sq"."""
     check_envelope(window, n_fft, hop, center)
     basis, wsq = istft_basis(window, n_fft, hop, zero_edge_bins)
-    out.tensor(out_prefix + ".istft.basis", basis)
-    out.tensor(out_prefix + ".istft.window_sq", wsq)
+    out.tensor(out_prefix + ".basis", basis)
+    out.tensor(out_prefix + ".window_sq", wsq)
 
 
 def write_layer_norm(out, get, prefix, out_prefix):
@@ -109,5 +114,5 @@ def count(sd, prefix):
     return n
 
 
-__all__ = ["istft_basis", "write_head", "write_layer_norm", "write_ada_norm", "write_convnext", "write_conv", "count",
+__all__ = ["istft_basis", "write_head", "write_istft", "write_layer_norm", "write_ada_norm", "write_convnext", "write_conv", "count",
            "torch"]

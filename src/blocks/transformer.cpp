@@ -1,8 +1,10 @@
 #include "transformer.h"
 
+#include "attention.h"
 #include "model_loader.h"
 #include "stream_io.h"
 
+#include <algorithm>
 #include <cmath>
 
 // The projections both layer kinds share: "<p>.self_attn.{q,k,v,o}_proj.weight".
@@ -21,10 +23,10 @@ void codec_load_transformer(codec_model_loader & ld, const std::string & prefix,
         const std::string p = prefix + ".layers." + std::to_string(i);
         codec_transformer_layer l;
         l.ln1_w = ld.tensor(p + ".input_layernorm.weight", {dim}, CODEC_W_F32);
-        l.ln1_b = ld.tensor(p + ".input_layernorm.bias", {dim}, CODEC_W_F32);
+        if (!tr.rms_norm) l.ln1_b = ld.tensor(p + ".input_layernorm.bias", {dim}, CODEC_W_F32);
         load_attention(ld, p, l, dim, inner);
         l.ln2_w = ld.tensor(p + ".post_attention_layernorm.weight", {dim}, CODEC_W_F32);
-        l.ln2_b = ld.tensor(p + ".post_attention_layernorm.bias", {dim}, CODEC_W_F32);
+        if (!tr.rms_norm) l.ln2_b = ld.tensor(p + ".post_attention_layernorm.bias", {dim}, CODEC_W_F32);
         l.fc1 = ld.tensor(p + ".mlp.fc1.weight", {dim, ffn}, CODEC_W_MATMUL);
         l.fc2 = ld.tensor(p + ".mlp.fc2.weight", {ffn, dim}, CODEC_W_MATMUL);
         if (layer_scale) {
@@ -103,7 +105,8 @@ static ggml_tensor * layer_mlp(ggml_context * ctx, const codec_transformer & tr,
         return ggml_mul_mat(ctx, l.fc2, ggml_mul(ctx, ggml_silu(ctx, ggml_mul_mat(ctx, l.fc1, h)), ggml_mul_mat(ctx, l.fc3, h)));
     }
     ggml_tensor * a = ggml_mul_mat(ctx, l.fc1, h);
-    return ggml_mul_mat(ctx, l.fc2, tr.gelu_tanh ? gelu_tanh(ctx, a) : ggml_gelu_erf(ctx, a));
+    a = tr.silu ? ggml_silu(ctx, a) : tr.gelu_tanh ? gelu_tanh(ctx, a) : ggml_gelu_erf(ctx, a);
+    return ggml_mul_mat(ctx, l.fc2, a);
 }
 
 // Causal (sliding-window) attention in query blocks of B = window frames, batched as a 4th
@@ -224,21 +227,42 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
     return x;
 }
 
+// Non-causal attention over all T keys, queries in blocks of k_full_block frames (the scores of
+// one block at a time: memory linear in T for a fixed block). q, k, v [hd, H, T] -> [hd * H, T].
+static const int64_t k_full_block = 512;
+
+static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, float scale) {
+    const int64_t hd = q->ne[0], H = q->ne[1], T = q->ne[2];
+    k = ggml_reshape_4d(ctx, k, hd, H, T, 1);
+    v = ggml_reshape_4d(ctx, v, hd, H, T, 1);
+    ggml_tensor * o = nullptr;
+    for (int64_t s = 0; s < T; s += k_full_block) {
+        const int64_t n = std::min(k_full_block, T - s);
+        ggml_tensor * qb = ggml_view_4d(ctx, q, hd, H, n, 1, q->nb[1], q->nb[2], q->nb[3], (size_t) s * q->nb[2]);
+        ggml_tensor * ob = codec_attention(ctx, qb, k, v, scale);  // [hd * H, n]
+        o = o ? ggml_concat(ctx, o, ob, 1) : ob;
+    }
+    return o;
+}
+
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
                                         codec_stream_io * io) {
-    if (io && tr.window > 0) return transformer_stream(ctx, tr, x, io);
+    if (io && tr.window > 0 && tr.causal) return transformer_stream(ctx, tr, x, io);
     const int64_t T = x->ne[1];
     const int H = tr.n_head, hd = tr.head_dim;
     const float scale = 1.0f / std::sqrt((float) hd);
     ggml_tensor * cos = nullptr, * sin = nullptr;
-    codec_rope_tables(ctx, tr.inv_freq, 0, T, &cos, &sin);
-    const attn_blocks blocks = make_blocks(ctx, T, tr.window);  // mask shared by every layer
+    if (tr.inv_freq) codec_rope_tables(ctx, tr.inv_freq, 0, T, &cos, &sin);
+    const auto rope = [&](ggml_tensor * t) { return tr.inv_freq ? codec_rope_neox(ctx, t, cos, sin) : t; };
+    attn_blocks blocks;
+    if (tr.causal) blocks = make_blocks(ctx, T, tr.window);  // mask shared by every layer
     for (const codec_transformer_layer & l : tr.layers) {
         ggml_tensor * h = layer_norm(ctx, tr, x, l.ln1_w, l.ln1_b);
-        ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
-        ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
+        ggml_tensor * q = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T));
+        ggml_tensor * k = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T));
         ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
-        ggml_tensor * o = ggml_mul_mat(ctx, l.wo, blocked_attention(ctx, blocks, q, k, v, scale));
+        ggml_tensor * a = tr.causal ? blocked_attention(ctx, blocks, q, k, v, scale) : full_attention(ctx, q, k, v, scale);
+        ggml_tensor * o = ggml_mul_mat(ctx, l.wo, a);
         x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
 
         h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));

@@ -5,8 +5,10 @@
 // an optional sliding window, optional layer scale. Variants (flags on codec_transformer):
 // GELU with the tanh approximation (Pocket TTS's Mimi), and the Llama-style layer of
 // Qwen3-TTS's tokenizer decoder: RMSNorm (weight only) and a SwiGLU MLP
-// down(silu(gate(h)) * up(h)); both stream with the same KV cache. Activations are channel-major [C, T]
-// (ne0 = C) so every projection is one matrix product.
+// down(silu(gate(h)) * up(h)); both stream with the same KV cache. XCodec2's decoder layer:
+// RMSNorm, fc1/fc2 MLP with SiLU, no RoPE (see inv_freq), attention over every frame (non-causal;
+// one-shot only). Activations are channel-major [C, T] (ne0 = C) so every projection is one
+// matrix product.
 #pragma once
 
 #include <ggml.h>
@@ -33,13 +35,19 @@ struct codec_transformer {
     bool  rms_norm = false;          // RMSNorm (no bias) instead of LayerNorm
     bool  swiglu   = false;          // SwiGLU MLP (fc1 gate, fc3 up, fc2 down)
     bool  gelu_tanh = false;         // fc1/fc2 MLP with tanh-approximated GELU (else exact erf)
+    bool  silu     = false;          // fc1/fc2 MLP with SiLU
+    bool  causal   = true;           // false: every query sees every key (no window, no streaming)
     int   window   = 0;              // query q sees keys (q - window, q]; 0: every key <= q
-    ggml_tensor * inv_freq = nullptr;  // [head_dim / 2] RoPE inverse frequencies (converter)
+    // [head_dim / 2] RoPE inverse frequencies (converter), or null: no rotation. Null is also
+    // exactly a RoPE whose position is the HEAD index (XCodec2's): every frame's q and k of head
+    // h turn by the same orthogonal rotation R_h, and (R_h q) . (R_h k) = q . k.
+    ggml_tensor * inv_freq = nullptr;
 };
 
 class codec_model_loader;
 // Declares "<prefix>.layers.<i>.{input_layernorm, self_attn.{q,k,v,o}_proj, post_attention_layernorm,
-// mlp.fc1, mlp.fc2, self_attn_layer_scale.scale, mlp_layer_scale.scale}" with exact shapes.
+// mlp.fc1, mlp.fc2, self_attn_layer_scale.scale, mlp_layer_scale.scale}" with exact shapes (the
+// norms without bias when tr.rms_norm is set before the call).
 void codec_load_transformer(codec_model_loader & ld, const std::string & prefix, codec_transformer & tr,
                             int n_layer, int dim, int ffn, bool layer_scale);
 
@@ -52,7 +60,8 @@ void codec_load_transformer_swiglu(codec_model_loader & ld, const std::string & 
 struct codec_stream_io;
 
 // x [C, T] -> [C, T]; positions 0..T-1 (one non-streaming pass, as the reference's forward).
-// Attention runs in query blocks of `window` frames, so memory grows linearly with T.
+// Causal attention runs in query blocks of `window` frames, so memory grows linearly with T;
+// non-causal attention in query blocks that each see all T keys.
 // Streaming (io set, window > 0): positions continue from the previous block and every layer
 // keeps the last window - 1 keys and values (after RoPE) as state: a KV cache of fixed size.
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,

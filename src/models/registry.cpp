@@ -7,6 +7,7 @@
 #include "models/qwen3_tokenizer.h"
 #include "models/soprano.h"
 #include "models/wavtokenizer.h"
+#include "models/xcodec2.h"
 
 const codec_arch_ops * codec_find_arch(const std::string & name) {
     static const codec_arch_ops * const archs[] = {
@@ -17,6 +18,7 @@ const codec_arch_ops * codec_find_arch(const std::string & name) {
         &codec_arch_qwen3_tokenizer,
         &codec_arch_wavtokenizer,
         &codec_arch_soprano,
+        &codec_arch_xcodec2,
     };
     for (const codec_arch_ops * a : archs) {
         if (name == a->name) return a;

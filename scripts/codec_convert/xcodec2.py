@@ -1,0 +1,133 @@
+"""XCodec2 (Llasa's codec) and NeuCodec (NeuTTS): transformers' Xcodec2Model / NeuCodecModel
+layout (HKUSTAudio/xcodec2-hf, neuphonic/neucodec): config.json (model_type "xcodec2" or
+"neucodec") + model.safetensors with quantizer.*, acoustic_decoder.* and the encoder side.
+
+Decode only for now: the FSQ quantizer's project_out and the acoustic decoder (fc, embed conv,
+GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head) are converted; the encoder side
+(semantic_encoder = w2v-BERT 2.0, semantic_adapter, acoustic_encoder, fc_encoder,
+quantizer.project_in) is skipped and listed on stderr, and the GGUF says has_encoder = false.
+A checkpoint holding only the decoder side converts the same.
+
+The decoder's RoPE takes the head index as its position (the original's quirk, kept by
+transformers): one fixed rotation per head applied to both q and k, which cancels in q . k, so
+nothing of it is written (src/models/xcodec2.cpp). Its rope type must be "default" (scale 1).
+"""
+import math
+import sys
+
+import torch
+
+from .common import ConvertError, Weights
+from . import vocos
+
+ARCH = "xcodec2"
+ENCODER_PREFIXES = ("semantic_encoder.", "semantic_adapter.", "acoustic_encoder.", "fc_encoder.", "quantizer.project_in.")
+ORIGINAL_PREFIXES = ("generator.", "semantic_model.", "CodecEnc.", "fc_prior.", "fc_post_a.")
+D = "acoustic_decoder."
+
+
+def matches(config):
+    return config.get("model_type") in ("xcodec2", "neucodec")
+
+
+def _layout(sd):
+    if any(k.startswith(D) for k in sd):
+        return "transformers"
+    if any(k.startswith(ORIGINAL_PREFIXES) for k in sd):
+        raise ConvertError("this is the original xcodec2/neucodec checkpoint layout (generator.*, fc_post_a.*): "
+                           "only the transformers layout (acoustic_decoder.*, as HKUSTAudio/xcodec2-hf and "
+                           "neuphonic/neucodec publish it) is supported so far")
+    raise ConvertError("no acoustic_decoder.* tensors: not an XCodec2/NeuCodec checkpoint")
+
+
+def convert(config, sd, out):
+    neu = config.get("model_type") == "neucodec"
+    layout = _layout(sd)
+    skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
+    get = Weights(sd)
+    for k in sd:
+        if k.startswith(ENCODER_PREFIXES):
+            get.skip(k)
+
+    if config.get("hidden_act", "silu") != "silu" or config.get("attention_bias", False):
+        raise ConvertError("only the published decoder (silu MLP, no attention bias) is supported")
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    if rope.get("rope_type", rope.get("type", "default")) != "default":
+        raise ConvertError(f"rope type '{rope.get('rope_type')}' is not supported (only 'default' cancels exactly)")
+    n_head = int(config.get("num_attention_heads", 16))
+    if int(config.get("num_key_value_heads") or n_head) != n_head:
+        raise ConvertError("grouped-query attention (num_key_value_heads != num_attention_heads) is not supported")
+    levels = [int(v) for v in config.get("quantization_levels", [4] * 8)]
+    if not levels or any(v < 2 for v in levels):
+        raise ConvertError(f"quantization_levels {levels}: every level must be >= 2")
+    codebook_size = math.prod(levels)
+
+    fc = get(D + "fc.weight")  # [hidden, latent]
+    hidden, latent = fc.shape
+    po = get("quantizer.project_out.weight")  # [latent, n_levels]
+    if tuple(po.shape) != (latent, len(levels)):
+        raise ConvertError(f"quantizer.project_out.weight {tuple(po.shape)} != ({latent}, {len(levels)})")
+    if int(config.get("quantization_dim", latent)) != latent:
+        raise ConvertError(f"quantization_dim {config.get('quantization_dim')} != acoustic_decoder.fc's input {latent}")
+    head_dim = int(config.get("head_dim") or hidden // n_head)
+    n_layers = vocos.count(sd, D + "layers.")
+    if n_layers == 0:
+        raise ConvertError("no acoustic_decoder.layers.*")
+    ffn = get(D + "layers.0.mlp.fc1.weight").shape[0]
+
+    ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
+    if neu:
+        rate_in = int(config.get("input_sampling_rate", 16000))
+        rate = int(config.get("output_sampling_rate", 24000))
+        hop = math.prod(ratios) * rate // rate_in
+        if hop * rate_in != math.prod(ratios) * rate:
+            raise ConvertError(f"NeuCodec: {rate} / {rate_in} Hz does not give a whole decoder hop")
+    else:
+        rate, hop = int(config.get("sampling_rate", 16000)), math.prod(ratios)
+    head = get(D + "head.linear.weight")
+    n_fft = head.shape[0] - 2
+    if n_fft != 4 * hop:
+        raise ConvertError(f"ISTFT head of {head.shape[0]} outputs: n_fft {n_fft}, the config's hop {hop} needs {4 * hop}")
+
+    out.add_common(sample_rate=rate, hop_size=hop, n_q=1, codebook_size=codebook_size, codebook_dim=len(levels),
+                   latent_dim=latent, channels=1, has_encoder=False, has_decoder=True)
+    out.add_i32_array("xcodec2.fsq_levels", levels)
+    out.add_u32("xcodec2.hidden_size", hidden)
+    out.add_u32("xcodec2.num_layers", n_layers)
+    out.add_u32("xcodec2.num_heads", n_head)
+    out.add_u32("xcodec2.head_dim", head_dim)
+    out.add_u32("xcodec2.intermediate_size", ffn)
+    out.writer.add_float32("xcodec2.rms_norm_eps", float(config.get("rms_norm_eps", 1e-6)))
+    out.add_u32("xcodec2.n_fft", n_fft)
+
+    out.tensor("quantizer.project_out.weight", po, matmul=True)
+    out.tensor("quantizer.project_out.bias", get("quantizer.project_out.bias"))
+    out.tensor("dec.fc.weight", fc, matmul=True)
+    out.tensor("dec.fc.bias", get(D + "fc.bias"))
+    if vocos.write_conv(out, get, D + "embed", "dec.embed") != 7:
+        raise ConvertError("acoustic_decoder.embed: kernel 7 expected")
+    for net in ("prior_net", "post_net"):
+        if vocos.count(sd, f"{D}{net}.") != 2:
+            raise ConvertError(f"acoustic_decoder.{net}: 2 ResNet blocks expected")
+        for i in range(2):
+            p = f"{net}.{i}"
+            for n in ("norm1", "norm2"):
+                vocos.write_layer_norm(out, get, f"{D}{p}.{n}", f"dec.{p}.{n}")
+            for c in ("conv1", "conv2"):
+                if vocos.write_conv(out, get, f"{D}{p}.{c}", f"dec.{p}.{c}") != 3:
+                    raise ConvertError(f"acoustic_decoder.{p}.{c}: kernel 3 expected")
+    for i in range(n_layers):
+        p = f"layers.{i}"
+        for n in ("input_layernorm", "post_attention_layernorm"):
+            out.tensor(f"dec.{p}.{n}.weight", get(f"{D}{p}.{n}.weight"))
+        for lin in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.fc1", "mlp.fc2"):
+            out.tensor(f"dec.{p}.{lin}.weight", get(f"{D}{p}.{lin}.weight"), matmul=True)
+    vocos.write_layer_norm(out, get, D + "norm", "dec.norm")
+    out.tensor("dec.head.out.weight", head, matmul=True)
+    out.tensor("dec.head.out.bias", get(D + "head.linear.bias"))
+    # the head's window is a non-persistent buffer: torch.hann_window(n_fft), as the model builds it
+    vocos.write_istft(out, "dec.head.istft", torch.hann_window(n_fft, dtype=torch.float64).numpy(), n_fft, hop, False)
+
+    get.check_all_used("XCodec2/NeuCodec decoder")
+    print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; decoder only"
+          + (f" (skipped {skipped} encoder-side tensors)" if skipped else ""), file=sys.stderr)
