@@ -123,11 +123,15 @@ size_t xc_graph_size(const codec_model & model, const codec_graph_request & req)
 
 // The decoder sees the whole sequence twice over: every transformer layer attends to all frames
 // and every ResNet block's GroupNorm takes its statistics over all frames, so no bounded context
-// reproduces the one-shot decode (a windowed decode measured far below 80 dB: docs/streaming.md).
+// reproduces the one-shot decode. Measured (2-layer published config, seeded random weights, 50-frame
+// blocks against the one-shot decode of 500 frames): 25 / 100 / 250 frames of context each side
+// gave 14.9 / 19.8 / 26.4 dB on random codes, 8.6 / 12.8 / 18.9 dB on runs of codes with a held
+// code (a pause): far from the 80 dB an approximate window stream must reach, so it is refused.
 void xc_stream(const codec_model &, bool encode, codec_stream_spec & spec) {
     spec.why = encode ? "this build has no XCodec2/NeuCodec encoder"
                       : "its decoder attends over every frame (non-causal transformer) and normalizes over the whole "
-                        "sequence (GroupNorm), so no bounded context reproduces the one-shot decode";
+                        "sequence (GroupNorm), so no bounded context reproduces the one-shot decode (a windowed "
+                        "decode with 5 s of context each side measured 26 dB)";
 }
 
 void * xc_create() { return new xcodec2_model(); }
