@@ -106,6 +106,16 @@ def write_conv(out, get, prefix, out_prefix):
     return w.shape[-1]
 
 
+def write_gn_resblock(out, get, prefix, out_prefix):
+    """The pos_net / prior_net ResNet block (src/blocks/resnet_gn.h): GroupNorms norm1, norm2 and
+    the k3 convs conv1, conv2."""
+    for n in ("norm1", "norm2"):
+        write_layer_norm(out, get, f"{prefix}.{n}", f"{out_prefix}.{n}")
+    for c in ("conv1", "conv2"):
+        if write_conv(out, get, f"{prefix}.{c}", f"{out_prefix}.{c}") != 3:
+            raise ConvertError(f"{prefix}.{c}: ResNet block convs have kernel 3")
+
+
 def count(sd, prefix):
     """Number of consecutive submodules prefix0, prefix1, ... present in the state dict."""
     n = 0
@@ -114,5 +124,5 @@ def count(sd, prefix):
     return n
 
 
-__all__ = ["istft_basis", "write_head", "write_istft", "write_layer_norm", "write_ada_norm", "write_convnext", "write_conv", "count",
+__all__ = ["istft_basis", "write_head", "write_istft", "write_layer_norm", "write_ada_norm", "write_convnext", "write_conv", "write_gn_resblock", "count",
            "torch"]

@@ -175,12 +175,7 @@ def convert(config, sd, out):
     ek = vocos.write_conv(out, get, "backbone.embed", "backbone.embed")
     out.add_u32("wavtokenizer.embed_kernel", ek)
     for i in (0, 1, 3, 4):
-        p = f"backbone.pos_net.{i}"
-        for n in ("norm1", "norm2"):
-            vocos.write_layer_norm(out, get, f"{p}.{n}", f"{p}.{n}")
-        for c in ("conv1", "conv2"):
-            if vocos.write_conv(out, get, f"{p}.{c}", f"{p}.{c}") != 3:
-                raise ConvertError(f"{p}.{c}: pos_net convs have kernel 3")
+        vocos.write_gn_resblock(out, get, f"backbone.pos_net.{i}", f"backbone.pos_net.{i}")
     p = "backbone.pos_net.2"
     vocos.write_layer_norm(out, get, p + ".norm", p + ".norm")
     for lin in ("q", "k", "v", "proj_out"):

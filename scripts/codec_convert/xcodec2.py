@@ -110,12 +110,7 @@ def convert(config, sd, out):
         if vocos.count(sd, f"{D}{net}.") != 2:
             raise ConvertError(f"acoustic_decoder.{net}: 2 ResNet blocks expected")
         for i in range(2):
-            p = f"{net}.{i}"
-            for n in ("norm1", "norm2"):
-                vocos.write_layer_norm(out, get, f"{D}{p}.{n}", f"dec.{p}.{n}")
-            for c in ("conv1", "conv2"):
-                if vocos.write_conv(out, get, f"{D}{p}.{c}", f"dec.{p}.{c}") != 3:
-                    raise ConvertError(f"acoustic_decoder.{p}.{c}: kernel 3 expected")
+            vocos.write_gn_resblock(out, get, f"{D}{net}.{i}", f"dec.{net}.{i}")
     for i in range(n_layers):
         p = f"layers.{i}"
         for n in ("input_layernorm", "post_attention_layernorm"):

@@ -52,3 +52,16 @@ codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix
     s.win_sq = ld.tensor(prefix + ".window_sq", {R * hop}, CODEC_W_F32);
     return s;
 }
+
+ggml_tensor * codec_vocos_head_forward(ggml_context * ctx, const codec_vocos_head & h, ggml_tensor * x) {
+    return codec_istft_head(ctx, h.istft, ggml_add(ctx, ggml_mul_mat(ctx, h.w, x), h.b));
+}
+
+codec_vocos_head codec_load_vocos_head(codec_model_loader & ld, const std::string & prefix, int dim, int n_fft, int hop,
+                                       bool center) {
+    codec_vocos_head h;
+    h.w = ld.tensor(prefix + ".out.weight", {dim, n_fft + 2}, CODEC_W_MATMUL);
+    h.b = ld.tensor(prefix + ".out.bias", {n_fft + 2}, CODEC_W_F32);
+    h.istft = codec_load_istft(ld, prefix + ".istft", n_fft, hop, center);
+    return h;
+}

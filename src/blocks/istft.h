@@ -28,6 +28,18 @@ int64_t codec_istft_out_len(const codec_istft & s, int64_t T);
 // and phases (the rest); magnitude = min(exp(.), 100). Returns the signal [n_out].
 ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_tensor * x);
 
+// The whole ISTFTHead: its linear layer (dim -> N + 2) and the inverse STFT.
+struct codec_vocos_head {
+    ggml_tensor * w = nullptr, * b = nullptr;  // [dim, N + 2], [N + 2]
+    codec_istft istft;
+};
+
+// x [dim, T] -> the signal [n_out].
+ggml_tensor * codec_vocos_head_forward(ggml_context * ctx, const codec_vocos_head & h, ggml_tensor * x);
+
 class codec_model_loader;
 // "<prefix>.basis" [N + 2, R * hop] and "<prefix>.window_sq" [R * hop], both F32.
 codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix, int n_fft, int hop, bool center);
+// "<prefix>.out.{weight, bias}" and "<prefix>.istft.*" (codec_load_istft).
+codec_vocos_head codec_load_vocos_head(codec_model_loader & ld, const std::string & prefix, int dim, int n_fft, int hop,
+                                       bool center);

@@ -19,8 +19,7 @@ struct soprano_model {
     ggml_tensor * norm_w = nullptr, * norm_b = nullptr;
     std::vector<codec_convnext> convnext;
     ggml_tensor * final_w = nullptr, * final_b = nullptr;
-    ggml_tensor * out_w = nullptr, * out_b = nullptr;
-    codec_istft istft;
+    codec_vocos_head head;
 };
 
 const float k_eps = 1e-6f;
@@ -56,9 +55,7 @@ bool sp_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     }
     m.final_w = ld.tensor("decoder.final_layer_norm.weight", {C}, CODEC_W_F32);
     m.final_b = ld.tensor("decoder.final_layer_norm.bias", {C}, CODEC_W_F32);
-    m.out_w = ld.tensor("head.out.weight", {C, m.n_fft + 2}, CODEC_W_MATMUL);
-    m.out_b = ld.tensor("head.out.bias", {m.n_fft + 2}, CODEC_W_F32);
-    m.istft = codec_load_istft(ld, "head.istft", m.n_fft, m.head_hop, true);
+    m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, true);
     return true;
 }
 
@@ -93,13 +90,11 @@ bool sp_decode(const codec_model & model, codec_graph & g, const codec_graph_req
     x = codec_layer_norm(ctx, x, m.norm_w, m.norm_b, k_eps);
     for (const codec_convnext & b : m.convnext) x = codec_convnext_forward(ctx, b, x);
     x = codec_layer_norm(ctx, x, m.final_w, m.final_b, k_eps);
-    x = ggml_add(ctx, ggml_mul_mat(ctx, m.out_w, x), m.out_b);                   // [n_fft + 2, L]
-    ggml_tensor * y;
     if (x->ne[1] == 1) {  // (L - 1) * hop = 0 samples: an empty signal (ggml has no empty tensors)
         err = "Soprano needs at least 2 latent frames: the reference's output of 1 frame is empty ((T - 1) * 2048 samples)";
         return false;
     }
-    y = codec_istft_head(ctx, m.istft, x);
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                  // [(L - 1) * hop]
     codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
     return true;
 }

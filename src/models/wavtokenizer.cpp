@@ -40,8 +40,7 @@ struct wavtokenizer_model {
     codec_ada_norm norm;
     std::vector<codec_convnext> convnext;
     ggml_tensor * final_w = nullptr, * final_b = nullptr;
-    ggml_tensor * out_w = nullptr, * out_b = nullptr;
-    codec_istft istft;
+    codec_vocos_head head;
 };
 
 bool wt_init(codec_model & model, codec_model_loader & ld, std::string & err) {
@@ -121,9 +120,7 @@ bool wt_init(codec_model & model, codec_model_loader & ld, std::string & err) {
         }
         m.final_w = ld.tensor("backbone.final_layer_norm.weight", {C}, CODEC_W_F32);
         m.final_b = ld.tensor("backbone.final_layer_norm.bias", {C}, CODEC_W_F32);
-        m.out_w = ld.tensor("head.out.weight", {C, m.n_fft + 2}, CODEC_W_MATMUL);
-        m.out_b = ld.tensor("head.out.bias", {m.n_fft + 2}, CODEC_W_F32);
-        m.istft = codec_load_istft(ld, "head.istft", m.n_fft, m.head_hop, m.center);
+        m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, m.center);
     }
     return true;
 }
@@ -165,8 +162,7 @@ bool wt_decode(const codec_model & model, codec_graph & g, const codec_graph_req
     x = codec_ada_layer_norm(ctx, x, m.norm, m.cond, m.eps);
     for (const codec_convnext & b : m.convnext) x = codec_convnext_forward(ctx, b, x, m.cond);
     x = codec_layer_norm(ctx, x, m.final_w, m.final_b, m.eps);
-    x = ggml_add(ctx, ggml_mul_mat(ctx, m.out_w, x), m.out_b);          // [n_fft + 2, F]
-    ggml_tensor * y = codec_istft_head(ctx, m.istft, x);               // [F * head_hop]
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);        // [F * head_hop]
     codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
     return true;
 }

@@ -31,8 +31,7 @@ struct xcodec2_model {
     codec_gn_resblock prior[2], post[2];
     codec_transformer tr;
     ggml_tensor * norm_w = nullptr, * norm_b = nullptr;
-    ggml_tensor * out_w = nullptr, * out_b = nullptr;
-    codec_istft istft;
+    codec_vocos_head head;
 };
 
 bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
@@ -81,9 +80,7 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     codec_load_transformer(ld, "dec", m.tr, m.n_layers, C, ffn, false);
     m.norm_w = ld.tensor("dec.norm.weight", {C}, CODEC_W_F32);
     m.norm_b = ld.tensor("dec.norm.bias", {C}, CODEC_W_F32);
-    m.out_w = ld.tensor("dec.head.out.weight", {C, m.n_fft + 2}, CODEC_W_MATMUL);
-    m.out_b = ld.tensor("dec.head.out.bias", {m.n_fft + 2}, CODEC_W_F32);
-    m.istft = codec_load_istft(ld, "dec.head.istft", m.n_fft, hp.hop_size, false);
+    m.head = codec_load_vocos_head(ld, "dec.head", C, m.n_fft, hp.hop_size, false);
     return true;
 }
 
@@ -108,8 +105,7 @@ bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_req
     x = codec_transformer_forward(ctx, m.tr, x);
     for (const codec_gn_resblock & r : m.post) x = codec_gn_resblock_forward(ctx, r, x, k_groups, k_norm_eps);
     x = codec_layer_norm(ctx, x, m.norm_w, m.norm_b, k_norm_eps);
-    x = ggml_add(ctx, ggml_mul_mat(ctx, m.out_w, x), m.out_b);                  // [n_fft + 2, T]
-    ggml_tensor * y = codec_istft_head(ctx, m.istft, x);                        // [T * hop]
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                 // [T * hop]
     codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
     return true;
 }
