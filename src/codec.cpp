@@ -364,7 +364,7 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
                                      codec_codes * out) {
     return guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder");
+        if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder (its GGUF holds the decoder only)");
         if (!pcm) return fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
         if (n_samples <= 0) return fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
         if (n_samples > (INT64_MAX / 64) / hp.channels) return fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
