@@ -1,6 +1,6 @@
-"""Hostile model files for the models whose fixtures come from a reference venv (the C++ error tests,
-tests/unit/test_*_errors.cpp, cover DAC, EnCodec, Mimi and SNAC on tiny models made in the main
-venv): every model key removed, insane values, dropped and mis-shaped tensors, truncated files.
+"""Hostile model files for the models whose fixtures come from a reference venv, and XCodec2's (the
+C++ error tests, tests/unit/test_*_errors.cpp, cover DAC, EnCodec, Mimi and SNAC on tiny models
+made in the main venv): every model key removed, insane values, dropped and mis-shaped tensors, truncated files.
 Each must fail to load with a message naming what is wrong, or (a value that is merely unusual)
 load and decode without crashing. Edits are made on the cached fixture GGUFs (f16: half the bytes
 to copy)."""
@@ -15,12 +15,14 @@ import gguf_edit
 import qwen3_tokenizer as q3
 import soprano as soprano_fx
 import wavtokenizer as wt_fx
+import xcodec2 as xc_fx
 from conftest import CACHE
 
 MODELS = {
     "qwen3_tts_tokenizer": lambda: q3.model_paths(CACHE, "tiny")["f32"],
     "wavtokenizer": lambda: wt_fx.make_model(CACHE, "75")["f16"],
     "soprano": lambda: soprano_fx.make_model(CACHE)["f16"],
+    "xcodec2": lambda: xc_fx.model_paths(CACHE, "tiny")["f32"],
 }
 _paths = {}
 
