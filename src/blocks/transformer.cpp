@@ -235,14 +235,18 @@ static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_te
     const int64_t hd = q->ne[0], H = q->ne[1], T = q->ne[2];
     k = ggml_reshape_4d(ctx, k, hd, H, T, 1);
     v = ggml_reshape_4d(ctx, v, hd, H, T, 1);
-    ggml_tensor * o = nullptr;
+    std::vector<ggml_tensor *> o;
     for (int64_t s = 0; s < T; s += k_full_block) {
         const int64_t n = std::min(k_full_block, T - s);
         ggml_tensor * qb = ggml_view_4d(ctx, q, hd, H, n, 1, q->nb[1], q->nb[2], q->nb[3], (size_t) s * q->nb[2]);
-        ggml_tensor * ob = codec_attention(ctx, qb, k, v, scale);  // [hd * H, n]
-        o = o ? ggml_concat(ctx, o, ob, 1) : ob;
+        o.push_back(codec_attention(ctx, qb, k, v, scale));  // [hd * H, n]
     }
-    return o;
+    while (o.size() > 1) {  // concatenated pairwise: each level copies the output once (not once per block)
+        std::vector<ggml_tensor *> next;
+        for (size_t i = 0; i < o.size(); i += 2) next.push_back(i + 1 < o.size() ? ggml_concat(ctx, o[i], o[i + 1], 1) : o[i]);
+        o.swap(next);
+    }
+    return o[0];
 }
 
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
