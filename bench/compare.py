@@ -80,7 +80,7 @@ def codes_equal(ours, ref):
 
 def fixture_model(key):
     """(reference arch, {"ckpt", "f32", ...}) for a --models key: ARCH-VARIANT (the transformers
-    and snac fixtures), qwen3-VARIANT, wavtokenizer-VARIANT, soprano."""
+    and snac fixtures), qwen3-VARIANT, wavtokenizer-VARIANT, soprano, xcodec2[-l2], neucodec[-l2]."""
     from conftest import CACHE, make_model
     arch, _, variant = key.partition("-")
     if arch == "qwen3":
@@ -92,6 +92,9 @@ def fixture_model(key):
     if arch == "soprano":
         import soprano
         return arch, soprano.make_model(CACHE)
+    if arch in ("xcodec2", "neucodec"):
+        import xcodec2
+        return "xcodec2", xcodec2.model_paths(CACHE, key)
     return arch, make_model(arch, variant)
 
 
@@ -106,7 +109,7 @@ def make_input(rate, seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="dac-44khz", help="e.g. mimi-mimi, dac-44khz, snac-24khz, encodec-24khz, "
-                    "qwen3-12hz, wavtokenizer-75, soprano")
+                    "qwen3-12hz, wavtokenizer-75, soprano, xcodec2-l2, neucodec-l2 (xcodec2, neucodec: the 12-layer published configs)")
     ap.add_argument("--lengths", default="1,10,60", help="input lengths in seconds")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)

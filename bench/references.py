@@ -146,5 +146,30 @@ class _Soprano:
         return model(torch.from_numpy(latents)[None])[0].numpy()
 
 
+class _XCodec2:
+    """XCodec2 / NeuCodec (transformers' Xcodec2Model / NeuCodecModel decoder, tests/fixtures/xcodec2.py):
+    decode only here. Like Soprano's, `encode` gives random latents (a frame per hop of the input),
+    the shape codec-bench decodes."""
+    venv = None
+
+    @staticmethod
+    def load(ckpt):
+        if FIXTURES not in sys.path:
+            sys.path.insert(0, FIXTURES)  # the fixture imports model_files
+        return _fixture("xcodec2").load_reference(ckpt)
+
+    @staticmethod
+    def encode(model, x):
+        cfg = model.acoustic_decoder.head  # its hop is the decoder's (NeuCodec: at 24 kHz)
+        frames = max(1, -(-len(x) // cfg.hop_length))
+        dim = model.quantizer.project_out.out_features
+        return np.random.default_rng(1234).standard_normal((dim, frames)).astype(np.float32)
+
+    @staticmethod
+    def decode(model, latents):
+        return model.decode_latent(torch.from_numpy(latents)[None]).numpy()
+
+
 REFERENCES = {"dac": _Dac, "mimi": _Mimi, "snac": _Snac, "encodec": _Encodec,
-              "qwen3_tts_tokenizer": _Qwen3Tokenizer, "wavtokenizer": _WavTokenizer, "soprano": _Soprano}
+              "qwen3_tts_tokenizer": _Qwen3Tokenizer, "wavtokenizer": _WavTokenizer, "soprano": _Soprano,
+              "xcodec2": _XCodec2}
