@@ -2,6 +2,17 @@
 layout (HKUSTAudio/xcodec2-hf, neuphonic/neucodec): config.json (model_type "xcodec2" or
 "neucodec") + model.safetensors with quantizer.*, acoustic_decoder.* and the encoder side.
 
+Also the original tree (HKUSTAudio/xcodec2, NeuCodec's own package), renamed here to the
+transformers names: generator.quantizer.project_out (or .fsqs.0.project_out), fc_post_a (= fc),
+generator.backbone.{embed, prior_net, transformers.<i>.{att_norm, att.c_attn (q, k, v stacked),
+att.c_proj, ffn_norm, mlp.fc1, mlp.fc2}, post_net, final_layer_norm}, generator.head.out (and its
+window, checked to be the hann window). Its q/k rows are in the interleaved-RoPE order, which
+transformers' port permutes per head; the same permutation of q and k leaves q . k unchanged, and
+the RoPE cancels anyway (below), so they are used as they are. The decoder hop is n_fft / 4 of
+the head; the rate is the config's (sampling_rate, NeuCodec: output_sampling_rate) or, where it
+has none, 50 frames/s (16 kHz for XCodec2's hop 320, 24 kHz for NeuCodec's 480). Tested on
+state dicts renamed to these names (tests/fixtures/xcodec2.py), not on a published original file.
+
 Decode only for now: the FSQ quantizer's project_out and the acoustic decoder (fc, embed conv,
 GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head) are converted; the encoder side
 (semantic_encoder = w2v-BERT 2.0, semantic_adapter, acoustic_encoder, fc_encoder,
@@ -22,7 +33,6 @@ from . import vocos
 
 ARCH = "xcodec2"
 ENCODER_PREFIXES = ("semantic_encoder.", "semantic_adapter.", "acoustic_encoder.", "fc_encoder.", "quantizer.project_in.")
-ORIGINAL_PREFIXES = ("generator.", "semantic_model.", "CodecEnc.", "fc_prior.", "fc_post_a.")
 D = "acoustic_decoder."
 
 
@@ -33,17 +43,63 @@ def matches(config):
 def _layout(sd):
     if any(k.startswith(D) for k in sd):
         return "transformers"
-    if any(k.startswith(ORIGINAL_PREFIXES) for k in sd):
-        raise ConvertError("this is the original xcodec2/neucodec checkpoint layout (generator.*, fc_post_a.*): "
-                           "only the transformers layout (acoustic_decoder.*, as HKUSTAudio/xcodec2-hf and "
-                           "neuphonic/neucodec publish it) is supported so far")
-    raise ConvertError("no acoustic_decoder.* tensors: not an XCodec2/NeuCodec checkpoint")
+    if "generator.backbone.embed.weight" in sd and "fc_post_a.weight" in sd:
+        return "original"
+    raise ConvertError("neither acoustic_decoder.* (transformers) nor generator.backbone.* + fc_post_a.* (original) "
+                       "tensors: not an XCodec2/NeuCodec checkpoint")
+
+
+ORIGINAL_NAMES = (  # original prefix -> transformers prefix, first match wins
+    ("fc_post_a.", D + "fc."),
+    ("generator.quantizer.fsqs.0.project_out.", "quantizer.project_out."),
+    ("generator.quantizer.project_out.", "quantizer.project_out."),
+    ("generator.backbone.final_layer_norm.", D + "norm."),
+    ("generator.head.out.", D + "head.linear."),
+    ("generator.backbone.", D),
+)
+LAYER_NAMES = (("att_norm.", "input_layernorm."), ("ffn_norm.", "post_attention_layernorm."),
+               ("att.c_proj.", "self_attn.o_proj."), ("mlp.", "mlp."))
+
+
+def _from_original(sd):
+    """The original tree's decoder side under the transformers names; the rest (encoder side,
+    quantizer state) is returned apart, to be skipped."""
+    dec, rest = {}, {}
+    for k, v in sd.items():
+        new = next((t + k[len(o):] for o, t in ORIGINAL_NAMES if k.startswith(o)), None)
+        if k == "generator.head.istft.window":
+            n_fft = v.shape[0]
+            if not torch.allclose(v.double(), torch.hann_window(n_fft, dtype=torch.float64), atol=1e-6):
+                raise ConvertError("generator.head.istft.window is not the hann window the runtime assumes")
+            continue
+        if new is None:
+            if k.startswith("generator.") and not k.startswith("generator.quantizer."):
+                raise ConvertError(f"'{k}': unknown tensor of the original decoder")
+            rest[k] = v
+            continue
+        if new.startswith(D + "transformers."):
+            i, tail = new[len(D + "transformers."):].split(".", 1)
+            p = f"{D}layers.{i}."
+            if tail == "att.c_attn.weight":
+                for name, part in zip(("q_proj", "k_proj", "v_proj"), v.chunk(3, 0)):
+                    dec[p + f"self_attn.{name}.weight"] = part
+                continue
+            m = next(((o, t) for o, t in LAYER_NAMES if tail.startswith(o)), None)
+            if m is None:
+                raise ConvertError(f"'{k}': unknown tensor of an original transformer block")
+            new = p + m[1] + tail[len(m[0]):]
+        dec[new] = v
+    return dec, rest
 
 
 def convert(config, sd, out):
     neu = config.get("model_type") == "neucodec"
     layout = _layout(sd)
-    skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
+    if layout == "original":
+        sd, rest = _from_original(sd)
+        skipped = len(rest)
+    else:
+        skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
     get = Weights(sd)
     for k in sd:
         if k.startswith(ENCODER_PREFIXES):
@@ -76,7 +132,10 @@ def convert(config, sd, out):
     ffn = get(D + "layers.0.mlp.fc1.weight").shape[0]
 
     ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
-    if neu:
+    if layout == "original":  # hop = n_fft / 4; the rate from the config if it has one, else 50 frames/s
+        hop = (get(D + "head.linear.weight").shape[0] - 2) // 4
+        rate = int(config.get("output_sampling_rate" if neu else "sampling_rate", 50 * hop))
+    elif neu:
         rate_in = int(config.get("input_sampling_rate", 16000))
         rate = int(config.get("output_sampling_rate", 24000))
         hop = math.prod(ratios) * rate // rate_in

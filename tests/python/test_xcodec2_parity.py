@@ -137,12 +137,36 @@ def test_full_size(variant, tmp_path):
     assert snr >= DECODE_SNR_FLOOR
 
 
-def test_original_layout_is_refused_with_a_message(tmp_path):
-    """The original HKUSTAudio/xcodec2 tree (generator.*, fc_post_a.*) is not converted yet: the
-    converter says so instead of failing on a missing tensor."""
+def test_original_layout(tmp_path):
+    """The original tree's names (generator.*, fc_post_a.*, q/k/v stacked in c_attn with the q and k
+    rows in the interleaved-RoPE order) convert to the same decoder: the tiny checkpoint renamed
+    (tests/fixtures/xcodec2.py to_original) decodes as the reference decodes the original."""
+    import json
+    import shutil
+    from safetensors.torch import load_file, save_file
+    import convert
+    paths = fx.model_paths(CACHE, "tiny")
+    with open(os.path.join(paths["ckpt"], "config.json")) as f:
+        n_head = json.load(f)["num_attention_heads"]
+    sd = fx.to_original(load_file(os.path.join(paths["ckpt"], "model.safetensors")), n_head)
+    d = tmp_path / "orig"
+    d.mkdir()
+    shutil.copy(os.path.join(paths["ckpt"], "config.json"), d / "config.json")
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(d / "model.safetensors"))
+    r = subprocess.run([sys.executable, convert.__file__, "--input-dir", str(d), "--out", str(tmp_path / "o.gguf")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "original layout" in r.stderr and "skipped" in r.stderr, r.stderr
+    model = codec_cpp.Model(str(tmp_path / "o.gguf"), n_threads=2)
+    assert (model.sample_rate, model.hop_size) == (16000, 8)
+    inputs = {"codes:48": np.arange(48, dtype=np.int32)[None]}
+    snr = snr_db(fx.reference(paths, inputs)["pcm:48"], model.decode(inputs["codes:48"]))
+    record("xcodec2-tiny original layout decode 48 frames", "SNR dB", snr)
+    assert snr >= DECODE_SNR_FLOOR
+
+
+def test_not_an_xcodec2_checkpoint_is_named():
     import torch
     from codec_convert import xcodec2 as conv
     from codec_convert.common import ConvertError
-    sd = {"generator.backbone.embed.weight": torch.zeros(4, 4, 7), "fc_post_a.weight": torch.zeros(4, 8)}
-    with pytest.raises(ConvertError, match="original"):
-        conv.convert({"model_type": "xcodec2"}, sd, None)
+    with pytest.raises(ConvertError, match="not an XCodec2/NeuCodec checkpoint"):
+        conv.convert({"model_type": "xcodec2"}, {"encoder.conv.weight": torch.zeros(4, 4, 7)}, None)
