@@ -26,6 +26,20 @@ def record(test, metric, value):
     RESULTS.append((test, metric, value))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _free_module_caches(request):
+    """Test modules keep models, references and outputs in module-level dicts (`_cache`, ...) for
+    their own tests; drop them when the module is done (a Model frees its native memory when
+    collected), or the session's memory is the sum of every module's: 12 GB by 85 % of the suite
+    on a 24 GB machine before this."""
+    yield
+    import gc
+    for name, value in list(vars(request.module).items()):
+        if name.startswith("_") and not name.startswith("__") and isinstance(value, dict):
+            value.clear()
+    gc.collect()
+
+
 def pytest_terminal_summary(terminalreporter):
     if not RESULTS:
         return
