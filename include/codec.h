@@ -24,7 +24,8 @@
 // Layouts:
 //   - PCM is float, interleaved [n_samples][n_channels], n_channels == codec_model_channels().
 //   - codes are int32, row-major [n_q][n_frames]: row q holds codebook q for every frame.
-//   - latents are float, row-major [latent_dim][n_frames] (PyTorch's [C, T] layout).
+//   - latents are float, row-major [latent_dim][n_frames] (PyTorch's [C, T] layout); continuous
+//     models (no codebook: Pocket TTS's Mimi, Soprano) encode to and decode from them only.
 // Result pointers returned by a context stay valid until the next call on that context.
 #ifndef CODEC_H
 #define CODEC_H
@@ -99,6 +100,10 @@ CODEC_API bool         codec_model_has_scales   (const codec_model * model);
 // Code rows (levels) have different lengths (SNAC): encode fills row_len, decode needs
 // codec_decode_codes with row_len.
 CODEC_API bool         codec_model_multi_rate   (const codec_model * model);
+// Continuous latents, no codebook (Pocket TTS's Mimi, Soprano): encode with codec_encode_latent,
+// decode with codec_decode_latent, stream latents (codec_stream_push_latent / pull_latent);
+// the code calls return CODEC_ERR_UNSUPPORTED. n_q and codebook_size mean nothing for them.
+CODEC_API bool         codec_model_continuous   (const codec_model * model);
 // Published target bandwidths (kbps, e.g. EnCodec's 1.5/3/6/12/24): writes up to max_n into out
 // (may be NULL) and returns how many the model has (0: none).
 CODEC_API int32_t      codec_model_bandwidths   (const codec_model * model, float * out, int32_t max_n);
@@ -170,9 +175,23 @@ CODEC_API codec_status codec_decode(codec_context * ctx, const int32_t * codes, 
 // lengths and scales included).
 CODEC_API codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out);
 
-// Quantized latent [latent_dim][n_frames] (the decoder's input) -> PCM.
+// Quantized latent [latent_dim][n_frames] (the decoder's input) -> PCM. For continuous models
+// this is the decoder (latent_dim == codec_model_latent_dim()). Non-finite values are rejected.
 CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * latent,
                                            int32_t latent_dim, int32_t n_frames, codec_audio * out);
+
+// Latents, owned by the context (one-shot calls) or the stream (pulls).
+typedef struct codec_latent {
+    int32_t       latent_dim;  // rows
+    int32_t       n_frames;    // columns
+    const float * data;        // [latent_dim][n_frames] row-major
+} codec_latent;
+
+// Continuous models: PCM -> latent [latent_dim][n_frames], the mirror of codec_decode_latent (same
+// layout; its output decodes with it). Input as codec_encode (n_samples >= 1, finite samples).
+// Models with codebooks return CODEC_ERR_UNSUPPORTED (use codec_encode).
+CODEC_API codec_status codec_encode_latent(codec_context * ctx, const float * pcm, int64_t n_samples,
+                                           codec_latent * out);
 
 // Where the last successful encode/decode call on a context spent its time.
 typedef struct codec_perf {
@@ -207,14 +226,17 @@ CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 // Result pointers stay valid until the next call on the stream.
 typedef struct codec_stream codec_stream;
 
+// Continuous models (codec_model_continuous) stream latents instead of codes: encode streams
+// pull them with codec_stream_pull_latent, decode streams take them with codec_stream_push_latent.
 typedef enum codec_stream_direction {
-    CODEC_STREAM_ENCODE = 0,  // push PCM, pull codes
-    CODEC_STREAM_DECODE = 1,  // push codes, pull PCM
+    CODEC_STREAM_ENCODE = 0,  // push PCM, pull codes (continuous models: latents)
+    CODEC_STREAM_DECODE = 1,  // push codes (continuous models: latents), pull PCM
 } codec_stream_direction;
 
 typedef struct codec_stream_params {
     codec_stream_direction direction;
     int32_t n_q;           // encode: codebooks to produce (CODEC_N_Q_ALL: all); decode: rows of every push
+                           // (continuous models: CODEC_N_Q_ALL or codec_model_latent_dim())
     int32_t block_frames;  // frames computed per graph at most (<= 0: about one second)
 } codec_stream_params;
 
@@ -250,6 +272,10 @@ CODEC_API codec_status codec_stream_push_pcm(codec_stream * stream, const float 
 // rate codes (SNAC): row q holds codes->row_len[q] new codes. Models with per-chunk scales do not
 // stream yet. Codes out of range are rejected; nothing of a rejected push is kept.
 CODEC_API codec_status codec_stream_push_codes(codec_stream * stream, const codec_codes * codes);
+// Decode streams of continuous models: the next n_frames frames of a latent [latent_dim][n_frames]
+// (latent_dim: the model's). Non-finite values are rejected; nothing of a rejected push is kept.
+CODEC_API codec_status codec_stream_push_latent(codec_stream * stream, const float * latent, int32_t latent_dim,
+                                                int32_t n_frames);
 // End of input: computes everything still pending (the one-shot call's end padding included).
 // Pushing after a flush is an error until codec_stream_reset.
 CODEC_API codec_status codec_stream_flush(codec_stream * stream);
@@ -258,6 +284,8 @@ CODEC_API codec_status codec_stream_flush(codec_stream * stream);
 CODEC_API codec_status codec_stream_pull_codes(codec_stream * stream, codec_codes * out);
 // Decode streams: interleaved PCM.
 CODEC_API codec_status codec_stream_pull_pcm(codec_stream * stream, codec_audio * out);
+// Encode streams of continuous models: latent frames [latent_dim][n_frames] computed since the last pull.
+CODEC_API codec_status codec_stream_pull_latent(codec_stream * stream, codec_latent * out);
 
 #ifdef __cplusplus
 }

@@ -13,10 +13,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from codec_convert import dac, encodec, mimi, qwen3_tts_tokenizer, snac, soprano, wavtokenizer, xcodec2  # noqa: E402
+from codec_convert import dac, encodec, mimi, pocket_tts, qwen3_tts_tokenizer, snac, soprano, wavtokenizer, xcodec2  # noqa: E402
 from codec_convert.common import OUTTYPES, ConvertError, GGUFOut, load_config, load_state_dict  # noqa: E402
 
-ARCHS = [dac, mimi, snac, encodec, wavtokenizer, soprano, qwen3_tts_tokenizer, xcodec2]
+ARCHS = [dac, mimi, snac, encodec, wavtokenizer, soprano, qwen3_tts_tokenizer, xcodec2, pocket_tts]
 
 
 def convert(input_dir, out_path, outtype="f32"):

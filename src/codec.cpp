@@ -149,6 +149,7 @@ bool    codec_model_has_decoder(const codec_model * m)        { return m && m->h
 bool    codec_model_uses_gpu(const codec_model * m)           { return m && m->on_gpu; }
 bool    codec_model_has_scales(const codec_model * m)         { return m && m->hparams.has_scales; }
 bool    codec_model_multi_rate(const codec_model * m)         { return m && m->hparams.multi_rate; }
+bool    codec_model_continuous(const codec_model * m)         { return m && m->hparams.continuous; }
 
 int32_t codec_model_n_q_for_bandwidth(const codec_model * m, float kbps) {
     if (!m) return 0;
@@ -262,7 +263,7 @@ static codec_status run_graph(codec_context * ctx, const codec_graph_request & r
     codec_perf perf = {};
     auto t0 = codec_clock::now();
     const auto build = [&](codec_graph & g, std::string & e) {
-        return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
+        return codec_graph_is_encode(req.kind) ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
     codec_graph * g = ctx->runner.get(req, build, m.ops->graph_size(m, req), err);
     if (!g) return fail(ctx, CODEC_ERR_INVALID_ARG, err);
@@ -353,43 +354,59 @@ static codec_status check_codes(codec_context * ctx, const int32_t * codes, int3
 static codec_graph_request graph_request(codec_graph_kind kind, const codec_hparams & hp, int32_t n_q, int64_t n) {
     codec_graph_request req;
     req.kind = kind;
-    (kind == CODEC_GRAPH_ENCODE ? req.n_in : req.n_frames) = n;
+    (codec_graph_is_encode(kind) ? req.n_in : req.n_frames) = n;
     req.n_q = n_q;
     req.hop = hp.hop_size;
     req.latent_dim = hp.latent_dim;
     return req;
 }
 
+// The checks every encode entry point shares: an encoder, pcm set, n_samples >= 1, finite samples.
+static codec_status check_encode(codec_context * ctx, const float * pcm, int64_t n_samples) {
+    const codec_hparams & hp = ctx->model->hparams;
+    if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder (its GGUF holds the decoder only)");
+    if (!pcm) return fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
+    if (n_samples <= 0) return fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
+    if (n_samples > (INT64_MAX / 64) / hp.channels) return fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
+    const int64_t total = n_samples * hp.channels;
+    for (int64_t i = 0; i < total; ++i) {
+        if (!std::isfinite(pcm[i])) {
+            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
+        }
+    }
+    return CODEC_OK;
+}
+
+// Runs the encode graph of `req` on interleaved PCM (checked): the graph takes planar [T, C]; most
+// codecs are mono so this is usually a copy-free view.
+static codec_status run_encode(codec_context * ctx, const codec_graph_request & req, const float * pcm, codec_graph ** g) {
+    const int ch = ctx->model->hparams.channels;
+    const int64_t n = req.n_in, total = n * ch;
+    std::vector<float> planar;
+    const float * src = pcm;
+    if (ch > 1) {
+        planar.resize((size_t) total);
+        for (int64_t i = 0; i < n; ++i)
+            for (int c = 0; c < ch; ++c) planar[(size_t) (c * n + i)] = pcm[i * ch + c];
+        src = planar.data();
+    }
+    return run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, g);
+}
+
+static const char * k_continuous_codes = "this model (%s) has continuous latents, no codebook: use codec_%s_latent";
+
 extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples, int32_t n_q,
                                      codec_codes * out) {
     return guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder (its GGUF holds the decoder only)");
-        if (!pcm) return fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
-        if (n_samples <= 0) return fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
-        if (n_samples > (INT64_MAX / 64) / hp.channels) return fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
+        if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "encode"));
+        if (const codec_status st = check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
         if (n_q == CODEC_N_Q_ALL) n_q = hp.n_q;
         if (n_q < 1 || n_q > hp.n_q) {
             return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
         }
-        const int64_t total = n_samples * hp.channels;
-        for (int64_t i = 0; i < total; ++i) {
-            if (!std::isfinite(pcm[i])) {
-                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
-            }
-        }
-        const codec_graph_request req = graph_request(CODEC_GRAPH_ENCODE, hp, n_q, n_samples);
-        // The graph takes planar [T, C]; most codecs are mono so this is usually a copy-free view.
-        std::vector<float> planar;
-        const float * src = pcm;
-        if (hp.channels > 1) {
-            planar.resize((size_t) total);
-            for (int64_t i = 0; i < n_samples; ++i)
-                for (int c = 0; c < hp.channels; ++c) planar[(size_t) (c * n_samples + i)] = pcm[i * hp.channels + c];
-            src = planar.data();
-        }
         codec_graph * g = nullptr;
-        const codec_status st = run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, &g);
+        const codec_status st = run_encode(ctx, graph_request(CODEC_GRAPH_ENCODE, hp, n_q, n_samples), pcm, &g);
         if (st != CODEC_OK) return st;
         // Rows may differ in length (multi-rate codecs): n_frames is the longest, shorter rows are
         // zero-padded and their lengths reported in row_len (always set for multi-rate models).
@@ -437,6 +454,7 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
     return guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
         if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
         if (hp.multi_rate) {
             return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") code levels have different lengths: "
                         "decode them with codec_decode_codes, row_len set as codec_encode returns it");
@@ -477,6 +495,31 @@ extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * l
         const codec_status st = run_graph(ctx, req, {{latent, total * sizeof(float)}}, &g);
         if (st != CODEC_OK) return st;
         read_audio(ctx, g->outputs[0], out);
+        return CODEC_OK;
+    });
+}
+
+extern "C" codec_status codec_encode_latent(codec_context * ctx, const float * pcm, int64_t n_samples, codec_latent * out) {
+    return guarded(ctx, [&]() -> codec_status {
+        const codec_hparams & hp = ctx->model->hparams;
+        if (!hp.continuous) {
+            return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model (" + hp.arch + ") encodes to codes, not continuous latents: use codec_encode");
+        }
+        if (const codec_status st = check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
+        codec_graph * g = nullptr;
+        const codec_status st = run_encode(ctx, graph_request(CODEC_GRAPH_ENCODE_LATENT, hp, 0, n_samples), pcm, &g);
+        if (st != CODEC_OK) return st;
+        ggml_tensor * t = g->outputs[0];  // [n_frames, latent_dim]: row-major [latent_dim][n_frames]
+        if (g->outputs.size() != 1 || t->ne[1] != hp.latent_dim || t->type != GGML_TYPE_F32) {
+            return fail(ctx, CODEC_ERR_BACKEND, "encode graph's latent output has the wrong shape (model bug)");
+        }
+        ctx->latent.resize((size_t) ggml_nelements(t));
+        ggml_backend_tensor_get(t, ctx->latent.data(), 0, ggml_nbytes(t));
+        if (out) {
+            out->latent_dim = hp.latent_dim;
+            out->n_frames = (int32_t) t->ne[0];
+            out->data = ctx->latent.data();
+        }
         return CODEC_OK;
     });
 }
@@ -545,6 +588,8 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
 
 extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
     if (!ctx) return CODEC_ERR_INVALID_ARG;
+    const codec_hparams & hp = ctx->model->hparams;
+    if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
     if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
     if (ctx->model->hparams.has_scales) {
         if (codes->row_len) return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code rows have no per-row lengths");

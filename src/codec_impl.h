@@ -27,6 +27,7 @@ struct codec_hparams {
     bool    has_decoder   = false;
     bool    multi_rate    = false;  // code rows have their own lengths (SNAC): set by the model's init
     bool    has_scales    = false;  // codes carry one scale per chunk (EnCodec 48 kHz): set by the model's init
+    bool    continuous    = false;  // latents without a codebook (Pocket TTS's Mimi, Soprano): set by the model's init
     std::vector<float>   bandwidths;     // published bandwidths (kbps), if the model has them
     std::vector<int32_t> bandwidth_n_q;  // codebooks used at each of them, mapped as the reference maps them
 };
@@ -75,7 +76,8 @@ struct codec_arch_ops {
     // Reads model-specific hparams and declares every weight on the loader (validated there).
     bool   (*init)(codec_model & model, codec_model_loader & loader, std::string & err);
     // Graph builders: create inputs with codec_graph_input() and mark outputs on `g`.
-    // encode: input F32 [n_in, channels] -> n_q outputs I32 [n_frames]
+    // encode: input F32 [n_in, channels] -> n_q outputs I32 [n_frames] (continuous models,
+    // CODEC_GRAPH_ENCODE_LATENT: one output F32 [n_frames, latent_dim])
     bool   (*encode)(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err);
     // decode: input I32 [n_frames, n_q] codes (or F32 [n_frames, latent_dim] latent) -> F32 [n_out, channels]
     bool   (*decode)(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err);
@@ -114,6 +116,7 @@ struct codec_context {
     std::vector<int32_t> row_len;  // per-row code lengths of the last multi-rate encode
     std::vector<float> scales;     // per-chunk scales of the last encode (has_scales models)
     std::vector<float> pcm;
+    std::vector<float> latent;     // the last codec_encode_latent's [latent_dim][n_frames]
 };
 
 std::string codec_fmt(const char * fmt, ...);

@@ -25,8 +25,11 @@ enum codec_stream_flags {
 enum codec_graph_kind {
     CODEC_GRAPH_ENCODE        = 0,
     CODEC_GRAPH_DECODE        = 1,  // from codes
-    CODEC_GRAPH_DECODE_LATENT = 2,  // from the quantized latent
+    CODEC_GRAPH_DECODE_LATENT = 2,  // from the quantized latent (continuous models: the latent)
+    CODEC_GRAPH_ENCODE_LATENT = 3,  // continuous models: PCM -> one F32 output [n_frames, latent_dim]
 };
+
+inline bool codec_graph_is_encode(codec_graph_kind k) { return k == CODEC_GRAPH_ENCODE || k == CODEC_GRAPH_ENCODE_LATENT; }
 
 // One request for a graph; also the graph-cache key.
 struct codec_graph_request {

@@ -12,6 +12,7 @@
 struct codec_stream {
     codec_model * model = nullptr;
     bool encode = true;
+    bool latent = false;  // continuous model: latents instead of codes (rows: latent_dim; n_q 0)
     int32_t n_q = 0;
     int64_t block = 0;  // frames per graph at most
     codec_stream_spec spec;
@@ -28,6 +29,7 @@ struct codec_stream {
     int64_t emitted = 0;     // frames output so far (window models)
     std::vector<float> pcm;
     std::vector<std::vector<int32_t>> codes;  // row q: codes of frames [base / row_stride[q], ...)
+    std::vector<std::vector<float>> lat;       // latent streams: row d of frames [base, ...)
     // Chunked decode (spec.chunk): the last chunk_left consumed frames of every row, and the chunk
     // start whose state was restarted last.
     std::vector<std::vector<int32_t>> tail;
@@ -36,7 +38,8 @@ struct codec_stream {
 
     // Output not yet pulled, and what the last pull returned.
     std::vector<std::vector<int32_t>> out_codes;
-    std::vector<float> out_pcm, out_scales;
+    std::vector<std::vector<float>> out_lat;   // latent encode streams: row d
+    std::vector<float> out_pcm, out_scales, pulled_lat;
     std::vector<int32_t> pulled_codes, pulled_len;
     std::vector<float> pulled_pcm, pulled_scales;
 
@@ -45,6 +48,7 @@ struct codec_stream {
 
     int32_t hop() const { return model->hparams.hop_size; }
     int32_t channels() const { return model->hparams.channels; }
+    int32_t latent_dim() const { return model->hparams.latent_dim; }
     int32_t stride(int q) const { return spec.row_stride.empty() ? 1 : spec.row_stride[(size_t) q]; }
 };
 
@@ -78,7 +82,7 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
     const bool stateful = req.stream != 0;
     const auto build = [&](codec_graph & g, std::string & e) {
         if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0);
-        return req.kind == CODEC_GRAPH_ENCODE ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
+        return codec_graph_is_encode(req.kind) ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
     using clock = std::chrono::steady_clock;
     const auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
@@ -111,8 +115,9 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
 
 codec_graph_request block_request(const codec_stream * s, int64_t n, int32_t flags) {
     codec_graph_request req;
-    req.kind = s->encode ? CODEC_GRAPH_ENCODE : CODEC_GRAPH_DECODE;
-    (s->encode ? req.n_in : req.n_frames) = n;
+    req.kind = s->encode ? (s->latent ? CODEC_GRAPH_ENCODE_LATENT : CODEC_GRAPH_ENCODE)
+                         : (s->latent ? CODEC_GRAPH_DECODE_LATENT : CODEC_GRAPH_DECODE);
+    (codec_graph_is_encode(req.kind) ? req.n_in : req.n_frames) = n;
     req.n_q = s->n_q;
     req.hop = s->hop();
     req.latent_dim = s->model->hparams.latent_dim;
@@ -131,6 +136,18 @@ codec_status encode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
     codec_graph * g = nullptr;
     codec_graph_request req = block_request(s, n, flags);
     if (const codec_status st = run_block(s, req, {{planar.data(), planar.size() * sizeof(float)}}, &g); st != CODEC_OK) return st;
+    if (s->latent) {  // one output [frames, latent_dim]: row d holds latent channel d
+        ggml_tensor * t = g->outputs[0];
+        const int64_t len = t->ne[0], b = keep_n < 0 ? len : std::min<int64_t>(len, keep0 + keep_n);
+        if (keep0 >= b) return CODEC_OK;
+        std::vector<float> all((size_t) ggml_nelements(t));
+        ggml_backend_tensor_get(t, all.data(), 0, ggml_nbytes(t));
+        for (int d = 0; d < s->latent_dim(); ++d) {
+            const float * row = all.data() + (size_t) d * len;
+            s->out_lat[(size_t) d].insert(s->out_lat[(size_t) d].end(), row + keep0, row + b);
+        }
+        return CODEC_OK;
+    }
     if (s->model->hparams.has_scales) {  // chunked: one scale per chunk, after the codes
         ggml_tensor * t = g->outputs[(size_t) s->n_q];
         const size_t at = s->out_scales.size();
@@ -155,6 +172,8 @@ codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
                           int64_t n_scales = 0) {
     codec_graph_request req = block_request(s, n, flags);
     std::vector<int32_t> packed;
+    std::vector<float> packed_lat;  // latent streams: [latent_dim][n]
+    for (const std::vector<float> & row : s->lat) packed_lat.insert(packed_lat.end(), row.begin() + from, row.begin() + from + n);
     for (int q = 0; q < s->n_q; ++q) {
         const int64_t r = s->stride(q), a = from / r, len = n / r;
         const std::vector<int32_t> & row = s->codes[(size_t) q];
@@ -162,7 +181,8 @@ codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
         if (!s->spec.row_stride.empty()) req.row_len.push_back((int32_t) len);
     }
     codec_graph * g = nullptr;
-    block_inputs in = {{packed.data(), packed.size() * sizeof(int32_t)}};
+    block_inputs in = {s->latent ? std::pair<const void *, size_t>(packed_lat.data(), packed_lat.size() * sizeof(float))
+                                 : std::pair<const void *, size_t>(packed.data(), packed.size() * sizeof(int32_t))};
     if (s->model->hparams.has_scales) {  // chunked: the scales of the block's chunks, from the front
         req.n_scales = n_scales;
         in.push_back({s->scales.data(), (size_t) n_scales * sizeof(float)});
@@ -184,6 +204,7 @@ codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
 // Pending input, in frames (whole frames only for PCM).
 int64_t pending_frames(const codec_stream * s) {
     if (s->encode) return (int64_t) (s->pcm.size() / (size_t) s->channels()) / s->hop();
+    if (s->latent) return (int64_t) s->lat[0].size();
     int64_t n = INT64_MAX;
     for (int q = 0; q < s->n_q; ++q) n = std::min<int64_t>(n, (int64_t) s->codes[(size_t) q].size() * s->stride(q));
     return n;
@@ -207,6 +228,7 @@ void consume(codec_stream * s, int64_t n) {
             auto & row = s->codes[(size_t) q];
             row.erase(row.begin(), row.begin() + (ptrdiff_t) (n / s->stride(q)));
         }
+        for (auto & row : s->lat) row.erase(row.begin(), row.begin() + (ptrdiff_t) n);
     }
     s->base += n;
 }
@@ -305,6 +327,7 @@ codec_status flush_window(codec_stream * s) {
         if (s->base + pending_frames(s) <= e) return CODEC_OK;
         if (const codec_status st = decode_block(s, ws - s->base, n, 0, (e - ws) * s->hop(), -1); st != CODEC_OK) return st;
         for (auto & row : s->codes) row.clear();
+        for (auto & row : s->lat) row.clear();
     }
     return CODEC_OK;
 }
@@ -360,10 +383,16 @@ codec_status process(codec_stream * s) {
     return s->spec.kind == CODEC_STREAM_KIND_STATEFUL ? process_stateful(s) : process_window(s);
 }
 
-codec_status check_pushable(codec_stream * s, bool pcm) {
-    if (s->encode != pcm) {
-        return fail(s, CODEC_ERR_INVALID_ARG, pcm ? "this is a decode stream: push codes, not PCM"
-                                                  : "this is an encode stream: push PCM, not codes");
+enum push_kind { PUSH_PCM, PUSH_CODES, PUSH_LATENT };
+
+codec_status check_pushable(codec_stream * s, push_kind k) {
+    const char * what = s->latent ? "latents" : "codes";
+    if (s->encode != (k == PUSH_PCM)) {
+        return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt(s->encode ? "this is an encode stream: push PCM, not %s" : "this is a decode stream: push %s, not PCM", what));
+    }
+    if (k != PUSH_PCM && s->latent != (k == PUSH_LATENT)) {
+        return fail(s, CODEC_ERR_INVALID_ARG, s->latent ? "this model (" + s->model->hparams.arch + ") has continuous latents: push them with codec_stream_push_latent"
+                                                        : "this model's streams carry codes: push them with codec_stream_push_codes");
     }
     if (s->flushed) return fail(s, CODEC_ERR_INVALID_ARG, "the stream was flushed: reset it before pushing more input");
     if (s->broken) return fail(s, CODEC_ERR_INVALID_ARG, "a previous block of this stream failed: reset the stream");
@@ -423,7 +452,13 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
     }
     if (encode ? !hp.has_encoder : !hp.has_decoder) return refuse(encode ? "this model has no encoder" : "this model has no decoder");
     int32_t n_q = params.n_q == CODEC_N_Q_ALL && encode ? hp.n_q : params.n_q;
-    if (n_q < 1 || n_q > hp.n_q) {
+    if (hp.continuous) {  // latent rows, always all of them
+        if (params.n_q != CODEC_N_Q_ALL && params.n_q != hp.latent_dim) {
+            return refuse(codec_fmt("n_q = %d: this model (%s) streams continuous latents of %d rows (pass CODEC_N_Q_ALL or %d)",
+                                    params.n_q, hp.arch.c_str(), hp.latent_dim, hp.latent_dim));
+        }
+        n_q = 0;
+    } else if (n_q < 1 || n_q > hp.n_q) {
         return refuse(codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", params.n_q, hp.n_q));
     }
     codec_stream_spec spec;
@@ -436,6 +471,7 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
         auto * s = new codec_stream();
         s->model = ctx->model;
         s->encode = encode;
+        s->latent = hp.continuous;
         s->n_q = n_q;
         s->spec = spec;
         if (!spec.row_stride.empty() && (int32_t) spec.row_stride.size() < n_q) {
@@ -462,6 +498,10 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
         s->spec.right = round_up(spec.right, align);
         s->out_codes.resize((size_t) n_q);
         s->codes.resize((size_t) n_q);
+        if (s->latent) {
+            s->lat.resize((size_t) hp.latent_dim);
+            s->out_lat.resize((size_t) hp.latent_dim);
+        }
         std::string err;
         if (!s->runner.init(m.dev, ctx->n_threads, err)) {
             delete s;
@@ -493,6 +533,8 @@ codec_status codec_stream_reset(codec_stream * s) {
         s->pcm.clear();
         for (auto & r : s->codes) r.clear();
         for (auto & r : s->out_codes) r.clear();
+        for (auto & r : s->lat) r.clear();
+        for (auto & r : s->out_lat) r.clear();
         s->out_pcm.clear();
         s->scales.clear();
         s->out_scales.clear();
@@ -502,7 +544,7 @@ codec_status codec_stream_reset(codec_stream * s) {
 
 codec_status codec_stream_push_pcm(codec_stream * s, const float * pcm, int64_t n_samples) {
     return guarded(s, [&]() -> codec_status {
-        if (const codec_status st = check_pushable(s, true); st != CODEC_OK) return st;
+        if (const codec_status st = check_pushable(s, PUSH_PCM); st != CODEC_OK) return st;
         if (n_samples < 0) return fail(s, CODEC_ERR_INVALID_ARG, "n_samples < 0");
         if (n_samples == 0) return CODEC_OK;
         if (!pcm) return fail(s, CODEC_ERR_INVALID_ARG, "pcm is NULL");
@@ -520,7 +562,7 @@ codec_status codec_stream_push_pcm(codec_stream * s, const float * pcm, int64_t 
 
 codec_status codec_stream_push_codes(codec_stream * s, const codec_codes * c) {
     return guarded(s, [&]() -> codec_status {
-        if (const codec_status st = check_pushable(s, false); st != CODEC_OK) return st;
+        if (const codec_status st = check_pushable(s, PUSH_CODES); st != CODEC_OK) return st;
         if (!c) return fail(s, CODEC_ERR_INVALID_ARG, "codes is NULL");
         if (c->n_q != s->n_q) {
             return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("codes->n_q = %d, but this stream decodes %d rows", c->n_q, s->n_q));
@@ -565,6 +607,27 @@ codec_status codec_stream_push_codes(codec_stream * s, const codec_codes * c) {
     });
 }
 
+codec_status codec_stream_push_latent(codec_stream * s, const float * latent, int32_t latent_dim, int32_t n_frames) {
+    return guarded(s, [&]() -> codec_status {
+        if (const codec_status st = check_pushable(s, PUSH_LATENT); st != CODEC_OK) return st;
+        if (latent_dim != s->latent_dim()) {
+            return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, s->latent_dim()));
+        }
+        if (n_frames < 0) return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d < 0", n_frames));
+        if (n_frames == 0) return CODEC_OK;
+        if (!latent) return fail(s, CODEC_ERR_INVALID_ARG, "latent is NULL");
+        const size_t total = (size_t) latent_dim * (size_t) n_frames;
+        for (size_t i = 0; i < total; ++i) {
+            if (!std::isfinite(latent[i])) return fail(s, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
+        }
+        for (int32_t d = 0; d < latent_dim; ++d) {
+            const float * row = latent + (size_t) d * n_frames;
+            s->lat[(size_t) d].insert(s->lat[(size_t) d].end(), row, row + n_frames);
+        }
+        return process(s);
+    });
+}
+
 codec_status codec_stream_flush(codec_stream * s) {
     return guarded(s, [&]() -> codec_status {
         if (s->broken) return fail(s, CODEC_ERR_INVALID_ARG, "a previous block of this stream failed: reset the stream");
@@ -588,6 +651,7 @@ codec_status codec_stream_flush(codec_stream * s) {
 codec_status codec_stream_pull_codes(codec_stream * s, codec_codes * out) {
     return guarded(s, [&]() -> codec_status {
         if (!s->encode) return fail(s, CODEC_ERR_INVALID_ARG, "this is a decode stream: pull PCM, not codes");
+        if (s->latent) return fail(s, CODEC_ERR_INVALID_ARG, "this model (" + s->model->hparams.arch + ") has continuous latents: pull them with codec_stream_pull_latent");
         size_t n = 0;
         for (const auto & r : s->out_codes) n = std::max(n, r.size());
         s->pulled_codes.assign(n * (size_t) s->n_q, 0);
@@ -608,6 +672,25 @@ codec_status codec_stream_pull_codes(codec_stream * s, codec_codes * out) {
             out->row_len = s->spec.row_stride.empty() ? nullptr : s->pulled_len.data();
             out->n_scales = (int32_t) s->pulled_scales.size();
             out->scales = s->pulled_scales.empty() ? nullptr : s->pulled_scales.data();
+        }
+        return CODEC_OK;
+    });
+}
+
+codec_status codec_stream_pull_latent(codec_stream * s, codec_latent * out) {
+    return guarded(s, [&]() -> codec_status {
+        if (!s->encode) return fail(s, CODEC_ERR_INVALID_ARG, "this is a decode stream: pull PCM, not latents");
+        if (!s->latent) return fail(s, CODEC_ERR_INVALID_ARG, "this model's streams carry codes: pull them with codec_stream_pull_codes");
+        const size_t n = s->out_lat[0].size();
+        s->pulled_lat.resize(n * s->out_lat.size());
+        for (size_t d = 0; d < s->out_lat.size(); ++d) {
+            std::copy(s->out_lat[d].begin(), s->out_lat[d].end(), s->pulled_lat.begin() + (ptrdiff_t) (d * n));
+            s->out_lat[d].clear();
+        }
+        if (out) {
+            out->latent_dim = s->latent_dim();
+            out->n_frames = (int32_t) n;
+            out->data = s->pulled_lat.data();
         }
         return CODEC_OK;
     });

@@ -80,6 +80,10 @@ class _Audio(ctypes.Structure):
                 ("data", ctypes.POINTER(ctypes.c_float))]
 
 
+class _Latent(ctypes.Structure):
+    _fields_ = [("latent_dim", ctypes.c_int32), ("n_frames", ctypes.c_int32), ("data", ctypes.POINTER(ctypes.c_float))]
+
+
 class _StreamParams(ctypes.Structure):
     _fields_ = [("direction", ctypes.c_int), ("n_q", ctypes.c_int32), ("block_frames", ctypes.c_int32)]
 
@@ -174,7 +178,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     for name in ("sample_rate", "hop_size", "n_q", "codebook_size", "codebook_dim", "latent_dim", "channels"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = I32, [P]
-    for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate"):
+    for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate", "continuous"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = ctypes.c_bool, [P]
     lib.codec_model_arch.restype, lib.codec_model_arch.argtypes = ctypes.c_char_p, [P]
@@ -195,12 +199,16 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.codec_decode_codes.argtypes = [P, ctypes.POINTER(_Codes), ctypes.POINTER(_Audio)]
     lib.codec_decode_latent.restype = ctypes.c_int
     lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
+    lib.codec_encode_latent.restype = ctypes.c_int
+    lib.codec_encode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I64, ctypes.POINTER(_Latent)]
     lib.codec_stream_new.restype, lib.codec_stream_new.argtypes = P, [P, _StreamParams]
     lib.codec_stream_free.argtypes = [P]
     lib.codec_stream_last_error.restype, lib.codec_stream_last_error.argtypes = ctypes.c_char_p, [P]
     for name, args in (("reset", [P]), ("flush", [P]), ("get_info", [P, ctypes.POINTER(_StreamInfo)]),
                        ("push_pcm", [P, ctypes.POINTER(ctypes.c_float), I64]), ("push_codes", [P, ctypes.POINTER(_Codes)]),
-                       ("pull_codes", [P, ctypes.POINTER(_Codes)]), ("pull_pcm", [P, ctypes.POINTER(_Audio)])):
+                       ("pull_codes", [P, ctypes.POINTER(_Codes)]), ("pull_pcm", [P, ctypes.POINTER(_Audio)]),
+                       ("push_latent", [P, ctypes.POINTER(ctypes.c_float), I32, I32]),
+                       ("pull_latent", [P, ctypes.POINTER(_Latent)])):
         f = getattr(lib, "codec_stream_" + name)
         f.restype, f.argtypes = ctypes.c_int, args
 
@@ -287,6 +295,9 @@ class Model:
         self.uses_gpu: bool = g("uses_gpu")
         self.has_scales: bool = g("has_scales")  # encode returns (codes, scales); decode needs the scales
         self.multi_rate: bool = g("multi_rate")  # encode returns one array per level (SNAC)
+        # continuous latents, no codebook (Pocket TTS's Mimi, Soprano): encode_latent / decode_latent,
+        # and streams push / pull float32 latents [latent_dim, n_frames]
+        self.continuous: bool = g("continuous")
         n_bw = self._lib.codec_model_bandwidths(self._model, None, 0)
         bw = (ctypes.c_float * max(n_bw, 1))()
         self._lib.codec_model_bandwidths(self._model, bw, n_bw)
@@ -363,7 +374,7 @@ class Model:
     def info(self) -> dict:
         """The model's properties as a dict (what `python -m codec_cpp info` prints)."""
         keys = ("arch", "sample_rate", "hop_size", "channels", "n_q", "codebook_size", "codebook_dim", "latent_dim",
-                "has_encoder", "has_decoder", "has_scales", "multi_rate", "uses_gpu", "bandwidths")
+                "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "uses_gpu", "bandwidths")
         return {k: getattr(self, k) for k in keys}
 
     # ---- one-shot calls
@@ -442,6 +453,22 @@ class Model:
             self._check(ctx, self._lib.codec_decode_codes(ctx, ctypes.byref(cc), ctypes.byref(out)))
             return self._audio(out)
 
+    @staticmethod
+    def _latent(out: _Latent) -> np.ndarray:
+        if out.n_frames == 0:
+            return np.zeros((out.latent_dim, 0), dtype=np.float32)
+        return np.ctypeslib.as_array(out.data, shape=(out.latent_dim, out.n_frames)).copy()
+
+    def encode_latent(self, pcm: ArrayLike) -> np.ndarray:
+        """Continuous models: pcm as encode(); returns the float32 latent [latent_dim, n_frames]
+        (decode_latent's input)."""
+        x = self._pcm(pcm)
+        n = x.shape[0] if x.ndim else 0
+        out = _Latent()
+        with self._context() as ctx:
+            self._check(ctx, self._lib.codec_encode_latent(ctx, _ptr(x, ctypes.c_float), n, ctypes.byref(out)))
+            return self._latent(out)
+
     def decode_latent(self, latent: ArrayLike) -> np.ndarray:
         """latent: float [latent_dim, n_frames]; returns float32 audio."""
         z = np.ascontiguousarray(latent, dtype=np.float32)
@@ -494,7 +521,8 @@ class Model:
     # ---- streams
 
     def stream(self, direction: str, n_q: int = -1, block_frames: int = 0) -> "Stream":
-        """A Stream ("encode": push PCM, pull codes; "decode": push codes, pull audio)."""
+        """A Stream ("encode": push PCM, pull codes; "decode": push codes, pull audio; continuous models:
+        latents float32 [latent_dim, n_frames] instead of codes)."""
         return Stream(self, direction, n_q, block_frames)
 
     def stream_encode(self, chunks: Iterable[ArrayLike], n_q: int = -1, block_frames: int = 0) -> Iterator[Codes]:
@@ -586,6 +614,7 @@ class Stream:
         with model._cv:
             model._streams.add(self)
         self.n_q = n_q if n_q > 0 else model.n_q
+        self.latent = model.continuous  # pushes (decode) / pulls (encode) float32 latents [latent_dim, n_frames]
 
     @property
     def info(self) -> dict:
@@ -613,6 +642,12 @@ class Stream:
                 n = x.shape[0] if x.ndim else 0
                 self._check(self._lib.codec_stream_push_pcm(self._s, _ptr(x, ctypes.c_float), n))
                 return
+            if self.latent:
+                z = np.ascontiguousarray(data, dtype=np.float32)
+                if z.ndim != 2:
+                    raise ValueError("latent must be 2-D [latent_dim, n_frames]")
+                self._check(self._lib.codec_stream_push_latent(self._s, _ptr(z, ctypes.c_float), z.shape[0], z.shape[1]))
+                return
             sc = None
             if self._model.has_scales:  # (codes, scales): the new frames and the new chunks' scales
                 if not (isinstance(data, (list, tuple)) and len(data) == 2):
@@ -630,6 +665,10 @@ class Stream:
     def pull(self) -> Union[np.ndarray, List[np.ndarray]]:
         with self._lock:
             self._live()
+            if self.encoding and self.latent:
+                lat = _Latent()
+                self._check(self._lib.codec_stream_pull_latent(self._s, ctypes.byref(lat)))
+                return Model._latent(lat)
             if self.encoding:
                 out = _Codes()
                 self._check(self._lib.codec_stream_pull_codes(self._s, ctypes.byref(out)))

@@ -26,9 +26,12 @@ def _cfg(config, key, default):
     return default if v is None else v
 
 
-def convert(config, sd, out, encoder_only=None):
+def convert(config, sd, out, encoder_only=None, latent=False):
     """encoder_only: (get, n_q_keep) when a descendant (Qwen3-TTS's tokenizer) converts this
-    Mimi's encoder and its first n_q_keep codebooks; it writes the codec.* keys and checks use."""
+    Mimi's encoder and its first n_q_keep codebooks; it writes the codec.* keys and checks use.
+    latent: the continuous variant (Pocket TTS's Mimi, pocket_tts.py; sd already in Mimi's flat
+    layout): no quantizer, the downsample outputs config latent_dim channels and latent_proj maps
+    them back to hidden_size; GELU-tanh allowed."""
     if encoder_only is None:
         sd = fold_weight_norm(sd)  # no-op on the published file; harmless on a weight-normed export
         get = Weights(sd)
@@ -42,8 +45,9 @@ def convert(config, sd, out, encoder_only=None):
         raise ConvertError("trim_right_ratio != 1.0 is not supported")
     if _cfg(config, "use_conv_shortcut", False):
         raise ConvertError("use_conv_shortcut = true is not supported")
-    if _cfg(config, "hidden_act", "gelu") != "gelu":
-        raise ConvertError(f"hidden_act '{config['hidden_act']}' is not supported (exact-erf gelu only)")
+    hidden_act = _cfg(config, "hidden_act", "gelu")
+    if hidden_act not in (("gelu", "gelu_pytorch_tanh") if latent else ("gelu",)):
+        raise ConvertError(f"hidden_act '{hidden_act}' is not supported" + ("" if latent else " (exact-erf gelu only)"))
     if _cfg(config, "attention_bias", False):
         raise ConvertError("attention_bias = true is not supported")
     pad_mode = _cfg(config, "pad_mode", "constant")
@@ -78,14 +82,19 @@ def convert(config, sd, out, encoder_only=None):
     window = config.get("sliding_window", 250)
     window = 0 if window is None else int(window)  # 0: plain causal attention (sliding_window null)
     eps = float(_cfg(config, "norm_eps", 1e-5))
-    n_q = int(_cfg(config, "num_quantizers", 32))
-    n_sem = int(_cfg(config, "num_semantic_quantizers", 1))
-    cb_size, cb_dim = int(_cfg(config, "codebook_size", 2048)), int(_cfg(config, "codebook_dim", hidden))
-    vq_dim = int(_cfg(config, "vector_quantization_hidden_dimension", 256))
-    if vq_dim != cb_dim:
-        raise ConvertError(f"vector_quantization_hidden_dimension {vq_dim} != codebook_dim {cb_dim}")
-    if not 0 < n_sem < n_q:
-        raise ConvertError(f"num_semantic_quantizers {n_sem} must be in [1, num_quantizers)")
+    if latent:
+        latent_dim = int(_cfg(config, "latent_dim", 32))
+        n_q, n_sem, cb_size, cb_dim = 1, 0, 2, latent_dim  # codec.* placeholders: no codebook
+    else:
+        latent_dim = hidden
+        n_q = int(_cfg(config, "num_quantizers", 32))
+        n_sem = int(_cfg(config, "num_semantic_quantizers", 1))
+        cb_size, cb_dim = int(_cfg(config, "codebook_size", 2048)), int(_cfg(config, "codebook_dim", hidden))
+        vq_dim = int(_cfg(config, "vector_quantization_hidden_dimension", 256))
+        if vq_dim != cb_dim:
+            raise ConvertError(f"vector_quantization_hidden_dimension {vq_dim} != codebook_dim {cb_dim}")
+        if not 0 < n_sem < n_q:
+            raise ConvertError(f"num_semantic_quantizers {n_sem} must be in [1, num_quantizers)")
 
     hop = 1
     for r in ratios:
@@ -96,6 +105,8 @@ def convert(config, sd, out, encoder_only=None):
     stride = sd["downsample.conv.weight"].shape[-1] // 2
     if sd["downsample.conv.weight"].shape[-1] != 2 * stride or stride < 1:
         raise ConvertError("downsample kernel is not 2 * stride")
+    if latent and stride != int(_cfg(config, "latent_stride", stride)):
+        raise ConvertError(f"config latent_stride {config.get('latent_stride')} disagrees with the weights ({stride})")
     groups = int(_cfg(config, "upsample_groups", hidden))
     if encoder_only is None and (groups != hidden or tuple(sd["upsample.conv.weight"].shape) != (hidden, 1, 2 * stride)):
         raise ConvertError(f"only a depthwise upsample (upsample_groups == hidden_size) is supported, got groups "
@@ -108,7 +119,7 @@ def convert(config, sd, out, encoder_only=None):
         n_q = n_q_keep
     else:
         out.add_common(sample_rate=int(config["sampling_rate"]), hop_size=hop * stride, n_q=n_q, codebook_size=cb_size,
-                       codebook_dim=cb_dim, latent_dim=hidden, channels=channels, has_encoder=True, has_decoder=True)
+                       codebook_dim=cb_dim, latent_dim=latent_dim, channels=channels, has_encoder=True, has_decoder=True)
     w = out.writer
     out.add_u32("mimi.num_filters", n_filters)
     out.add_i32_array("mimi.upsampling_ratios", ratios)
@@ -127,7 +138,11 @@ def convert(config, sd, out, encoder_only=None):
     out.add_u32("mimi.sliding_window", window)
     w.add_float32("mimi.norm_eps", eps)
     w.add_float32("mimi.rope_theta", rope_theta)
-    out.add_u32("mimi.num_semantic_quantizers", n_sem)
+    if latent:
+        w.add_string("mimi.hidden_act", hidden_act)
+        out.add_u32("mimi.hidden_size", hidden)
+    else:
+        out.add_u32("mimi.num_semantic_quantizers", n_sem)
 
     # Channel-major layouts of src/blocks/seanet.h (common.py's helpers).
     def conv(src, stride=1, bias=True):
@@ -183,7 +198,7 @@ def convert(config, sd, out, encoder_only=None):
 
     # Split RVQ: codebook embed = embed_sum / clamp(cluster_usage, eps), its squared norms for the search.
     n_cfg = int(_cfg(config, "num_quantizers", 32))
-    for (src, dst), n, n_all in ((SEMANTIC, n_sem, n_sem), (ACOUSTIC, n_q - n_sem, n_cfg - n_sem)):
+    for (src, dst), n, n_all in () if latent else ((SEMANTIC, n_sem, n_sem), (ACOUSTIC, n_q - n_sem, n_cfg - n_sem)):
         out.tensor(dst + ".input_proj.weight", get(src + ".input_proj.weight")[:, :, 0], matmul=True)   # ggml [C, D]
         if encoder_only is None:
             out.tensor(dst + ".output_proj.weight", get(src + ".output_proj.weight")[:, :, 0], matmul=True)  # ggml [D, C]
@@ -207,6 +222,8 @@ def convert(config, sd, out, encoder_only=None):
     if encoder_only is not None:
         out.add_u32("mimi.hidden_size", hidden)
         return
+    if latent:
+        out.tensor("latent_proj.weight", get("latent_proj.weight")[:, :, 0], matmul=True)  # (C, L, 1) -> ggml [L, C]
     # Depthwise transposed upsample: (C, 1, K) -> (K, C) = ggml [C, K], one row of per-channel weights per tap.
     out.tensor("upsample.conv.weight", get("upsample.conv.weight")[:, 0, :].t().contiguous())
     transformer("decoder_transformer")

@@ -2,6 +2,10 @@
 // (semantic + acoustic Euclidean codebooks with 1x1 projections) -> depthwise transposed
 // upsample -> transformer -> causal SEANet decoder. Module tree mirrors transformers'
 // modeling_mimi.py; tensor names are the published checkpoint's (quantizer names shortened).
+// Pocket TTS's Mimi (arch pocket_mimi, transformers PocketTTSAudioTokenizerModel) is the same
+// model without a quantizer: the downsample (stride 16) outputs a continuous latent (32 channels,
+// 12.5 Hz), the decoder projects it back to the hidden size (latent_proj, 1x1) before the
+// upsample; GELU-tanh MLPs; the converter renames its tensors to Mimi's flat layout.
 #include "mimi.h"
 
 #include "blocks/causal_conv.h"
@@ -30,8 +34,17 @@ bool codec_mimi_load(codec_mimi & m, codec_model_loader & ld, const codec_hparam
         !ld.get_i32("mimi.sliding_window", m.window, 0, 1 << 24, err) ||
         !ld.get_f32("mimi.norm_eps", m.eps, err) ||
         !ld.get_f32("mimi.rope_theta", m.rope_theta, err) ||
-        !ld.get_i32("mimi.num_semantic_quantizers", m.n_sem, 1, hp.n_q - 1, err)) {
+        (m.latent == 0 && !ld.get_i32("mimi.num_semantic_quantizers", m.n_sem, 1, hp.n_q - 1, err))) {
         return false;
+    }
+    if (m.latent > 0) {  // continuous: the transformers' activation is a key (gelu or gelu_pytorch_tanh)
+        std::string act;
+        if (!ld.get_str("mimi.hidden_act", act, err)) return false;
+        if (act == "gelu_pytorch_tanh") m.gelu_tanh = true;
+        else if (act != "gelu") {
+            err = "mimi.hidden_act '" + act + "' is not supported (gelu or gelu_pytorch_tanh)";
+            return false;
+        }
     }
     if (pad_mode == "constant") m.sn.pad = CODEC_PAD_CONSTANT;
     else if (pad_mode == "replicate") m.sn.pad = CODEC_PAD_REPLICATE;
@@ -61,7 +74,9 @@ bool codec_mimi_load(codec_mimi & m, codec_model_loader & ld, const codec_hparam
         tr->eps = m.eps;
         tr->window = m.window;
         tr->inv_freq = inv_freq;
+        tr->gelu_tanh = m.gelu_tanh;
     }
+    const int L = m.latent > 0 ? m.latent : C;  // the downsample's output channels
 
     if (hp.has_encoder) {  // MimiEncoder.layers: conv, stages, ELU, conv
         m.enc_in = codec_load_seanet_conv_in(ld, m.sn, "encoder.layers.0", m.sn.kernel, ch, m.sn.n_filters);
@@ -69,19 +84,25 @@ bool codec_mimi_load(codec_mimi & m, codec_model_loader & ld, const codec_hparam
         m.enc = codec_load_seanet_encoder(ld, m.sn, "encoder.layers.", i);
         m.enc_out = codec_load_seanet_conv(ld, m.sn, "encoder.layers." + std::to_string(i + 1), m.sn.last_kernel, (int) top, C);
         codec_load_transformer(ld, "encoder_transformer", m.enc_tr, m.n_layer, C, m.ffn, true);
-        m.downsample = codec_load_cm_conv(ld, "downsample.conv", 2 * m.stride, m.stride, C, C, false).w;
-        m.semantic.input_proj = ld.tensor("quantizer.semantic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
-        m.acoustic.input_proj = ld.tensor("quantizer.acoustic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
+        m.downsample = codec_load_cm_conv(ld, "downsample.conv", 2 * m.stride, m.stride, C, L, false).w;
+        if (m.latent == 0) {
+            m.semantic.input_proj = ld.tensor("quantizer.semantic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
+            m.acoustic.input_proj = ld.tensor("quantizer.acoustic.input_proj.weight", {C, D}, CODEC_W_MATMUL);
+        }
     }
-    for (int q = 0; q < hp.n_q; ++q) {
+    for (int q = 0; m.latent == 0 && q < hp.n_q; ++q) {
         const bool sem = q < m.n_sem;
         const int j = sem ? q : q - m.n_sem;
         const std::string p = std::string("quantizer.") + (sem ? "semantic" : "acoustic") + ".layers." + std::to_string(j);
         (sem ? m.semantic : m.acoustic).layers.push_back(codec_load_vq_euclidean(ld, p, D, N));
     }
     if (hp.has_decoder) {
-        m.semantic.output_proj = ld.tensor("quantizer.semantic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
-        m.acoustic.output_proj = ld.tensor("quantizer.acoustic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
+        if (m.latent == 0) {
+            m.semantic.output_proj = ld.tensor("quantizer.semantic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
+            m.acoustic.output_proj = ld.tensor("quantizer.acoustic.output_proj.weight", {D, C}, CODEC_W_MATMUL);
+        } else {
+            m.latent_proj = ld.tensor("latent_proj.weight", {m.latent, C}, CODEC_W_MATMUL);
+        }
         m.upsample = ld.tensor("upsample.conv.weight", {C, 2 * m.stride}, CODEC_W_F32);
         codec_load_transformer(ld, "decoder_transformer", m.dec_tr, m.n_layer, C, m.ffn, true);
         m.dec_in = codec_load_seanet_conv(ld, m.sn, "decoder.layers.0", m.sn.kernel, C, (int) top);
@@ -107,6 +128,15 @@ ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) {
 bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const codec_mimi & m = *(const codec_mimi *) model.impl;
     const codec_hparams & hp = model.hparams;
+    if ((m.latent > 0) != (req.kind == CODEC_GRAPH_ENCODE_LATENT)) {
+        err = m.latent > 0 ? "this model encodes to continuous latents (codec_encode_latent)" : "this model encodes to codes";
+        return false;
+    }
+    if (m.latent > 0) {  // [latent, frames] -> the API's row-major [latent_dim][n_frames] (ggml [frames, latent])
+        ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm");
+        codec_graph_output(g, transpose(g.ctx, codec_mimi_encode_latent(g.ctx, m, x, !model.on_gpu, g.io)), "latent");
+        return true;
+    }
     if (req.n_q < m.n_sem) {
         err = codec_fmt("n_q = %d: this model always encodes its %d semantic codebooks", req.n_q, m.n_sem);
         return false;
@@ -120,12 +150,17 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
 
 }  // namespace
 
-void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, int n_q, bool cpu,
-                             codec_stream_io * io, std::vector<ggml_tensor *> & codes) {
+ggml_tensor * codec_mimi_encode_latent(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, bool cpu,
+                                       codec_stream_io * io) {
     x = codec_seanet_encode(ctx, m.sn, m.enc, codec_seanet_conv_in(ctx, m.sn, m.enc_in, x, io), cpu, io);
     x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [C, T]
     x = codec_transformer_forward(ctx, m.enc_tr, x, io);
-    ggml_tensor * latent = codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE, io);  // as the reference
+    return codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE, io);  // as the reference
+}
+
+void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, int n_q, bool cpu,
+                             codec_stream_io * io, std::vector<ggml_tensor *> & codes) {
+    ggml_tensor * latent = codec_mimi_encode_latent(ctx, m, x, cpu, io);
 
     codec_rvq_euclidean_encode(ctx, m.semantic.layers, m.n_sem, ggml_mul_mat(ctx, m.semantic.input_proj, latent), codes);
     if (n_q > m.n_sem) {
@@ -141,6 +176,10 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
     ggml_tensor * x;  // [C, T]
+    if (m.latent > 0 && req.kind != CODEC_GRAPH_DECODE_LATENT) {
+        err = "this model decodes continuous latents (codec_decode_latent), not codes: it has no codebook";
+        return false;
+    }
     if (req.kind == CODEC_GRAPH_DECODE) {
         ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
         const int n_sem = std::min(req.n_q, m.n_sem);
@@ -153,6 +192,7 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
         x = z;
     } else {
         x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent"));
+        if (m.latent_proj) x = ggml_mul_mat(ctx, m.latent_proj, x);  // [latent, T] -> [C, T]
     }
     codec_stream_io * io = g.io;
     x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride, io);
@@ -192,8 +232,27 @@ void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
 void * mimi_create() { return new codec_mimi(); }
 void mimi_destroy(void * p) { delete (codec_mimi *) p; }
 
+// Pocket TTS's Mimi: codec.latent_dim is the continuous latent's, mimi.hidden_size the model's.
+bool pocket_init(codec_model & model, codec_model_loader & ld, std::string & err) {
+    codec_mimi & m = *(codec_mimi *) model.impl;
+    codec_hparams & hp = model.hparams;
+    int32_t hidden = 0;
+    if (!ld.get_i32("mimi.hidden_size", hidden, 1, 8192, err)) return false;
+    hp.continuous = true;
+    m.latent = hp.latent_dim;
+    codec_hparams mhp = hp;  // the Mimi part's view: latent_dim is its hidden size
+    mhp.latent_dim = hidden;
+    if (!codec_mimi_load(m, ld, mhp, err)) return false;
+    hp.n_q = hp.codebook_size = 0;  // no codebook (the file's codec.n_q / codebook_size are placeholders)
+    return true;
+}
+
 }  // namespace
 
 const codec_arch_ops codec_arch_mimi = {
     "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
+};
+
+const codec_arch_ops codec_arch_pocket_mimi = {
+    "pocket_mimi", mimi_create, mimi_destroy, pocket_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
 };

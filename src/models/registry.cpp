@@ -15,6 +15,7 @@ const codec_arch_ops * codec_find_arch(const std::string & name) {
         &codec_arch_encodec,
         &codec_arch_snac,
         &codec_arch_mimi,
+        &codec_arch_pocket_mimi,
         &codec_arch_qwen3_tokenizer,
         &codec_arch_wavtokenizer,
         &codec_arch_soprano,

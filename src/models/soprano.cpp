@@ -45,6 +45,7 @@ bool sp_init(codec_model & model, codec_model_loader & ld, std::string & err) {
         err = "Soprano is a mono decoder only, and codec.hop_size must be soprano.upscale * soprano.head_hop";
         return false;
     }
+    hp.continuous = true;  // LM hidden states in, no codebook (codec.n_q / codebook_size are placeholders)
     const int C = m.dim, H = hp.latent_dim;
     m.embed = codec_load_cm_conv(ld, "decoder.embed", m.in_kernel, 1, H, C);
     m.norm_w = ld.tensor("decoder.norm.weight", {C}, CODEC_W_F32);
@@ -110,12 +111,11 @@ size_t sp_graph_size(const codec_model & model, const codec_graph_request &) {
            (size_t) (m.n_fft / m.head_hop + 2) * 16;
 }
 
-// Streams push and pull codes; Soprano's input is LM hidden states (codec_decode_latent). Its
+// Latent streams exist (codec_stream_push_latent), but Soprano's window spec is not written: its
 // decoder is local (interpolation 1 frame, ConvNeXt num_layers * (k - 1) / 2 upsampled frames,
-// the ISTFT 2 frames), so a latent stream could window it exactly; the stream API has no latent
-// pushes yet.
+// the ISTFT 2 frames), so a WINDOW stream could compute it exactly once those are derived and tested.
 void sp_stream(const codec_model &, bool, codec_stream_spec & spec) {
-    spec.why = "it decodes LM hidden states (codec_decode_latent), and streams carry codes only";
+    spec.why = "its decoder's windowed latent stream is not implemented yet (use codec_decode_latent)";
 }
 
 void * sp_create() { return new soprano_model(); }
