@@ -34,6 +34,7 @@ add_executable(codec_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_snac_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_encodec_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_mimi_errors.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_pocket_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_bombs.cpp)
 target_compile_options(codec_unit_tests PRIVATE -Wall -Wextra)
 # ggml directly: the tests craft broken GGUF files with the gguf writer.

@@ -1,6 +1,7 @@
 // Mimi: hostile model files (every mimi.* key and a sample of tensors) and bad inputs on the
 // tiny Mimi fixture. The fixture is made once per build with the repository's own scripts
-// (make_checkpoint.py --arch mimi --variant tiny, convert.py) next to the tiny DAC model.
+// (make_checkpoint.py --arch mimi --variant tiny, convert.py) next to the tiny DAC model
+// (fixture_gguf, test_util.h).
 #include "test_util.h"
 
 #include <cstdio>
@@ -11,45 +12,10 @@ using namespace codec_test;
 
 namespace {
 
-// Repository root from this file's path: tests/unit/test_mimi_errors.cpp.
-std::string repo_root() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
-
 // Path of the tiny Mimi GGUF ("" and a message in `err` when it cannot be made).
 std::string tiny_mimi_path(std::string & err) {
-    if (tiny_model_path().empty()) {
-        err = "CODEC_TINY_MODEL is unset: run via ctest (fixture make_tiny_model)";
-        return "";
-    }
-    const fs::path out = fs::path(tiny_model_path()).parent_path() / "mimi-tiny.gguf";
-    // Reused while newer than the scripts that make it.
-    std::error_code ec;
-    bool fresh = fs::exists(out);
-    for (const char * src : {"/tests/fixtures/make_checkpoint.py", "/scripts/codec_convert/mimi.py"}) {
-        const fs::path p = repo_root() + src;
-        if (fresh && fs::exists(p) && fs::last_write_time(p, ec) > fs::last_write_time(out, ec)) fresh = false;
-    }
-    if (fresh) return out.string();
-    const char * env_py = std::getenv("CODEC_PYTHON");
-    const std::string py = env_py ? env_py : repo_root() + "/.venv/bin/python";
-    // Unique scratch names: ctest may run several of these tests at once; the rename is atomic.
-    const std::string tag = std::to_string(::getpid());
-    const std::string ckpt = out.string() + ".ckpt." + tag, tmp = out.string() + ".tmp." + tag;
-    const std::string cmd = "'" + py + "' '" + repo_root() + "/tests/fixtures/make_checkpoint.py' --arch mimi --variant tiny "
-                            "--seed 0 --out '" + ckpt + "' > /dev/null && '" + py + "' '" + repo_root() +
-                            "/scripts/convert.py' --input-dir '" + ckpt + "' --out '" + tmp + "' > /dev/null";
-    const int rc = std::system(cmd.c_str());
-    fs::remove_all(ckpt, ec);
-    if (rc != 0 || !fs::exists(tmp)) {
-        err = "could not make the tiny Mimi model: " + cmd;
-        return "";
-    }
-    fs::rename(tmp, out, ec);
-    if (ec && !fs::exists(out)) {
-        err = "could not move " + tmp + " to " + out.string();
-        return "";
-    }
-    fs::remove(tmp, ec);
-    return out.string();
+    return fixture_gguf("mimi-tiny.gguf", "tests/fixtures/make_checkpoint.py", "--arch mimi --variant tiny --seed 0",
+                        {"/tests/fixtures/make_checkpoint.py", "/scripts/codec_convert/mimi.py"}, err);
 }
 
 class MimiErrors : public ::testing::Test {

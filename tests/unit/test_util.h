@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -43,6 +44,49 @@ inline std::string tiny_model_path() {
             FAIL() << "CODEC_TINY_MODEL is unset or missing: run via ctest (fixture make_tiny_model)"; \
         }                                                                                        \
     } while (0)
+
+// Repository root from this file's path: tests/unit/test_util.h.
+inline std::string repo_root() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
+
+// A GGUF fixture made with the repository's own scripts next to the tiny DAC model: `script args
+// --out CKPT` writes a checkpoint, convert.py converts it to `file_name`. Reused while newer than
+// `sources` (repository-relative, leading slash). "" and a message in `err` when it cannot be made.
+inline std::string fixture_gguf(const std::string & file_name, const std::string & script, const std::string & args,
+                                std::initializer_list<const char *> sources, std::string & err) {
+    if (tiny_model_path().empty()) {
+        err = "CODEC_TINY_MODEL is unset: run via ctest (fixture make_tiny_model)";
+        return "";
+    }
+    const fs::path out = fs::path(tiny_model_path()).parent_path() / file_name;
+    std::error_code ec;
+    bool fresh = fs::exists(out);
+    for (const char * src : sources) {
+        const fs::path p = repo_root() + src;
+        if (fresh && fs::exists(p) && fs::last_write_time(p, ec) > fs::last_write_time(out, ec)) fresh = false;
+    }
+    if (fresh) return out.string();
+    const char * env_py = std::getenv("CODEC_PYTHON");
+    const std::string py = env_py ? env_py : repo_root() + "/.venv/bin/python";
+    // Unique scratch names: ctest may run several of these tests at once; the rename is atomic.
+    const std::string tag = std::to_string(::getpid());
+    const std::string ckpt = out.string() + ".ckpt." + tag, tmp = out.string() + ".tmp." + tag;
+    const std::string cmd = "'" + py + "' '" + repo_root() + "/" + script + "' " + args + " --out '" + ckpt +
+                            "' > /dev/null && '" + py + "' '" + repo_root() + "/scripts/convert.py' --input-dir '" + ckpt +
+                            "' --out '" + tmp + "' > /dev/null";
+    const int rc = std::system(cmd.c_str());
+    fs::remove_all(ckpt, ec);
+    if (rc != 0 || !fs::exists(tmp)) {
+        err = "could not make " + file_name + ": " + cmd;
+        return "";
+    }
+    fs::rename(tmp, out, ec);
+    if (ec && !fs::exists(out)) {
+        err = "could not move " + tmp + " to " + out.string();
+        return "";
+    }
+    fs::remove(tmp, ec);
+    return out.string();
+}
 
 struct ModelDeleter { void operator()(codec_model * m) const { codec_model_free(m); } };
 struct CtxDeleter   { void operator()(codec_context * c) const { codec_context_free(c); } };
