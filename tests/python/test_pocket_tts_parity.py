@@ -174,3 +174,30 @@ def test_latent_apis_refuse_code_models():
     assert not mimi.continuous
     with pytest.raises(codec_cpp.CodecError, match="encodes to codes"):
         mimi.encode_latent(np.zeros(100, dtype=np.float32))
+
+
+def test_cli_latent_files(lib_path, tmp_path):
+    """codec-cli: encode writes the latent .npy float32 [latent_dim, n_frames], decode reads it, roundtrip
+    trims to the input; each equals the library's calls. Bad latent files are refused."""
+    import os
+    import subprocess
+    import soundfile
+    cli = os.environ.get("CODEC_CLI", os.path.join(os.path.dirname(lib_path), "bin", "codec-cli"))
+    c = setup()
+    m, gguf = c["m"], c["files"]["f32"]
+    x = c["signals"]["odd_length"]
+    wav, lat, out, rt = (str(tmp_path / n) for n in ("in.wav", "lat.npy", "out.wav", "rt.wav"))
+    soundfile.write(wav, x, 24000, subtype="FLOAT")
+    run = lambda *a: subprocess.run([cli, *a], capture_output=True, text=True)  # noqa: E731
+    assert run("encode", "--model", gguf, "--in", wav, "--out", lat).returncode == 0
+    z = np.load(lat)
+    assert z.dtype == np.float32 and np.array_equal(z, m.encode_latent(x))
+    assert run("decode", "--model", gguf, "--codes", lat, "--out", out, "--subtype", "float").returncode == 0
+    assert np.array_equal(soundfile.read(out, dtype="float32")[0], m.decode_latent(z))
+    assert run("roundtrip", "--model", gguf, "--in", wav, "--out", rt, "--subtype", "float").returncode == 0
+    assert len(soundfile.read(rt, dtype="float32")[0]) == len(x)
+    np.save(lat, z[:31])
+    r = run("decode", "--model", gguf, "--codes", lat, "--out", out)
+    assert r.returncode == 1 and "[32, n_frames" in r.stderr
+    r = run("encode", "--model", gguf, "--in", wav, "--out", lat, "--n-q", "2")
+    assert r.returncode == 1 and "continuous latents" in r.stderr

@@ -58,9 +58,11 @@ struct FlagSpec {
 const FlagSpec kFlags[] = {
     {"--model",     F_MODEL,     "M",     "model file (GGUF)"},
     {"--in",        F_IN,        "AUDIO", "input audio (wav, flac, ogg, mp3, ...); resampled and mixed to the model's format"},
-    {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames] (.npy); multi-rate models (SNAC): .npz, one array per level"},
+    {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames] (.npy); multi-rate models (SNAC): .npz, one array per level; "
+                                          "continuous models (Pocket TTS's Mimi, Soprano): the latent, float32 [latent_dim, n_frames] (.npy)"},
     {"--out",       F_OUT,       "PATH",  "output file"},
-    {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames] (.npy, or .npz: one array per level)"},
+    {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames] (.npy, or .npz: one array per level; "
+                                          "continuous models: the latent, float32 [latent_dim, n_frames] .npy)"},
     {"--n-q",       F_NQ,        "N",     "number of codebooks to use (default: all)"},
     {"--subtype",   F_SUBTYPE,   "S",     "output sample format: pcm16 (default), pcm24 or float (wav only)"},
     {"--threads",   F_THREADS,   "N",     "CPU threads (default 0: all cores)"},
@@ -100,9 +102,9 @@ constexpr unsigned kStream = F_BLOCK | F_ONE_SHOT;
 
 const Command kCommands[] = {
     {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
-    {"encode", "audio -> codes (.npy; .npz for multi-rate models)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon | kStream,
+    {"encode", "audio -> codes (.npy; .npz for multi-rate models; continuous models: float32 latent .npy)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon | kStream,
      F_MODEL | F_IN | F_OUT, cmd_encode},
-    {"decode", "codes (.npy or .npz) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon | kStream,
+    {"decode", "codes (.npy or .npz; continuous models: float32 latent .npy) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon | kStream,
      F_MODEL | F_CODES | F_OUT, cmd_decode},
     {"roundtrip", "audio -> codes -> audio",
      F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon | kStream, F_MODEL | F_IN | F_OUT,
@@ -820,6 +822,66 @@ int stream_decode(const Options & o, const codec_model * m, CodeSource & codes, 
 }
 
 // ---------------------------------------------------------------------------------------
+// Continuous models (codec_model_continuous: Pocket TTS's Mimi, Soprano): latents, float32
+// [latent_dim, n_frames] in an .npy, where other models have codes; processed in one call (the
+// library streams latents, this CLI does not yet).
+
+bool write_latent(const std::string & path, const std::vector<float> & lat, int32_t dim, int32_t frames, std::string & err) {
+    if (!npy_write_f32(path, lat.data(), dim, frames, err)) return false;
+    std::fprintf(stderr, "latent: [%d, %d] -> %s\n", dim, frames, path.c_str());
+    return true;
+}
+
+// encode (decode false), decode (encode false) or roundtrip (both) of a continuous model.
+int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bool encode, bool decode) {
+    std::string err;
+    const char * arch = codec_model_arch(m);
+    const int32_t dim = codec_model_latent_dim(m);
+    if (o.n_q > 0 || o.bandwidth > 0) {
+        return fail(std::string("this model (") + arch + ") has continuous latents, no codebooks: --n-q and --bandwidth do not apply");
+    }
+    if (!o.scales.empty()) return fail("--scales given, but this model has continuous latents, no codes with scales");
+    const std::string lat_out = encode && !decode ? o.out : o.codes_out;
+    if (!lat_out.empty() && npz_path(lat_out)) {
+        return fail(std::string("this model's (") + arch + ") latent is one float32 array: write it to an .npy, not '" + lat_out + "'");
+    }
+    if (!o.one_shot) std::fprintf(stderr, "note: the CLI does not stream latents yet: processing the whole input at once\n");
+    std::vector<float> lat;
+    int32_t frames = 0;
+    int64_t n_in = 0;
+    if (encode) {
+        std::vector<float> pcm;
+        if (!read_input(o, m, pcm, n_in, err)) return fail(err);
+        codec_latent z = {};
+        const auto t0 = Clock::now();
+        if (const codec_status st = codec_encode_latent(ctx, pcm.data(), n_in, &z); st != CODEC_OK) return fail(lib_error(ctx, st));
+        print_timing("encode", seconds_since(t0), double(n_in) / codec_model_sample_rate(m));
+        lat.assign(z.data, z.data + size_t(z.latent_dim) * size_t(z.n_frames));
+        frames = z.n_frames;
+        if (!lat_out.empty() && !write_latent(lat_out, lat, dim, frames, err)) return fail(err);
+    } else {
+        int64_t rows = 0, cols = 0;
+        if (!npy_read_f32(o.codes, lat, rows, cols, err)) {
+            return fail(std::string("this model (") + arch + ") decodes a float32 latent [" + std::to_string(dim) + ", n_frames]: " + err);
+        }
+        if (rows != dim || cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
+            return fail(o.codes + ": shape [" + std::to_string(rows) + ", " + std::to_string(cols) + "], but this model's latent is [" +
+                        std::to_string(dim) + ", n_frames >= 1]");
+        }
+        frames = int32_t(cols);
+        std::fprintf(stderr, "latent: %s: [%d, %d]\n", o.codes.c_str(), dim, frames);
+    }
+    if (!decode) return kExitOk;
+    codec_audio audio = {};
+    const auto t0 = Clock::now();
+    if (const codec_status st = codec_decode_latent(ctx, lat.data(), dim, frames, &audio); st != CODEC_OK) return fail(lib_error(ctx, st));
+    print_timing("decode", seconds_since(t0), double(audio.n_samples) / std::max(1, audio.sample_rate));
+    // roundtrip: trimmed to the input's length (the encoder pads to whole frames)
+    const int64_t n_out = encode ? std::min<int64_t>(audio.n_samples, n_in) : audio.n_samples;
+    return write_audio(o, audio, n_out, err) ? kExitOk : fail(err);
+}
+
+// ---------------------------------------------------------------------------------------
 // Commands
 
 int cmd_info(const Options & o) {
@@ -840,6 +902,7 @@ int cmd_info(const Options & o) {
     std::printf("channels:       %d\n", codec_model_channels(mm));
     std::printf("encoder:        %s\n", codec_model_has_encoder(mm) ? "yes" : "no");
     std::printf("decoder:        %s\n", codec_model_has_decoder(mm) ? "yes" : "no");
+    if (codec_model_continuous(mm)) std::printf("latents:        continuous (no codebook)\n");
     if (hop > 0 && rate > 0) {
         const double frame_rate = double(rate) / hop;
         std::printf("frame_rate:     %.3f Hz\n", frame_rate);
@@ -857,10 +920,12 @@ int cmd_encode(const Options & o) {
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
-    if (!check_capability(m.get(), true, false, err) || !check_n_q(o, m.get(), err) ||
-        !check_codes_path(m.get(), o.out, err)) {
-        return fail(err);
+    if (!check_capability(m.get(), true, false, err)) return fail(err);
+    if (codec_model_continuous(m.get())) {
+        ContextPtr ctx = new_context(m.get(), err);
+        return ctx ? run_latent(o, m.get(), ctx.get(), true, false) : fail(err);
     }
+    if (!check_n_q(o, m.get(), err) || !check_codes_path(m.get(), o.out, err)) return fail(err);
     ContextPtr ctx = new_context(m.get(), err);
     if (!ctx) return fail(err);
     if (StreamPtr enc = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_ENCODE, n_q_or_all(o, m.get()))) {
@@ -883,6 +948,7 @@ int cmd_decode(const Options & o) {
     if (!check_capability(m.get(), false, true, err)) return fail(err);
     ContextPtr ctx = new_context(m.get(), err);
     if (!ctx) return fail(err);
+    if (codec_model_continuous(m.get())) return run_latent(o, m.get(), ctx.get(), false, true);
     if (!o.one_shot && !codec_model_has_scales(m.get())) {
         CodeSource src;
         if (!src.open(o, m.get(), err)) return fail(err);
@@ -904,10 +970,12 @@ int cmd_roundtrip(const Options & o) {
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
-    if (!check_capability(m.get(), true, true, err) || !check_n_q(o, m.get(), err) ||
-        !check_codes_path(m.get(), o.codes_out, err)) {
-        return fail(err);
+    if (!check_capability(m.get(), true, true, err)) return fail(err);
+    if (codec_model_continuous(m.get())) {
+        ContextPtr ctx = new_context(m.get(), err);
+        return ctx ? run_latent(o, m.get(), ctx.get(), true, true) : fail(err);
     }
+    if (!check_n_q(o, m.get(), err) || !check_codes_path(m.get(), o.codes_out, err)) return fail(err);
     ContextPtr ctx = new_context(m.get(), err);
     if (!ctx) return fail(err);
     if (StreamPtr enc = open_stream(ctx.get(), m.get(), o, CODEC_STREAM_ENCODE, n_q_or_all(o, m.get()))) {
