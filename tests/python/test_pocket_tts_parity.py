@@ -8,6 +8,7 @@ import pytest
 import codec_cpp
 import pocket_tts
 from conftest import CACHE, record, snr_db, speech
+from test_stream_mimi import chunks
 
 LATENT_SNR_FLOOR = 60.0   # issue 14
 DECODE_SNR_FLOOR = 60.0
@@ -71,14 +72,6 @@ def test_f16():
     record("pocket_tts/speech f16", "decode SNR dB", s_dec)
     assert s_lat >= F16_LATENT_FLOOR
     assert s_dec >= F16_DECODE_FLOOR
-
-
-def chunks(n, sizes):
-    i, k = 0, 0
-    while i < n:
-        yield i, min(n, i + sizes[k % len(sizes)])
-        i += sizes[k % len(sizes)]
-        k += 1
 
 
 def stream_run(model, direction, data, sizes, block_frames=0, axis=0):

@@ -96,13 +96,7 @@ TEST_F(PocketErrors, BadTensors) {
         SCOPED_TRACE(name);
         const std::string n = name;
         expect_load_fail(variant("drop", drop_tensor(n)), {name});
-        expect_load_fail(variant("shape", {nullptr, [n](ggml_tensor * t, ggml_context * s) {
-                             if (n != t->name) return t;
-                             std::vector<int64_t> ne(t->ne, t->ne + ggml_n_dims(t));
-                             ne[0] += 1;
-                             return reshape(t, s, ne);
-                         }, nullptr}),
-                         {name});
+        expect_load_fail(variant("shape", widen_tensor(n)), {name});  // one element more along the first axis
     }
     // A norm stored as f16 (norms, biases and scales must stay f32).
     const std::string ln = "decoder_transformer.layers.0.input_layernorm.bias";

@@ -306,5 +306,14 @@ inline GgufEdit drop_tensor(const std::string & name) {
 inline GgufEdit reshape_tensor(const std::string & name, std::vector<int64_t> ne) {
     return {nullptr, [name, ne](ggml_tensor * t, ggml_context * s) { return name == t->name ? reshape(t, s, ne) : t; }, nullptr};
 }
+// One element more along the tensor's first axis.
+inline GgufEdit widen_tensor(const std::string & name) {
+    return {nullptr, [name](ggml_tensor * t, ggml_context * s) {
+        if (name != t->name) return t;
+        std::vector<int64_t> ne(t->ne, t->ne + ggml_n_dims(t));
+        ne[0] += 1;
+        return reshape(t, s, ne);
+    }, nullptr};
+}
 
 }  // namespace codec_test
