@@ -19,6 +19,8 @@ import sys
 import time
 from typing import List, Optional
 
+import numpy as np
+
 from . import CodecError, LibraryError, Model
 
 
@@ -94,25 +96,29 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.command == "info":
                 _info(m, args.model)
                 return 0
+            if m.continuous and args.command != "decode" and (args.n_q != -1 or args.bandwidth is not None):
+                raise ValueError(f"this model ({m.arch}) has continuous latents, no codebooks: --n-q and --bandwidth do not apply")
             if args.command == "decode":
-                codes = aio.read_codes(args.codes, m.has_scales, args.scales)
+                # continuous models (Pocket TTS's Mimi, Soprano): the .npy holds the float32 latent [latent_dim, n_frames]
+                codes = np.load(args.codes) if m.continuous else aio.read_codes(args.codes, m.has_scales, args.scales)
                 t0 = time.perf_counter()
-                audio = m.decode(codes)
+                audio = m.decode_latent(codes) if m.continuous else m.decode(codes)
                 secs = len(audio) / m.sample_rate
                 print(f"decode: {time.perf_counter() - t0:.3f} s for {secs:.2f} s of audio", file=sys.stderr)
                 aio.write_audio(args.out, audio, m.sample_rate, args.subtype)
                 return 0
             pcm, src = aio.read_audio(args.input, m.sample_rate, m.channels)
             t0 = time.perf_counter()
-            codes = m.encode(pcm, n_q=args.n_q, bandwidth=args.bandwidth)
+            codes = m.encode_latent(pcm) if m.continuous else m.encode(pcm, n_q=args.n_q, bandwidth=args.bandwidth)
             print(f"encode: {time.perf_counter() - t0:.3f} s for {len(pcm) / m.sample_rate:.2f} s of audio",
                   file=sys.stderr)
+            save = (lambda path, c, *_: np.save(path, c)) if m.continuous else aio.write_codes
             if args.command == "encode":
-                aio.write_codes(args.out, codes, args.scales)
+                save(args.out, codes, args.scales)
                 return 0
             if args.codes_out:
-                aio.write_codes(args.codes_out, codes)
-            audio = m.decode(codes)[:len(pcm)]
+                save(args.codes_out, codes)
+            audio = (m.decode_latent(codes) if m.continuous else m.decode(codes))[:len(pcm)]
             aio.write_audio(args.out, audio, m.sample_rate, args.subtype)
             return 0
     except (CodecError, LibraryError, ValueError, OSError, RuntimeError) as e:
