@@ -452,19 +452,20 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
     }
     if (encode ? !hp.has_encoder : !hp.has_decoder) return refuse(encode ? "this model has no encoder" : "this model has no decoder");
     int32_t n_q = params.n_q == CODEC_N_Q_ALL && encode ? hp.n_q : params.n_q;
-    if (hp.continuous) {  // latent rows, always all of them
-        if (params.n_q != CODEC_N_Q_ALL && params.n_q != hp.latent_dim) {
-            return refuse(codec_fmt("n_q = %d: this model (%s) streams continuous latents of %d rows (pass CODEC_N_Q_ALL or %d)",
-                                    params.n_q, hp.arch.c_str(), hp.latent_dim, hp.latent_dim));
-        }
-        n_q = 0;
-    } else if (n_q < 1 || n_q > hp.n_q) {
+    if (!hp.continuous && (n_q < 1 || n_q > hp.n_q)) {
         return refuse(codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", params.n_q, hp.n_q));
     }
     codec_stream_spec spec;
     if (m.ops->stream) m.ops->stream(m, encode, spec);
     if (spec.kind == CODEC_STREAM_KIND_NONE) {
         return refuse("this model (" + hp.arch + ") does not stream" + (spec.why.empty() ? std::string() : ": " + spec.why));
+    }
+    if (hp.continuous) {  // latent rows, always all of them
+        if (params.n_q != CODEC_N_Q_ALL && params.n_q != hp.latent_dim) {
+            return refuse(codec_fmt("n_q = %d: this model (%s) streams continuous latents of %d rows (pass CODEC_N_Q_ALL or %d)",
+                                    params.n_q, hp.arch.c_str(), hp.latent_dim, hp.latent_dim));
+        }
+        n_q = 0;
     }
     if (hp.has_scales != (spec.kind == CODEC_STREAM_KIND_CHUNKED)) return refuse("per-chunk scales need the chunked stream kind (model bug)");
     try {

@@ -115,7 +115,7 @@ size_t sp_graph_size(const codec_model & model, const codec_graph_request &) {
 // decoder is local (interpolation 1 frame, ConvNeXt num_layers * (k - 1) / 2 upsampled frames,
 // the ISTFT 2 frames), so a WINDOW stream could compute it exactly once those are derived and tested.
 void sp_stream(const codec_model &, bool, codec_stream_spec & spec) {
-    spec.why = "its decoder's windowed latent stream is not implemented yet (use codec_decode_latent)";
+    spec.why = "it decodes LM hidden states, and its windowed latent stream is not written yet (use codec_decode_latent)";
 }
 
 void * sp_create() { return new soprano_model(); }

@@ -13,6 +13,7 @@ from gguf import GGUFValueType
 import codec_cpp
 import gguf_edit
 import qwen3_tokenizer as q3
+import pocket_tts as pocket_fx
 import soprano as soprano_fx
 import wavtokenizer as wt_fx
 import xcodec2 as xc_fx
@@ -23,6 +24,7 @@ MODELS = {
     "wavtokenizer": lambda: wt_fx.make_model(CACHE, "75")["f16"],
     "soprano": lambda: soprano_fx.make_model(CACHE)["f16"],
     "xcodec2": lambda: xc_fx.model_paths(CACHE, "tiny")["f32"],
+    "mimi_pocket": lambda: pocket_fx.make_model(CACHE, "tiny")["f32"],  # Pocket TTS's Mimi: mimi.* keys
 }
 _paths = {}
 
@@ -46,7 +48,12 @@ def exercise(path):
     """A model that loads must run a short call without crashing (errors are fine)."""
     try:
         with codec_cpp.Model(path, n_threads=1) as m:
-            if m.has_encoder:
+            if m.continuous:  # latents, no codebook
+                if m.has_encoder:
+                    m.encode_latent(np.zeros(m.hop_size * 3, dtype=np.float32))
+                if m.has_decoder:
+                    m.decode_latent(np.ones((m.latent_dim, 3), dtype=np.float32))
+            elif m.has_encoder:
                 m.encode(np.zeros(m.hop_size * 3, dtype=np.float32))
             elif m.has_decoder and m.n_q > 0:
                 m.decode(np.zeros((m.n_q, 3), dtype=np.int32))

@@ -392,6 +392,12 @@ int main(int argc, char ** argv) {
     codec_context * ctx = codec_context_new(model, cp);
     if (!ctx) { std::fprintf(stderr, "error: cannot create a context\n"); return 1; }
 
+    if (o.stream && codec_model_continuous(model)) {
+        std::fprintf(stderr, "error: --stream does not bench latent streams yet (%s has continuous latents)\n", codec_model_arch(model));
+        codec_context_free(ctx);
+        codec_model_free(model);
+        return 1;
+    }
     if (o.stream) {
         const int ret = run_stream_bench(model, ctx, o, pcm, n);
         codec_context_free(ctx);
@@ -401,13 +407,16 @@ int main(int argc, char ** argv) {
 
     phase_stats enc, dec;
     if (!codec_model_has_encoder(model)) return bench_latent_decode(model, ctx, o, n, load_ms, dec);
+    const bool continuous = codec_model_continuous(model);  // latents (Pocket TTS's Mimi), not codes
     codec_codes codes{};
+    codec_latent lat{};
     std::vector<int32_t> code_copy;
+    std::vector<float> lat_copy;
     int ret = 0;
     // Encode always runs once (decode needs its codes); its timings count only in encode mode.
     for (int r = 0; r < o.warmup + o.reps && ret == 0; ++r) {
         const double t0 = now_ms();
-        if (codec_encode(ctx, pcm.data(), n, o.n_q, &codes) != CODEC_OK) {
+        if ((continuous ? codec_encode_latent(ctx, pcm.data(), n, &lat) : codec_encode(ctx, pcm.data(), n, o.n_q, &codes)) != CODEC_OK) {
             std::fprintf(stderr, "error: %s\n", codec_context_last_error(ctx));
             ret = 1;
             break;
@@ -419,7 +428,8 @@ int main(int argc, char ** argv) {
     }
     codec_codes saved = codes;
     if (ret == 0) {
-        code_copy.assign(codes.data, codes.data + (size_t) codes.n_q * codes.n_frames);
+        if (continuous) lat_copy.assign(lat.data, lat.data + (size_t) lat.latent_dim * lat.n_frames);
+        else code_copy.assign(codes.data, codes.data + (size_t) codes.n_q * codes.n_frames);
         std::vector<int32_t> row_len;
         if (codes.row_len) row_len.assign(codes.row_len, codes.row_len + codes.n_q);
         std::vector<float> scales;
@@ -430,7 +440,8 @@ int main(int argc, char ** argv) {
         for (int r = 0; o.mode != "encode" && r < o.warmup + o.reps; ++r) {
             codec_audio audio{};
             const double t0 = now_ms();
-            if (codec_decode_codes(ctx, &saved, &audio) != CODEC_OK) {
+            if ((continuous ? codec_decode_latent(ctx, lat_copy.data(), lat.latent_dim, lat.n_frames, &audio)
+                            : codec_decode_codes(ctx, &saved, &audio)) != CODEC_OK) {
                 std::fprintf(stderr, "error: %s\n", codec_context_last_error(ctx));
                 ret = 1;
                 break;
