@@ -593,8 +593,8 @@ class Model:
 class Stream:
     """One direction of streaming over a Model (see codec.h). push() takes PCM (encode: float
     [n] or [n, channels]) or codes (decode: int [n_q, n_frames], or a list of per-level 1-D arrays
-    for multi-rate codecs); pull() returns what became ready since the last pull, in the shapes
-    Model.encode/decode return; flush() ends the input; reset() starts over. The stream is closed
+    for multi-rate codecs; continuous models: float32 latents [latent_dim, n_frames]); pull() returns
+    what became ready since the last pull, in the shapes Model.encode/decode (encode_latent) return; flush() ends the input; reset() starts over. The stream is closed
     with its Model. A stream has its own state: calls on one stream from several threads are
     serialized (different streams run in parallel)."""
 
