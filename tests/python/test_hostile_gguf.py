@@ -12,8 +12,8 @@ from gguf import GGUFValueType
 
 import codec_cpp
 import gguf_edit
-import qwen3_tokenizer as q3
 import pocket_tts as pocket_fx
+import qwen3_tokenizer as q3
 import soprano as soprano_fx
 import wavtokenizer as wt_fx
 import xcodec2 as xc_fx
