@@ -13,11 +13,14 @@ the head; the rate is the config's (sampling_rate, NeuCodec: output_sampling_rat
 has none, 50 frames/s (16 kHz for XCodec2's hop 320, 24 kHz for NeuCodec's 480). Tested on
 state dicts renamed to these names (tests/fixtures/xcodec2.py), not on a published original file.
 
-Decode only for now: the FSQ quantizer's project_out and the acoustic decoder (fc, embed conv,
-GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head) are converted; the encoder side
-(semantic_encoder = w2v-BERT 2.0, semantic_adapter, acoustic_encoder, fc_encoder,
-quantizer.project_in) is skipped and listed on stderr, and the GGUF says has_encoder = false.
-A checkpoint holding only the decoder side converts the same.
+The decoder side: the FSQ quantizer's project_out and the acoustic decoder (fc, embed conv,
+GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head). The encoder side, when the
+checkpoint holds it (write_encoder): the w2v-BERT 2.0 conformer (semantic_encoder: feature
+projection + layers; masked_spec_embed is training-only), semantic_adapter, the acoustic CNN
+(acoustic_encoder: SnakeBeta parameters as exp(alpha) and 1 / (exp(beta) + 1e-9), the
+anti-aliasing kaiser-sinc filters written once), fc_encoder and quantizer.project_in. The runtime
+does not encode yet, so the GGUF says has_encoder = false either way. A checkpoint holding only
+the decoder side converts the same.
 
 The decoder's RoPE takes the head index as its position (the original's quirk, kept by
 transformers): one fixed rotation per head applied to both q and k, which cancels in q . k, so
@@ -28,7 +31,7 @@ import sys
 
 import torch
 
-from .common import ConvertError, Weights
+from .common import ConvertError, Weights, cm_conv_weight
 from . import vocos
 
 ARCH = "xcodec2"
@@ -101,9 +104,13 @@ def convert(config, sd, out):
     else:
         skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
     get = Weights(sd)
-    for k in sd:
-        if k.startswith(ENCODER_PREFIXES):
-            get.skip(k)
+    has_enc = any(k.startswith("acoustic_encoder.") for k in sd)
+    if layout == "original" or not has_enc:
+        for k in sd:
+            if k.startswith(ENCODER_PREFIXES):
+                get.skip(k)
+    else:
+        skipped = 0
 
     if config.get("hidden_act", "silu") != "silu" or config.get("attention_bias", False):
         raise ConvertError("only the published decoder (silu MLP, no attention bias) is supported")
@@ -182,6 +189,182 @@ def convert(config, sd, out):
     # the head's window is a non-persistent buffer: torch.hann_window(n_fft), as the model builds it
     vocos.write_istft(out, "dec.head.istft", torch.hann_window(n_fft, dtype=torch.float64).numpy(), n_fft, hop, False)
 
-    get.check_all_used("XCodec2/NeuCodec decoder")
-    print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; decoder only"
+    if has_enc and layout == "transformers":
+        write_encoder(out, get, sd, config, hidden, latent, levels, ratios)
+    get.check_all_used("XCodec2/NeuCodec")
+    print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; "
+          + ("with the encoder tensors" if has_enc and layout == "transformers" else "decoder only")
           + (f" (skipped {skipped} encoder-side tensors)" if skipped else ""), file=sys.stderr)
+
+
+AA_RATIO, AA_KERNEL = 2, 12  # Xcodec2AntiAliasedActivation1d's defaults, as the encoder builds it
+
+
+def kaiser_sinc(cutoff, half_width, k):
+    """The anti-aliasing low-pass: a kaiser-windowed sinc of k taps (even k: taps at half-integer
+    offsets), normalized to unit DC gain; the kaiser beta from the transition width by Kaiser's
+    attenuation formula."""
+    half = k // 2
+    atten = 2.285 * (half - 1) * math.pi * 4 * half_width + 7.95
+    beta = 0.1102 * (atten - 8.7) if atten > 50 else (0.5842 * (atten - 21) ** 0.4 + 0.07886 * (atten - 21)
+                                                      if atten >= 21 else 0.0)
+    t = (torch.arange(-half, half) + 0.5) if k % 2 == 0 else (torch.arange(k) - half)
+    f = 2 * cutoff * torch.kaiser_window(k, beta=beta, periodic=False, dtype=torch.float32) * torch.sinc(2 * cutoff * t)
+    return f / f.sum()
+
+
+# The feature extractor's fbank (Xcodec2FeatureExtractor: fixed, not in the config): 25 ms frames
+# every 10 ms at 16 kHz, 80 mel bins from 20 Hz to Nyquist, povey window, pre-emphasis 0.97, DC
+# offset removed, input scaled by 2^15, n_fft the next power of two; frame pairs stacked.
+FBANK = dict(rate=16000, frame_length=400, frame_shift=160, n_mel=80, low=20.0, preemph=0.97, scale=2.0 ** 15, stack=2)
+
+
+def kaldi_mel_banks(n_mel, n_fft, rate, low, high):
+    """Kaldi's triangular mel filters [n_mel, n_fft / 2 + 1] (mel = 1127 ln(1 + f / 700), evenly
+    spaced between low and high, the Nyquist bin's weight 0), in f32 as Kaldi computes them."""
+    mel_lo, mel_hi = 1127.0 * math.log(1.0 + low / 700.0), 1127.0 * math.log(1.0 + high / 700.0)
+    step = (mel_hi - mel_lo) / (n_mel + 1)
+    b = torch.arange(n_mel).unsqueeze(1)
+    left, center, right = mel_lo + b * step, mel_lo + (b + 1) * step, mel_lo + (b + 2) * step
+    m = (1127.0 * (1.0 + (rate / n_fft) * torch.arange(n_fft // 2) / 700.0).log()).unsqueeze(0)
+    banks = torch.clamp(torch.minimum((m - left) / (center - left), (right - m) / (right - center)), min=0.0)
+    return torch.nn.functional.pad(banks, (0, 1))
+
+
+def fbank_basis(frame_length, n_fft, preemph, scale):
+    """[2 (n_fft / 2 + 1), frame_length]: a frame -> the real and imaginary DFT of its scaled,
+    DC-removed, pre-emphasized (the first sample against itself), povey-windowed samples."""
+    n, t = frame_length, torch.arange(frame_length, dtype=torch.float64)
+    dc = torch.eye(n, dtype=torch.float64) - 1.0 / n
+    pre = torch.eye(n, dtype=torch.float64) - preemph * torch.diag(torch.ones(n - 1, dtype=torch.float64), -1)
+    pre[0, 0] = 1.0 - preemph
+    window = torch.hann_window(n, periodic=False, dtype=torch.float64).pow(0.85)
+    k = torch.arange(n_fft // 2 + 1, dtype=torch.float64).unsqueeze(1)
+    ang = 2 * math.pi * k * t / n_fft
+    dft = torch.cat([ang.cos(), -ang.sin()], 0)
+    return (dft * window) @ pre @ dc * scale
+
+
+def write_fbank(out, prefix):
+    fb = FBANK
+    n_fft = 1 << (fb["frame_length"] - 1).bit_length()
+    out.tensor(prefix + ".basis", fbank_basis(fb["frame_length"], n_fft, fb["preemph"], fb["scale"]))
+    out.tensor(prefix + ".mel", kaldi_mel_banks(fb["n_mel"], n_fft, fb["rate"], fb["low"], fb["rate"] / 2))
+    out.add_u32("xcodec2.fbank.frame_length", fb["frame_length"])
+    out.add_u32("xcodec2.fbank.frame_shift", fb["frame_shift"])
+    out.add_u32("xcodec2.fbank.n_bins", n_fft // 2 + 1)
+    out.add_u32("xcodec2.fbank.n_mel", fb["n_mel"])
+    out.add_u32("xcodec2.fbank.stack", fb["stack"])
+
+
+def _snake_beta(out, get, prefix, out_prefix):
+    """SnakeBeta x + 1 / (exp(beta) + 1e-9) * sin^2(exp(alpha) x) as codec_snake's alpha and beta."""
+    out.tensor(out_prefix + ".alpha", get(prefix + ".act.alpha").exp())
+    out.tensor(out_prefix + ".beta", (get(prefix + ".act.beta").exp() + 1e-9).reciprocal())
+
+
+def _conv(out, get, prefix, out_prefix, k, stride=1, bias=True):
+    w = get(prefix + ".weight")
+    if w.shape[-1] != k:
+        raise ConvertError(f"{prefix}: kernel {w.shape[-1]}, expected {k}")
+    out.tensor(out_prefix + ".weight", cm_conv_weight(w, stride, prefix), matmul=True)
+    if bias:
+        out.tensor(out_prefix + ".bias", get(prefix + ".bias"))
+
+
+def write_encoder(out, get, sd, config, hidden, latent, levels, ratios):
+    """The encoder side under enc.* (acoustic CNN), sem.* (conformer + adapter), enc.fc and
+    quantizer.project_in, with the xcodec2.* keys the runtime checks them against."""
+    sc = config.get("semantic_model_config") or {}
+    if not isinstance(sc, dict):
+        sc = sc.to_dict()
+    if sc.get("position_embeddings_type", "relative_key") != "relative_key" or sc.get("add_adapter", False) \
+            or sc.get("hidden_act", "swish") not in ("swish", "silu") or sc.get("use_intermediate_ffn_before_adapter"):
+        raise ConvertError("semantic_model_config: only w2v-BERT with relative_key positions, swish, no adapter")
+    # acoustic CNN
+    e = get("acoustic_encoder.conv1.weight").shape[0]
+    if len(ratios) != vocos.count(sd, "acoustic_encoder.block."):
+        raise ConvertError(f"acoustic_encoder: {len(ratios)} downsampling_ratios but "
+                           f"{vocos.count(sd, 'acoustic_encoder.block.')} blocks")
+    out.tensor("enc.conv1.weight", get("acoustic_encoder.conv1.weight"))  # [E, 1, 7]: codec_cm_conv1d_mono's
+    out.tensor("enc.conv1.bias", get("acoustic_encoder.conv1.bias"))
+    for i, s in enumerate(ratios):
+        p, q = f"acoustic_encoder.block.{i}", f"enc.block.{i}"
+        for j in (1, 2, 3):
+            _snake_beta(out, get, f"{p}.res_unit{j}.snake1", f"{q}.res_unit{j}.snake1")
+            _conv(out, get, f"{p}.res_unit{j}.conv1", f"{q}.res_unit{j}.conv1", 7)
+            _snake_beta(out, get, f"{p}.res_unit{j}.snake2", f"{q}.res_unit{j}.snake2")
+            _conv(out, get, f"{p}.res_unit{j}.conv2", f"{q}.res_unit{j}.conv2", 1)
+        _snake_beta(out, get, f"{p}.snake1", f"{q}.snake1")
+        _conv(out, get, f"{p}.conv1", f"{q}.conv1", 2 * s, s)
+    _snake_beta(out, get, "acoustic_encoder.snake1", "enc.snake1")
+    _conv(out, get, "acoustic_encoder.conv2", "enc.conv2", 3)
+    # the anti-aliasing filters: upsampling (times its ratio, as Xcodec2UpSample1d scales it) and downsampling
+    out.tensor("enc.aa.up", kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL) * AA_RATIO)
+    out.tensor("enc.aa.down", kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL))
+    # w2v-BERT conformer
+    S = "semantic_encoder."
+    get.skip(S + "masked_spec_embed")
+    n_sem = vocos.count(sd, S + "encoder.layers.")
+    sh = get(S + "feature_projection.projection.weight").shape[0]
+    feat = get(S + "feature_projection.layer_norm.weight").shape[0]
+    n_head = int(sc.get("num_attention_heads", 16))
+    if n_sem == 0 or sh % n_head:
+        raise ConvertError(f"semantic_encoder: {n_sem} layers, hidden {sh} for {n_head} heads")
+    dist = get(S + "encoder.layers.0.self_attn.distance_embedding.weight").shape[0]
+    left = int(sc.get("left_max_position_embeddings", 64))
+    right = int(sc.get("right_max_position_embeddings", 8))
+    if dist != left + right + 1:
+        raise ConvertError(f"distance_embedding of {dist} rows != {left} + {right} + 1")
+    kdw = get(S + "encoder.layers.0.conv_module.depthwise_conv.weight").shape[-1]
+    ffn = get(S + "encoder.layers.0.ffn1.intermediate_dense.weight").shape[0]
+    out.tensor("sem.fp.norm.weight", get(S + "feature_projection.layer_norm.weight"))
+    out.tensor("sem.fp.norm.bias", get(S + "feature_projection.layer_norm.bias"))
+    out.tensor("sem.fp.proj.weight", get(S + "feature_projection.projection.weight"), matmul=True)
+    out.tensor("sem.fp.proj.bias", get(S + "feature_projection.projection.bias"))
+    norms = ("ffn1_layer_norm", "self_attn_layer_norm", "conv_module.layer_norm", "conv_module.depthwise_layer_norm",
+             "ffn2_layer_norm", "final_layer_norm")
+    linears = ("ffn1.intermediate_dense", "ffn1.output_dense", "ffn2.intermediate_dense", "ffn2.output_dense",
+               "self_attn.linear_q", "self_attn.linear_k", "self_attn.linear_v", "self_attn.linear_out")
+    for i in range(n_sem):
+        p, q = f"{S}encoder.layers.{i}.", f"sem.layers.{i}."
+        for n in norms:
+            vocos.write_layer_norm(out, get, p + n, q + n)
+        for n in linears:
+            out.tensor(q + n + ".weight", get(p + n + ".weight"), matmul=True)
+            out.tensor(q + n + ".bias", get(p + n + ".bias"))
+        out.tensor(q + "self_attn.distance_embedding", get(p + "self_attn.distance_embedding.weight"))
+        for n in ("pointwise_conv1", "pointwise_conv2"):
+            out.tensor(q + f"conv_module.{n}.weight", get(p + f"conv_module.{n}.weight")[:, :, 0], matmul=True)
+        out.tensor(q + "conv_module.depthwise_conv.weight",  # [C, 1, K] -> codec_cm_conv1d_dw's ggml [C, K]
+                   get(p + "conv_module.depthwise_conv.weight")[:, 0, :].T.contiguous())
+    for j, bias in ((1, False), (2, True), (3, True), (4, False)):
+        _conv(out, get, f"semantic_adapter.conv{j}", f"sem.adapter.conv{j}", 3, bias=bias)
+    # fusion and the quantizer's input projection
+    fc = get("fc_encoder.weight")
+    if tuple(fc.shape) != (sh + hidden, sh + hidden) or sh + hidden != latent:
+        raise ConvertError(f"fc_encoder {tuple(fc.shape)}: expected ({sh + hidden}, {sh + hidden}) = quantization_dim")
+    out.tensor("enc.fc.weight", fc, matmul=True)
+    out.tensor("enc.fc.bias", get("fc_encoder.bias"))
+    out.tensor("quantizer.project_in.weight", get("quantizer.project_in.weight"), matmul=True)
+    out.tensor("quantizer.project_in.bias", get("quantizer.project_in.bias"))
+    # the FSQ bound's constants, with the reference's f32 operations (Xcodec2FiniteScalarQuantization.bound)
+    lv = torch.tensor(levels, dtype=torch.int32)
+    scale = (lv - 1) * (1 + 1e-3) / 2
+    offset = torch.where(lv % 2 == 0, 0.5, 0.0)
+    out.tensor("quantizer.fsq.scale", scale)
+    out.tensor("quantizer.fsq.shift", (offset / scale).atanh())
+    out.tensor("quantizer.fsq.offset", offset)
+    out.tensor("quantizer.fsq.basis", torch.cumprod(torch.tensor([1] + levels[:-1]), 0).float())
+    write_fbank(out, "sem.fbank")
+    out.add_u32("xcodec2.encoder_hidden_size", e)
+    out.add_i32_array("xcodec2.downsampling_ratios", ratios)
+    out.add_u32("xcodec2.semantic.hidden_size", sh)
+    out.add_u32("xcodec2.semantic.num_layers", n_sem)
+    out.add_u32("xcodec2.semantic.num_heads", n_head)
+    out.add_u32("xcodec2.semantic.intermediate_size", ffn)
+    out.add_u32("xcodec2.semantic.input_dim", feat)
+    out.add_u32("xcodec2.semantic.conv_kernel_size", kdw)
+    out.add_u32("xcodec2.semantic.left_max_position", left)
+    out.add_u32("xcodec2.semantic.right_max_position", right)
+    out.writer.add_float32("xcodec2.semantic.layer_norm_eps", float(sc.get("layer_norm_eps", 1e-5)))

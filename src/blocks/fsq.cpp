@@ -1,6 +1,7 @@
 #include "fsq.h"
 
 #include "codec_impl.h"
+#include "model_loader.h"
 
 int64_t codec_fsq::size() const {
     int64_t n = 1;
@@ -41,4 +42,29 @@ ggml_tensor * codec_fsq_decode(ggml_context * ctx, const codec_fsq & q, ggml_ten
         basis *= L;
     }
     return out;
+}
+
+static ggml_tensor * fsq_bound(ggml_context * ctx, const codec_fsq_bound & b, ggml_tensor * z) {
+    return ggml_sub(ctx, ggml_mul(ctx, ggml_tanh(ctx, ggml_add(ctx, z, b.shift)), b.scale), b.offset);
+}
+
+ggml_tensor * codec_fsq_quantize(ggml_context * ctx, const codec_fsq & q, const codec_fsq_bound & b, ggml_tensor * z) {
+    ggml_tensor * r = ggml_round(ctx, fsq_bound(ctx, b, fsq_bound(ctx, b, z)));   // levels [-L/2, L/2) per digit
+    int64_t base = 0, basis = 1;  // sum over digits of (L / 2) * basis: the digits' offset
+    for (int32_t L : q.levels) {
+        base += (int64_t) (L / 2) * basis;
+        basis *= L;
+    }
+    ggml_tensor * code = ggml_sum_rows(ctx, ggml_mul(ctx, r, b.basis));               // [1, T], exact below 2^24
+    code = ggml_scale_bias(ctx, code, 1.0f, (float) base);
+    return ggml_cast(ctx, ggml_reshape_1d(ctx, code, code->ne[1]), GGML_TYPE_I32);
+}
+
+codec_fsq_bound codec_load_fsq_bound(codec_model_loader & ld, const std::string & prefix, int dim) {
+    codec_fsq_bound b;
+    b.scale = ld.tensor(prefix + ".scale", {dim}, CODEC_W_F32);
+    b.shift = ld.tensor(prefix + ".shift", {dim}, CODEC_W_F32);
+    b.offset = ld.tensor(prefix + ".offset", {dim}, CODEC_W_F32);
+    b.basis = ld.tensor(prefix + ".basis", {dim}, CODEC_W_F32);
+    return b;
 }

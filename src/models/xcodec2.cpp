@@ -10,8 +10,11 @@
 // the 2048-d latent after project_out (the reference's decode(latents=...)).
 #include "xcodec2.h"
 
+#include "blocks/aa_snake.h"
 #include "blocks/attention.h"
+#include "blocks/conformer.h"
 #include "blocks/conv_cm.h"
+#include "blocks/fbank.h"
 #include "blocks/fsq.h"
 #include "blocks/istft.h"
 #include "blocks/resnet_gn.h"
@@ -22,8 +25,39 @@ namespace {
 const int k_groups = 32;       // Xcodec2ResNetBlock's GroupNorm(32, eps 1e-6)
 const float k_norm_eps = 1e-6f;  // GroupNorm and the final LayerNorm
 
+// The acoustic CNN (Xcodec2Encoder): conv k7 -> blocks (3 residual units of dilations 1, 3, 9:
+// x + conv_k1(aa_snake(conv_k7_dilated(aa_snake(x))))), aa_snake, strided conv k = 2 s) ->
+// aa_snake -> conv k3.
+struct xc_res_unit {
+    codec_snake_w act1, act2;
+    codec_conv conv1, conv2;
+};
+struct xc_enc_block {
+    xc_res_unit units[3];
+    codec_snake_w act;
+    codec_conv down;
+    int stride = 1;
+};
+
+struct xcodec2_encoder {
+    codec_conv conv_in, conv_out;
+    std::vector<xc_enc_block> blocks;
+    codec_snake_w act;
+    codec_aa_filters aa;
+    codec_fbank fbank;
+    ggml_tensor * fp_norm_w = nullptr, * fp_norm_b = nullptr, * fp_w = nullptr, * fp_b = nullptr;  // feature projection
+    std::vector<codec_conformer_layer> layers;
+    codec_conformer_hp chp;
+    codec_conv adapter[4];
+    ggml_tensor * fc_w = nullptr, * fc_b = nullptr;  // fc_encoder [latent, latent]
+    ggml_tensor * pi_w = nullptr, * pi_b = nullptr;  // quantizer.project_in [latent, D]
+    codec_fsq_bound bound;
+};
+
 struct xcodec2_model {
     codec_fsq fsq;
+    bool has_enc = false;
+    xcodec2_encoder enc;
     int32_t hidden = 0, n_layers = 0, n_fft = 0;
     ggml_tensor * po_w = nullptr, * po_b = nullptr;  // project_out [D, latent], [latent]
     ggml_tensor * fc_w = nullptr, * fc_b = nullptr;  // [latent, hidden], [hidden]
@@ -33,6 +67,79 @@ struct xcodec2_model {
     ggml_tensor * norm_w = nullptr, * norm_b = nullptr;
     codec_vocos_head head;
 };
+
+bool xc_init_encoder(xcodec2_model & m, const codec_hparams & hp, codec_model_loader & ld, std::string & err) {
+    xcodec2_encoder & e = m.enc;
+    int32_t E = 0, S = 0, n_sem = 0, ffn = 0, in_dim = 0;
+    std::vector<int32_t> ratios;
+    codec_fbank & fb = e.fbank;
+    if (!ld.get_i32("xcodec2.encoder_hidden_size", E, 1, 1 << 16, err) ||
+        !ld.get_i32_arr("xcodec2.downsampling_ratios", ratios, 1, 16, 1, 64, err) ||
+        !ld.get_i32("xcodec2.semantic.hidden_size", S, 1, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.semantic.num_layers", n_sem, 0, 256, err) ||
+        !ld.get_i32("xcodec2.semantic.num_heads", e.chp.n_head, 1, 1024, err) ||
+        !ld.get_i32("xcodec2.semantic.intermediate_size", ffn, 1, 1 << 18, err) ||
+        !ld.get_i32("xcodec2.semantic.input_dim", in_dim, 1, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.semantic.conv_kernel_size", e.chp.kernel, 1, 1024, err) ||
+        !ld.get_i32("xcodec2.semantic.left_max_position", e.chp.left, 0, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.semantic.right_max_position", e.chp.right, 0, 1 << 16, err) ||
+        !ld.get_f32("xcodec2.semantic.layer_norm_eps", e.chp.eps, err) ||
+        !ld.get_i32("xcodec2.fbank.frame_length", fb.frame_length, 2, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.fbank.frame_shift", fb.frame_shift, 1, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.fbank.n_bins", fb.n_bins, 1, 1 << 16, err) ||
+        !ld.get_i32("xcodec2.fbank.n_mel", fb.n_mel, 1, 4096, err) ||
+        !ld.get_i32("xcodec2.fbank.stack", fb.stack, 1, 64, err)) {
+        return false;
+    }
+    int64_t prod = 1;
+    for (int32_t r : ratios) prod *= r;
+    int64_t width = (int64_t) E << ratios.size();
+    if (!(e.chp.eps > 0.0f) || S % e.chp.n_head || prod != hp.hop_size || hp.hop_size % 2 || width > (1 << 20) ||
+        in_dim != fb.n_mel * fb.stack || fb.stack * fb.frame_shift != hp.hop_size || fb.frame_length > 2 * hp.hop_size ||
+        S + m.hidden != hp.latent_dim || hp.sample_rate != 16000) {
+        err = "xcodec2: encoder keys inconsistent (semantic.layer_norm_eps > 0, semantic.hidden_size a multiple of "
+              "num_heads, prod(downsampling_ratios) = codec.hop_size (even), semantic.input_dim = fbank.n_mel * stack, "
+              "fbank.stack * frame_shift = hop, frame_length <= 2 hop, semantic + acoustic hidden = codec.latent_dim, "
+              "16 kHz input)";
+        return false;
+    }
+    const int H = m.hidden, Z = hp.latent_dim, D = hp.codebook_dim;
+    codec_load_fbank(ld, "sem.fbank", fb);
+    e.fp_norm_w = ld.tensor("sem.fp.norm.weight", {in_dim}, CODEC_W_F32);
+    e.fp_norm_b = ld.tensor("sem.fp.norm.bias", {in_dim}, CODEC_W_F32);
+    e.fp_w = ld.tensor("sem.fp.proj.weight", {in_dim, S}, CODEC_W_MATMUL);
+    e.fp_b = ld.tensor("sem.fp.proj.bias", {S}, CODEC_W_F32);
+    for (int i = 0; i < n_sem; ++i)
+        e.layers.push_back(codec_load_conformer_layer(ld, "sem.layers." + std::to_string(i) + ".", S, ffn, e.chp));
+    for (int j = 0; j < 4; ++j)
+        e.adapter[j] = codec_load_cm_conv(ld, "sem.adapter.conv" + std::to_string(j + 1), 3, 1, S, S, j == 1 || j == 2);
+    e.conv_in = codec_load_cm_mono(ld, "enc.conv1", 7, E);
+    e.aa = codec_load_aa_filters(ld, "enc.aa");
+    int c = E;
+    for (size_t i = 0; i < ratios.size(); ++i, c *= 2) {
+        xc_enc_block b;
+        const std::string p = "enc.block." + std::to_string(i);
+        for (int j = 0; j < 3; ++j) {
+            const std::string u = p + ".res_unit" + std::to_string(j + 1);
+            b.units[j].act1 = codec_load_cm_snake(ld, u + ".snake1", c);
+            b.units[j].conv1 = codec_load_cm_conv(ld, u + ".conv1", 7, 1, c, c);
+            b.units[j].act2 = codec_load_cm_snake(ld, u + ".snake2", c);
+            b.units[j].conv2 = codec_load_cm_conv(ld, u + ".conv2", 1, 1, c, c);
+        }
+        b.act = codec_load_cm_snake(ld, p + ".snake1", c);
+        b.stride = ratios[i];
+        b.down = codec_load_cm_conv(ld, p + ".conv1", 2 * b.stride, b.stride, c, 2 * c);
+        e.blocks.push_back(b);
+    }
+    e.act = codec_load_cm_snake(ld, "enc.snake1", c);
+    e.conv_out = codec_load_cm_conv(ld, "enc.conv2", 3, 1, c, H);
+    e.fc_w = ld.tensor("enc.fc.weight", {Z, Z}, CODEC_W_MATMUL);
+    e.fc_b = ld.tensor("enc.fc.bias", {Z}, CODEC_W_F32);
+    e.pi_w = ld.tensor("quantizer.project_in.weight", {Z, D}, CODEC_W_MATMUL);
+    e.pi_b = ld.tensor("quantizer.project_in.bias", {D}, CODEC_W_F32);
+    e.bound = codec_load_fsq_bound(ld, "quantizer.fsq", D);
+    return true;
+}
 
 bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     xcodec2_model & m = *(xcodec2_model *) model.impl;
@@ -56,10 +163,10 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
               "n_fft - hop_size even";
         return false;
     }
-    if (hp.has_encoder || !hp.has_decoder || hp.channels != 1 || hp.n_q != 1 || hp.codebook_size != m.fsq.size() ||
+    if (!hp.has_decoder || hp.channels != 1 || hp.n_q != 1 || hp.codebook_size != m.fsq.size() ||
         hp.codebook_dim != (int32_t) levels.size()) {
         err = "xcodec2: a mono decoder-only model with one codebook of prod(xcodec2.fsq_levels) codes of "
-              "len(xcodec2.fsq_levels) dimensions (this build has no XCodec2 encoder)";
+              "len(xcodec2.fsq_levels) dimensions";
         return false;
     }
     const int D = hp.codebook_dim, Z = hp.latent_dim, C = m.hidden;
@@ -81,12 +188,67 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     m.norm_w = ld.tensor("dec.norm.weight", {C}, CODEC_W_F32);
     m.norm_b = ld.tensor("dec.norm.bias", {C}, CODEC_W_F32);
     m.head = codec_load_vocos_head(ld, "dec.head", C, m.n_fft, hp.hop_size, false);
-    return true;
+    m.has_enc = ld.has_key("xcodec2.semantic.num_layers");
+    if (hp.has_encoder && !m.has_enc) {
+        err = "xcodec2: codec.has_encoder is set but the xcodec2.semantic.* keys are missing";
+        return false;
+    }
+    return !m.has_enc || xc_init_encoder(m, hp, ld, err);
 }
 
-bool xc_encode(const codec_model &, codec_graph &, const codec_graph_request &, std::string & err) {
-    err = "XCodec2/NeuCodec: this build decodes only (the GGUF has no encoder)";
-    return false;
+bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
+    const xcodec2_model & m = *(const xcodec2_model *) model.impl;
+    const xcodec2_encoder & e = m.enc;
+    ggml_context * ctx = g.ctx;
+    const bool cpu = !model.on_gpu;
+    const int64_t hop = model.hparams.hop_size;
+    // Xcodec2FeatureExtractor: one zero appended, then zeros up to a multiple of the hop; the
+    // fbank reads that signal with half a hop of zeros on each side.
+    const int64_t n = req.n_in, n_pad = (n + 1 + hop - 1) / hop * hop, T = n_pad / hop;
+    if (n > ((int64_t) 1 << 31) - 2 * hop) {
+        err = "input too long";
+        return false;
+    }
+    ggml_tensor * pcm = codec_graph_input(g, GGML_TYPE_F32, n, 1, "pcm");
+    ggml_tensor * x = ggml_pad_ext(ctx, pcm, 0, n_pad - n, 0, 0, 0, 0, 0, 0);                 // [n_pad, 1]
+    // semantic branch: fbank -> feature projection -> conformer -> adapter
+    ggml_tensor * sig = ggml_pad_ext(ctx, pcm, hop / 2, n_pad - n + hop / 2, 0, 0, 0, 0, 0, 0);
+    if (codec_fbank_frames(e.fbank, ggml_nelements(sig)) != T * e.fbank.stack) {
+        err = "xcodec2: the fbank frame rate does not match the codec's hop (model bug)";
+        return false;
+    }
+    ggml_tensor * h = codec_fbank_forward(ctx, e.fbank, sig);                                  // [160, T]
+    h = codec_layer_norm(ctx, h, e.fp_norm_w, e.fp_norm_b, e.chp.eps);
+    h = ggml_add(ctx, ggml_mul_mat(ctx, e.fp_w, h), e.fp_b);
+    for (const codec_conformer_layer & l : e.layers) h = codec_conformer_forward(ctx, l, e.chp, h);
+    h = ggml_relu(ctx, codec_cm_conv1d(ctx, h, e.adapter[0].w, nullptr, 1, 1, 1));
+    ggml_tensor * r = ggml_relu(ctx, codec_cm_conv1d(ctx, h, e.adapter[1].w, e.adapter[1].b, 1, 1, 1));
+    h = ggml_add(ctx, codec_cm_conv1d(ctx, r, e.adapter[2].w, e.adapter[2].b, 1, 1, 1), h);
+    h = codec_cm_conv1d(ctx, h, e.adapter[3].w, nullptr, 1, 1, 1);                             // [S, T]
+    // acoustic branch
+    x = codec_cm_conv1d_mono(ctx, x, e.conv_in.w, e.conv_in.b, 1, 3, 1);                       // [E, n_pad]
+    for (const xc_enc_block & b : e.blocks) {
+        int dil = 1;
+        for (const xc_res_unit & u : b.units) {
+            ggml_tensor * y = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, u.act1, e.aa, cpu), u.conv1.w, u.conv1.b, 1, 3 * dil, dil);
+            x = ggml_add(ctx, x, codec_cm_conv1d(ctx, codec_aa_snake(ctx, y, u.act2, e.aa, cpu), u.conv2.w, u.conv2.b, 1, 0, 1));
+            dil *= 3;
+        }
+        x = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, b.act, e.aa, cpu), b.down.w, b.down.b, b.stride, (b.stride + 1) / 2, 1);
+        if (!x) {
+            err = "input too short for the acoustic encoder";
+            return false;
+        }
+    }
+    x = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, e.act, e.aa, cpu), e.conv_out.w, e.conv_out.b, 1, 1, 1);  // [H, T]
+    if (x->ne[1] != T) {
+        err = "xcodec2: the acoustic encoder's frames do not match the hop (model bug)";
+        return false;
+    }
+    ggml_tensor * z = ggml_add(ctx, ggml_mul_mat(ctx, e.fc_w, ggml_concat(ctx, h, x, 0)), e.fc_b);
+    z = ggml_add(ctx, ggml_mul_mat(ctx, e.pi_w, z), e.pi_b);                                   // [D, T]
+    codec_graph_output(g, ggml_reshape_2d(ctx, codec_fsq_quantize(ctx, m.fsq, e.bound, z), T, 1), "codes");
+    return true;
 }
 
 bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string &) {
@@ -112,6 +274,8 @@ bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_req
 
 size_t xc_graph_size(const codec_model & model, const codec_graph_request & req) {
     const xcodec2_model & m = *(const xcodec2_model *) model.impl;
+    if (req.kind == CODEC_GRAPH_ENCODE)  // aa_snake ~ 70 nodes, 7 per block; a conformer layer ~ 90
+        return 1024 + m.enc.layers.size() * 128 + m.enc.blocks.size() * 7 * 96 + 256;
     const size_t blocks = (size_t) (req.n_frames + 511) / 512;  // transformer.cpp's query blocks
     return 512 + m.fsq.levels.size() * 12 + (size_t) m.n_layers * (40 + 16 * blocks) + 4 * 40 +
            (size_t) (m.n_fft / model.hparams.hop_size + 2) * 16;
