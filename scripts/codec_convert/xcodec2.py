@@ -18,9 +18,12 @@ GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head). The encoder side
 checkpoint holds it (write_encoder): the w2v-BERT 2.0 conformer (semantic_encoder: feature
 projection + layers; masked_spec_embed is training-only), semantic_adapter, the acoustic CNN
 (acoustic_encoder: SnakeBeta parameters as exp(alpha) and 1 / (exp(beta) + 1e-9), the
-anti-aliasing kaiser-sinc filters written once), fc_encoder and quantizer.project_in. The runtime
-does not encode yet, so the GGUF says has_encoder = false either way. A checkpoint holding only
-the decoder side converts the same.
+anti-aliasing kaiser-sinc filters written once), fc_encoder, quantizer.project_in, the FSQ bound's
+constants and the feature extractor's fbank (DFT basis with window, pre-emphasis and DC removal
+folded in; Kaldi's mel matrix). Not yet for NeuCodec (its encoder takes 16 kHz, its GGUF's rate is
+the decoder's 24 kHz), the original layout, or a hop other than the fbank's 320: those convert
+decoder-only (has_encoder = false), the skipped tensors listed on stderr. A checkpoint holding
+only the decoder side converts the same.
 
 The decoder's RoPE takes the head index as its position (the original's quirk, kept by
 transformers): one fixed rotation per head applied to both q and k, which cancels in q . k, so
@@ -104,8 +107,9 @@ def convert(config, sd, out):
     else:
         skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
     get = Weights(sd)
-    has_enc = any(k.startswith("acoustic_encoder.") for k in sd)
-    if layout == "original" or not has_enc:
+    ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
+    has_enc, why = _encoder_convertible(sd, config, layout, neu, ratios)
+    if not has_enc:
         for k in sd:
             if k.startswith(ENCODER_PREFIXES):
                 get.skip(k)
@@ -138,7 +142,6 @@ def convert(config, sd, out):
         raise ConvertError("no acoustic_decoder.layers.*")
     ffn = get(D + "layers.0.mlp.fc1.weight").shape[0]
 
-    ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
     if layout == "original":  # hop = n_fft / 4; the rate from the config if it has one, else 50 frames/s
         hop = (get(D + "head.linear.weight").shape[0] - 2) // 4
         rate = int(config.get("output_sampling_rate" if neu else "sampling_rate", 50 * hop))
@@ -156,7 +159,7 @@ def convert(config, sd, out):
         raise ConvertError(f"ISTFT head of {head.shape[0]} outputs: n_fft {n_fft}, the config's hop {hop} needs {4 * hop}")
 
     out.add_common(sample_rate=rate, hop_size=hop, n_q=1, codebook_size=codebook_size, codebook_dim=len(levels),
-                   latent_dim=latent, channels=1, has_encoder=False, has_decoder=True)
+                   latent_dim=latent, channels=1, has_encoder=ENCODE_AT_PARITY and has_enc, has_decoder=True)
     out.add_i32_array("xcodec2.fsq_levels", levels)
     out.add_u32("xcodec2.hidden_size", hidden)
     out.add_u32("xcodec2.num_layers", n_layers)
@@ -189,14 +192,29 @@ def convert(config, sd, out):
     # the head's window is a non-persistent buffer: torch.hann_window(n_fft), as the model builds it
     vocos.write_istft(out, "dec.head.istft", torch.hann_window(n_fft, dtype=torch.float64).numpy(), n_fft, hop, False)
 
-    if has_enc and layout == "transformers":
+    if has_enc:
         write_encoder(out, get, sd, config, hidden, latent, levels, ratios)
     get.check_all_used("XCodec2/NeuCodec")
     print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; "
-          + ("with the encoder tensors" if has_enc and layout == "transformers" else "decoder only")
-          + (f" (skipped {skipped} encoder-side tensors)" if skipped else ""), file=sys.stderr)
+          + ("with the encoder" if has_enc else "decoder only")
+          + (f" (skipped {skipped} encoder-side tensors: {why})" if skipped else ""), file=sys.stderr)
 
 
+def _encoder_convertible(sd, config, layout, neu, ratios):
+    """(True, "") when the checkpoint's encoder side is converted, else (False, why)."""
+    if not any(k.startswith("acoustic_encoder.") for k in sd) and layout == "transformers":
+        return False, "no encoder side"
+    if layout == "original":
+        return False, "the original layout's encoder side is not converted yet"
+    if neu:  # its 16 kHz encoder input differs from the 24 kHz decoder output the GGUF's rate names
+        return False, "NeuCodec encode is not supported yet"
+    if math.prod(ratios) != FBANK["stack"] * FBANK["frame_shift"]:
+        return False, (f"hop {math.prod(ratios)} is not the feature extractor's "
+                       f"{FBANK['stack'] * FBANK['frame_shift']} (the reference cannot encode it either)")
+    return True, ""
+
+
+ENCODE_AT_PARITY = True  # codec.has_encoder (measured: tests/python/test_xcodec2_encode.py)
 AA_RATIO, AA_KERNEL = 2, 12  # Xcodec2AntiAliasedActivation1d's defaults, as the encoder builds it
 
 

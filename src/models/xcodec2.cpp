@@ -8,6 +8,12 @@
 // broadcast over time): q and k of head h turn by one fixed rotation, which cancels in q . k,
 // so the transformer runs without rotation (transformer.h, inv_freq = null). decode_latent takes
 // the 2048-d latent after project_out (the reference's decode(latents=...)).
+// Encode (XCodec2; Xcodec2FeatureExtractor + Xcodec2Model.encode), 16 kHz PCM: one zero appended,
+// zeros up to a multiple of the hop (320) -> (a) fbank front end (blocks/fbank.h: 80 log-mels,
+// normalized over the input, frame pairs stacked to 160-d, the signal padded by half a hop each
+// side) -> feature projection (LayerNorm, linear) -> w2v-BERT conformer layers (blocks/conformer.h)
+// -> semantic adapter (convs k3: relu, residual); (b) the acoustic CNN (anti-aliased SnakeBeta,
+// blocks/aa_snake.h); concat [semantic; acoustic] -> fc_encoder -> project_in -> FSQ quantize.
 #include "xcodec2.h"
 
 #include "blocks/aa_snake.h"
@@ -188,11 +194,9 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     m.norm_w = ld.tensor("dec.norm.weight", {C}, CODEC_W_F32);
     m.norm_b = ld.tensor("dec.norm.bias", {C}, CODEC_W_F32);
     m.head = codec_load_vocos_head(ld, "dec.head", C, m.n_fft, hp.hop_size, false);
-    m.has_enc = ld.has_key("xcodec2.semantic.num_layers");
-    if (hp.has_encoder && !m.has_enc) {
-        err = "xcodec2: codec.has_encoder is set but the xcodec2.semantic.* keys are missing";
-        return false;
-    }
+    // the encoder side is read when the GGUF says it has one, or holds its keys (then every key and
+    // tensor is checked, but encode stays refused while codec.has_encoder is off)
+    m.has_enc = hp.has_encoder || ld.has_key("xcodec2.semantic.num_layers");
     return !m.has_enc || xc_init_encoder(m, hp, ld, err);
 }
 
@@ -288,7 +292,8 @@ size_t xc_graph_size(const codec_model & model, const codec_graph_request & req)
 // gave 14.9 / 19.8 / 26.4 dB on random codes, 8.6 / 12.8 / 18.9 dB on runs of codes with a held
 // code (a pause): far from the 80 dB an approximate window stream must reach, so it is refused.
 void xc_stream(const codec_model &, bool encode, codec_stream_spec & spec) {
-    spec.why = encode ? "this build has no XCodec2/NeuCodec encoder"
+    spec.why = encode ? "its encoder normalizes the fbank features by their mean and variance over the whole input "
+                        "and its conformer attends over every frame, so no bounded context reproduces the one-shot encode"
                       : "its decoder attends over every frame (non-causal transformer) and normalizes over the whole "
                         "sequence (GroupNorm), so no bounded context reproduces the one-shot decode (a windowed "
                         "decode with 5 s of context each side measured 26 dB)";

@@ -25,6 +25,7 @@ MODELS = {
     "soprano": lambda: soprano_fx.make_model(CACHE)["f16"],
     "xcodec2": lambda: xc_fx.model_paths(CACHE, "tiny")["f32"],
     "mimi_pocket": lambda: pocket_fx.make_model(CACHE, "tiny")["f32"],  # Pocket TTS's Mimi: mimi.* keys
+    "xcodec2_enc": lambda: xc_fx.model_paths(CACHE, "tiny-enc")["f16"],  # the encoder's keys and tensors
 }
 _paths = {}
 

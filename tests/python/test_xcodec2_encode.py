@@ -28,23 +28,12 @@ def inputs():
     }
 
 
-def encoder_gguf(paths, outtype, tmp):
-    """The converted model with codec.has_encoder set (the converter leaves it off until the
-    published configs are at parity too)."""
-    import gguf
-    out = str(tmp / f"enc-{outtype}.gguf")
-    gguf_edit.rewrite(paths[outtype], out, set_keys={"codec.has_encoder": (True, gguf.GGUFValueType.BOOL)})
-    return out
-
-
 def setup(variant, tmp_path_factory):
     if variant not in _cache:
         paths = fx.model_paths(CACHE, variant)
         inp = inputs()
         ref = fx.encode_reference(paths, inp, CACHE)
-        tmp = tmp_path_factory.mktemp(variant)
-        _cache[variant] = (paths, inp, ref, {t: codec_cpp.Model(encoder_gguf(paths, t, tmp), n_threads=2)
-                                             for t in ("f32", "f16")})
+        _cache[variant] = (paths, inp, ref, {t: codec_cpp.Model(paths[t], n_threads=2) for t in ("f32", "f16")})
     return _cache[variant]
 
 
@@ -95,11 +84,37 @@ def test_encode_bad_input(tmp_path_factory):
             m.encode(bad)
 
 
-def test_converted_file_has_no_encoder_flag():
-    """Until the published configs are at parity the converter writes the encoder tensors with
-    codec.has_encoder off: encode is refused with a message."""
+def test_has_encoder_flag(tmp_path):
+    """The converter marks the model as an encoder; with codec.has_encoder off (a GGUF edited so)
+    the encoder side still loads (every key and tensor checked) and encode is refused."""
+    import gguf
     paths = fx.model_paths(CACHE, "tiny-enc")
-    m = codec_cpp.Model(paths["f32"], n_threads=2)
+    assert codec_cpp.Model(paths["f32"], n_threads=2).has_encoder
+    off = gguf_edit.rewrite(paths["f32"], str(tmp_path / "off.gguf"),
+                            set_keys={"codec.has_encoder": (False, gguf.GGUFValueType.BOOL)})
+    m = codec_cpp.Model(off, n_threads=2)
     assert not m.has_encoder
     with pytest.raises(codec_cpp.CodecError):
         m.encode(np.zeros(1000, np.float32))
+
+
+def test_full_size(tmp_path):
+    """The published XCodec2 (16 conformer layers of 1024, the 48-wide acoustic CNN): one encode
+    of 3 s of speech, made and converted in a temporary dir (not cached: ~2.5 GB)."""
+    import convert
+    ckpt = str(tmp_path / "ckpt")
+    fx.make("xcodec2-whole", 0, ckpt)
+    gguf_path = str(tmp_path / "m.gguf")
+    convert.convert(ckpt, gguf_path, "f32")
+    x = speech(16000)[: 3 * 16000]
+    ref = fx.encode_reference({"ckpt": ckpt, "dir": str(tmp_path)}, {"pcm:speech3s": x}, str(tmp_path))
+    import shutil
+    shutil.rmtree(ckpt)
+    want = ref["codes:speech3s"]
+    got = codec_cpp.Model(gguf_path, n_threads=2).encode(x).reshape(-1)
+    rate = float((got == want).mean())
+    record(f"xcodec2 full-size encode 3 s ({len(want)} frames)", "codes equal", rate)
+    record("xcodec2 full-size encode 3 s", "differences / of them ties",
+           f"{int((got != want).sum())} / {int(((got != want) & ties(ref['lat:speech3s'], [4] * 8)).sum())}")
+    assert len(np.unique(want)) >= len(want) // 4, "random weights collapsed the codes"
+    assert rate >= ENCODE_FLOOR

@@ -2,7 +2,7 @@
 NeuCodecModel decoder (tests/fixtures/xcodec2.py), seeded random weights, compared as arrays.
 Fast suite: the published configs with 2 transformer layers, plus the toy whole-model checkpoint;
 one full-size (12-layer) decode per model, made and converted in a temporary dir (not cached:
-~0.7 GB each). Decode only: this build has no XCodec2/NeuCodec encoder."""
+~0.7 GB each). Encode: test_xcodec2_encode.py."""
 import os
 import subprocess
 import sys
