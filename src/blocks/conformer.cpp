@@ -1,6 +1,7 @@
 #include "conformer.h"
 
 #include "attention.h"
+#include "chunked.h"
 #include "conv_cm.h"
 #include "model_loader.h"
 
@@ -28,22 +29,27 @@ ggml_tensor * repeat_col(ggml_context * ctx, ggml_tensor * x, int64_t col, int64
     return ggml_repeat(ctx, c, ggml_new_tensor_3d(ctx, x->type, n_rep, x->ne[1], x->ne[2]));
 }
 
-// q [d, T, H] -> the relative_key bias [T (keys), T (queries), H], unscaled.
-ggml_tensor * rel_key_bias(ggml_context * ctx, ggml_tensor * dist, ggml_tensor * q, int left, int right) {
-    const int64_t T = q->ne[1], H = q->ne[2], n_pos = left + right + 1;
-    ggml_tensor * r = ggml_mul_mat(ctx, dist, q);  // [n_pos, T, H]: q_i . E_p
-    // The row over m in [0, 2T - 1) holds R[clamp(m - (T - 1) + left)]: R's columns from p0 to p1
-    // (those reached), R[0] repeated n_lo times before them, R[n_pos - 1] n_hi times after.
-    const int64_t n_lo = T - 1 - left, n_hi = T - 1 - right;
-    const int64_t p0 = std::max<int64_t>(0, -n_lo), p1 = n_pos - std::max<int64_t>(0, -n_hi);
-    ggml_tensor * row = ggml_view_3d(ctx, r, p1 - p0, T, H, r->nb[1], r->nb[2], p0 * ggml_element_size(r));
+// Queries [s, s + n) of q, qb [d, n, H], against T keys -> their relative_key bias [T, n, H],
+// unscaled. Query i = s + l reads R_l[clamp(j - i) + left], j the key; over the block, m = j - l
+// + n - 1 runs over [0, T + n - 1), where R_l is wanted at p = clamp(m + c), c = left + 1 - s - n:
+// R's columns [p0, p1), R[0] repeated n_lo times before them, R[n_pos - 1] n_hi times after (the
+// range always meets [0, n_pos)). Entry (j, l) then lies at (n - 1) + l (T + n - 2) + j.
+ggml_tensor * rel_key_bias(ggml_context * ctx, ggml_tensor * dist, ggml_tensor * qb, int left, int right, int64_t T,
+                           int64_t s) {
+    const int64_t n = qb->ne[1], H = qb->ne[2], n_pos = left + right + 1, L = T + n - 1, c = left + 1 - s - n;
+    ggml_tensor * r = ggml_mul_mat(ctx, dist, qb);  // [n_pos, n, H]: q_i . E_p
+    const int64_t p0 = std::max<int64_t>(0, c), p1 = std::min<int64_t>(n_pos, L + c);
+    const int64_t n_lo = std::max<int64_t>(0, std::min<int64_t>(L, -c)), n_hi = L - n_lo - (p1 - p0);
+    ggml_tensor * row = ggml_view_3d(ctx, r, p1 - p0, n, H, r->nb[1], r->nb[2], p0 * ggml_element_size(r));
     if (n_lo > 0) row = ggml_concat(ctx, repeat_col(ctx, r, 0, n_lo), row, 0);
     if (n_hi > 0) row = ggml_concat(ctx, row, repeat_col(ctx, r, n_pos - 1, n_hi), 0);
-    row = ggml_cont(ctx, row);  // [2T - 1, T, H]
-    // entry (j, i) at i (2T - 1) + (j - i + T - 1) = (T - 1) + i (2T - 2) + j
+    row = ggml_cont(ctx, row);  // [L, n, H]
     const size_t es = ggml_element_size(row);
-    return ggml_view_3d(ctx, row, T, T, H, (2 * T - 2) * es, row->nb[2], (T - 1) * es);
+    return ggml_view_3d(ctx, row, T, n, H, (L - 1) * es, row->nb[2], (n - 1) * es);
 }
+
+// Queries in blocks of k_block frames (the scores of one block at a time: memory linear in T).
+const int64_t k_block = 512;
 
 ggml_tensor * self_attn(ggml_context * ctx, const codec_conformer_layer & l, const codec_conformer_hp & hp, ggml_tensor * x) {
     const int64_t C = x->ne[0], T = x->ne[1], H = hp.n_head, d = C / H;
@@ -52,10 +58,15 @@ ggml_tensor * self_attn(ggml_context * ctx, const codec_conformer_layer & l, con
     };
     ggml_tensor * q = ggml_cont(ctx, heads(l.q)), * k = ggml_cont(ctx, heads(l.k));
     ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, linear(ctx, l.v, x), d, H, T), 1, 2, 0, 3));  // [T, d, H]
-    ggml_tensor * s = ggml_add(ctx, rel_key_bias(ctx, l.dist, q, hp.left, hp.right), ggml_mul_mat(ctx, k, q));  // [Tk, Tq, H]
-    s = ggml_soft_max_ext(ctx, s, nullptr, 1.0f / std::sqrt((float) d), 0.0f);
-    ggml_tensor * o = ggml_mul_mat(ctx, vt, s);                                     // [d, Tq, H]
-    o = ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3));                            // [d, H, T]
+    std::vector<ggml_tensor *> out;
+    for (int64_t s0 = 0; s0 < T; s0 += k_block) {
+        const int64_t n = std::min(k_block, T - s0);
+        ggml_tensor * qb = ggml_view_3d(ctx, q, d, n, H, q->nb[1], q->nb[2], s0 * q->nb[1]);
+        ggml_tensor * sc = ggml_add(ctx, rel_key_bias(ctx, l.dist, qb, hp.left, hp.right, T, s0), ggml_mul_mat(ctx, k, qb));
+        sc = ggml_soft_max_ext(ctx, sc, nullptr, 1.0f / std::sqrt((float) d), 0.0f);  // [T, n, H]
+        out.push_back(ggml_mul_mat(ctx, vt, sc));                                     // [d, n, H]
+    }
+    ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, codec_concat_tree(ctx, out, 1), 0, 2, 1, 3));  // [d, H, T]
     return linear(ctx, l.o, ggml_reshape_2d(ctx, o, C, T));
 }
 

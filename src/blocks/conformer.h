@@ -9,8 +9,9 @@
 //                                           -> ln -> swish -> pointwise (C -> C); no biases
 //   x += 0.5 ffn2(ln(x)); x = ln(x)
 // The relative bias is a view: for each query, the row R_i = q_i . E (left + right + 1 values)
-// extended by its edge values to 2T - 1 entries, read with a row stride one element shorter
-// than the row (the Transformer-XL skew), so entry (j, i) lands on R_i[clamp(j - i) + left].
+// extended by its edge values to the distances the keys reach, read with a row stride one element
+// shorter than the row (the Transformer-XL skew), so entry (j, i) lands on R_i[clamp(j - i) + left].
+// Queries go in blocks of 512 frames (memory linear in T).
 #pragma once
 
 #include <ggml.h>

@@ -278,8 +278,11 @@ bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_req
 
 size_t xc_graph_size(const codec_model & model, const codec_graph_request & req) {
     const xcodec2_model & m = *(const xcodec2_model *) model.impl;
-    if (req.kind == CODEC_GRAPH_ENCODE)  // aa_snake ~ 130 tensors, 7 per block with 7 convs; a conformer layer ~ 100
-        return 2048 + m.enc.layers.size() * 192 + (m.enc.blocks.size() + 1) * 7 * 256;
+    if (req.kind == CODEC_GRAPH_ENCODE) {  // aa_snake ~ 130 tensors, 7 per block with 7 convs; a conformer
+        const int64_t hop = model.hparams.hop_size;      // layer ~ 100 plus ~ 16 per block of 512 queries
+        const size_t q_blocks = (size_t) ((req.n_in + hop) / hop + 511) / 512;
+        return 2048 + m.enc.layers.size() * (192 + 24 * q_blocks) + (m.enc.blocks.size() + 1) * 7 * 256;
+    }
     const size_t blocks = (size_t) (req.n_frames + 511) / 512;  // transformer.cpp's query blocks
     return 512 + m.fsq.levels.size() * 12 + (size_t) m.n_layers * (40 + 16 * blocks) + 4 * 40 +
            (size_t) (m.n_fft / model.hparams.hop_size + 2) * 16;
