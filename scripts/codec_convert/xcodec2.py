@@ -317,9 +317,14 @@ def write_encoder(out, get, sd, config, hidden, latent, levels, ratios):
         _conv(out, get, f"{p}.conv1", f"{q}.conv1", 2 * s, s)
     _snake_beta(out, get, "acoustic_encoder.snake1", "enc.snake1")
     _conv(out, get, "acoustic_encoder.conv2", "enc.conv2", 3)
-    # the anti-aliasing filters: upsampling (times its ratio, as Xcodec2UpSample1d scales it) and downsampling
-    out.tensor("enc.aa.up", kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL) * AA_RATIO)
-    out.tensor("enc.aa.down", kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL))
+    # the anti-aliasing filters (src/blocks/aa_snake.h) as depthwise weights [K, C] for each width C:
+    # the upsampler's two polyphase halves (reversed, times its ratio as Xcodec2UpSample1d scales it)
+    # and the downsampler
+    f = kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL)
+    up = (f * AA_RATIO).flip(0)
+    for c in sorted({e << i for i in range(len(ratios) + 1)}):
+        for name, taps in (("up_even", up[0::2]), ("up_odd", up[1::2]), ("down", f)):
+            out.tensor(f"enc.aa.c{c}.{name}", taps.unsqueeze(1).expand(-1, c).contiguous())
     # w2v-BERT conformer
     S = "semantic_encoder."
     get.skip(S + "masked_spec_embed")

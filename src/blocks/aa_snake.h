@@ -1,28 +1,29 @@
 // Anti-aliased activation (BigVGAN's Activation1d, as XCodec2's acoustic encoder uses it with
 // SnakeBeta), channel-major x [C, T] -> [C, T]:
 //   upsample 2x: replicate-pad 5 frames each side, transposed conv (stride 2) with the 12-tap
-//     kaiser-sinc low-pass (times 2, from the converter), crop 15 each side -> [C, 2T];
+//     kaiser-sinc low-pass times 2, crop 15 each side -> [C, 2T]; written as two polyphase 6-tap
+//     depthwise convs (even output frames: taps 11, 9, .., 1 of the filter over padded frames
+//     m + 2 ..; odd: taps 10, 8, .., 0 over m + 3 ..) interleaved in time;
 //   snake (codec_snake: x + beta sin^2(alpha x), SnakeBeta's exp(alpha), 1 / (exp(beta) + 1e-9));
-//   downsample 2x: replicate-pad 5 left / 6 right, the same low-pass, stride 2 -> [C, T].
-// The filter is shared by every channel, so each tap is a scalar [1] view of the filter tensor
-// broadcast over the rows: the upsampler is two polyphase 6-tap sums interleaved in time, the
-// downsampler one 12-tap sum of strided views. No weights are transposed at runtime.
+//   downsample 2x: replicate-pad 5 left / 6 right, the 12-tap low-pass, stride 2 -> [C, T]
+//     (a stride-1 depthwise conv, every other frame kept).
+// The converter writes the filter taps as depthwise weights [C, K] per channel width.
 #pragma once
 
 #include "conv_cm.h"
 
 #include <ggml.h>
 
-struct codec_aa_filters {
-    ggml_tensor * up = nullptr;    // [12]: the low-pass times the ratio (2)
-    ggml_tensor * down = nullptr;  // [12]
-};
+#include <string>
 
-constexpr int k_codec_aa_taps = 12;  // kernel of both filters (ratio 2)
+struct codec_aa_filters {
+    ggml_tensor * up_even = nullptr, * up_odd = nullptr;  // [C, 6]
+    ggml_tensor * down = nullptr;                         // [C, 12]
+};
 
 ggml_tensor * codec_aa_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake_w & s, const codec_aa_filters & f,
                              bool cpu);
 
 class codec_model_loader;
-// "<prefix>.up", "<prefix>.down" [12] (f32).
-codec_aa_filters codec_load_aa_filters(codec_model_loader & ld, const std::string & prefix);
+// "<prefix>.c<C>.{up_even, up_odd, down}" (f32).
+codec_aa_filters codec_load_aa_filters(codec_model_loader & ld, const std::string & prefix, int c);

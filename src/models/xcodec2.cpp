@@ -37,10 +37,12 @@ const float k_norm_eps = 1e-6f;  // GroupNorm and the final LayerNorm
 struct xc_res_unit {
     codec_snake_w act1, act2;
     codec_conv conv1, conv2;
+    codec_aa_filters aa;  // of its width
 };
 struct xc_enc_block {
     xc_res_unit units[3];
     codec_snake_w act;
+    codec_aa_filters aa;
     codec_conv down;
     int stride = 1;
 };
@@ -49,7 +51,7 @@ struct xcodec2_encoder {
     codec_conv conv_in, conv_out;
     std::vector<xc_enc_block> blocks;
     codec_snake_w act;
-    codec_aa_filters aa;
+    codec_aa_filters aa;  // of the last width
     codec_fbank fbank;
     ggml_tensor * fp_norm_w = nullptr, * fp_norm_b = nullptr, * fp_w = nullptr, * fp_b = nullptr;  // feature projection
     std::vector<codec_conformer_layer> layers;
@@ -120,11 +122,11 @@ bool xc_init_encoder(xcodec2_model & m, const codec_hparams & hp, codec_model_lo
     for (int j = 0; j < 4; ++j)
         e.adapter[j] = codec_load_cm_conv(ld, "sem.adapter.conv" + std::to_string(j + 1), 3, 1, S, S, j == 1 || j == 2);
     e.conv_in = codec_load_cm_mono(ld, "enc.conv1", 7, E);
-    e.aa = codec_load_aa_filters(ld, "enc.aa");
     int c = E;
     for (size_t i = 0; i < ratios.size(); ++i, c *= 2) {
         xc_enc_block b;
         const std::string p = "enc.block." + std::to_string(i);
+        b.aa = codec_load_aa_filters(ld, "enc.aa", c);
         for (int j = 0; j < 3; ++j) {
             const std::string u = p + ".res_unit" + std::to_string(j + 1);
             b.units[j].act1 = codec_load_cm_snake(ld, u + ".snake1", c);
@@ -138,6 +140,7 @@ bool xc_init_encoder(xcodec2_model & m, const codec_hparams & hp, codec_model_lo
         e.blocks.push_back(b);
     }
     e.act = codec_load_cm_snake(ld, "enc.snake1", c);
+    e.aa = codec_load_aa_filters(ld, "enc.aa", c);
     e.conv_out = codec_load_cm_conv(ld, "enc.conv2", 3, 1, c, H);
     e.fc_w = ld.tensor("enc.fc.weight", {Z, Z}, CODEC_W_MATMUL);
     e.fc_b = ld.tensor("enc.fc.bias", {Z}, CODEC_W_F32);
@@ -234,11 +237,11 @@ bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     for (const xc_enc_block & b : e.blocks) {
         int dil = 1;
         for (const xc_res_unit & u : b.units) {
-            ggml_tensor * y = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, u.act1, e.aa, cpu), u.conv1.w, u.conv1.b, 1, 3 * dil, dil);
-            x = ggml_add(ctx, x, codec_cm_conv1d(ctx, codec_aa_snake(ctx, y, u.act2, e.aa, cpu), u.conv2.w, u.conv2.b, 1, 0, 1));
+            ggml_tensor * y = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, u.act1, b.aa, cpu), u.conv1.w, u.conv1.b, 1, 3 * dil, dil);
+            x = ggml_add(ctx, x, codec_cm_conv1d(ctx, codec_aa_snake(ctx, y, u.act2, b.aa, cpu), u.conv2.w, u.conv2.b, 1, 0, 1));
             dil *= 3;
         }
-        x = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, b.act, e.aa, cpu), b.down.w, b.down.b, b.stride, (b.stride + 1) / 2, 1);
+        x = codec_cm_conv1d(ctx, codec_aa_snake(ctx, x, b.act, b.aa, cpu), b.down.w, b.down.b, b.stride, (b.stride + 1) / 2, 1);
         if (!x) {
             err = "input too short for the acoustic encoder";
             return false;

@@ -69,8 +69,9 @@ def test_encode(name, tmp_path_factory):
 
 def test_encode_f16(tmp_path_factory):
     paths, inp, ref, models = setup("tiny-enc", tmp_path_factory)
-    want = np.concatenate([ref[f"codes:{n}"] for n in NAMES])
-    got = np.concatenate([models["f16"].encode(inp[f"pcm:{n}"]).reshape(-1) for n in NAMES])
+    names = [n for n in NAMES if n != "long"]  # (CI time)
+    want = np.concatenate([ref[f"codes:{n}"] for n in names])
+    got = np.concatenate([models["f16"].encode(inp[f"pcm:{n}"]).reshape(-1) for n in names])
     rate = float((got == want).mean())
     record("xcodec2-tiny-enc encode f16", "codes equal", rate)
     assert rate >= F16_FLOOR
