@@ -268,11 +268,9 @@ def write_fbank(out, prefix):
     n_fft = 1 << (fb["frame_length"] - 1).bit_length()
     out.tensor(prefix + ".basis", fbank_basis(fb["frame_length"], n_fft, fb["preemph"], fb["scale"]))
     out.tensor(prefix + ".mel", kaldi_mel_banks(fb["n_mel"], n_fft, fb["rate"], fb["low"], fb["rate"] / 2))
-    out.add_u32("xcodec2.fbank.frame_length", fb["frame_length"])
-    out.add_u32("xcodec2.fbank.frame_shift", fb["frame_shift"])
+    for k in ("frame_length", "frame_shift", "n_mel", "stack"):
+        out.add_u32("xcodec2.fbank." + k, fb[k])
     out.add_u32("xcodec2.fbank.n_bins", n_fft // 2 + 1)
-    out.add_u32("xcodec2.fbank.n_mel", fb["n_mel"])
-    out.add_u32("xcodec2.fbank.stack", fb["stack"])
 
 
 def _snake_beta(out, get, prefix, out_prefix):
@@ -382,12 +380,7 @@ def write_encoder(out, get, sd, config, hidden, latent, levels, ratios):
     write_fbank(out, "sem.fbank")
     out.add_u32("xcodec2.encoder_hidden_size", e)
     out.add_i32_array("xcodec2.downsampling_ratios", ratios)
-    out.add_u32("xcodec2.semantic.hidden_size", sh)
-    out.add_u32("xcodec2.semantic.num_layers", n_sem)
-    out.add_u32("xcodec2.semantic.num_heads", n_head)
-    out.add_u32("xcodec2.semantic.intermediate_size", ffn)
-    out.add_u32("xcodec2.semantic.input_dim", feat)
-    out.add_u32("xcodec2.semantic.conv_kernel_size", kdw)
-    out.add_u32("xcodec2.semantic.left_max_position", left)
-    out.add_u32("xcodec2.semantic.right_max_position", right)
+    for k, v in dict(hidden_size=sh, num_layers=n_sem, num_heads=n_head, intermediate_size=ffn, input_dim=feat,
+                     conv_kernel_size=kdw, left_max_position=left, right_max_position=right).items():
+        out.add_u32("xcodec2.semantic." + k, v)
     out.writer.add_float32("xcodec2.semantic.layer_norm_eps", float(sc.get("layer_norm_eps", 1e-5)))

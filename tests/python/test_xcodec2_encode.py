@@ -119,3 +119,20 @@ def test_full_size(tmp_path):
            f"{int((got != want).sum())} / {int(((got != want) & ties(ref['lat:speech3s'], [4] * 8)).sum())}")
     assert len(np.unique(want)) >= len(want) // 4, "random weights collapsed the codes"
     assert rate >= ENCODE_FLOOR
+
+
+def test_cli_resamples(tmp_path):
+    """The C API takes 16 kHz; the CLI resamples other rates (24 kHz here) before encoding."""
+    import os
+    import subprocess
+    import soundfile
+    cli = os.path.join(os.path.dirname(os.environ.get("CODEC_LIB", "build/libcodec.so")), "bin", "codec-cli")
+    if not os.path.exists(cli):
+        pytest.skip("no codec-cli")
+    paths = fx.model_paths(CACHE, "tiny-enc")
+    t = np.arange(48000) / 24000.0
+    soundfile.write(tmp_path / "a.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 24000, subtype="FLOAT")
+    r = subprocess.run([cli, "encode", "--model", paths["f32"], "--in", str(tmp_path / "a.wav"), "--out",
+                        str(tmp_path / "c.npy"), "--threads", "2"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / "c.npy").shape == (1, (32000 + 1 + 319) // 320)
