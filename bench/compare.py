@@ -80,7 +80,7 @@ def codes_equal(ours, ref):
 
 def fixture_model(key):
     """(reference arch, {"ckpt", "f32", ...}) for a --models key: ARCH-VARIANT (the transformers
-    and snac fixtures), qwen3-VARIANT, wavtokenizer-VARIANT, soprano, xcodec2[-l2], neucodec[-l2]."""
+    and snac fixtures), qwen3-VARIANT, wavtokenizer-VARIANT, soprano, xcodec2[-l2], neucodec[-l2], pocket[-VARIANT]."""
     from conftest import CACHE, make_model
     arch, _, variant = key.partition("-")
     if arch == "qwen3":
@@ -92,6 +92,9 @@ def fixture_model(key):
     if arch == "soprano":
         import soprano
         return arch, soprano.make_model(CACHE)
+    if arch == "pocket":
+        import pocket_tts
+        return "pocket_mimi", pocket_tts.make_model(CACHE, variant or "published")
     if arch in ("xcodec2", "neucodec"):
         import xcodec2
         return "xcodec2", xcodec2.model_paths(CACHE, key)
@@ -109,7 +112,7 @@ def make_input(rate, seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="dac-44khz", help="e.g. mimi-mimi, dac-44khz, snac-24khz, encodec-24khz, "
-                    "qwen3-12hz, wavtokenizer-75, soprano, xcodec2-l2, neucodec-l2 (xcodec2, neucodec: the 12-layer published configs)")
+                    "qwen3-12hz, wavtokenizer-75, soprano, xcodec2-l2, neucodec-l2 (xcodec2, neucodec: the 12-layer published configs), pocket")
     ap.add_argument("--lengths", default="1,10,60", help="input lengths in seconds")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
@@ -157,17 +160,21 @@ def main():
                                             ours_by_type[t][ph] = o[ph]
                                     ours_by_type[t]["peak_rss_mb"] = max(ours_by_type[t]["peak_rss_mb"], o["peak_rss_mb"])
                 for t, o in ours_by_type.items():
+                    from references import REFERENCES
+                    random_latents = getattr(REFERENCES[arch], "random_latents", False)
                     with codec_cpp.Model(paths[t], n_threads=args.threads) as m:
-                        if m.has_encoder:
+                        if random_latents:  # the reference's "codes" are random latents both decoded
+                            codes, audio = None, m.decode_latent(ref["codes"])
+                        elif m.continuous:  # latents both ways (Pocket): parity of the decode
+                            codes, audio = None, m.decode_latent(ref["codes"])
+                        else:
                             codes = m.encode(x)
                             audio = m.decode(ref["codes"])
-                        else:  # decoder-only: the reference's "codes" are the latents both decoded
-                            codes, audio = None, m.decode_latent(ref["codes"])
                     nan = float("nan")
                     enc = o.get("encode", {"median_ms": nan, "gflops": nan})  # none for a decoder-only model
                     row = {
                         "model": key, "type": t, "seconds": seconds, "threads": args.threads,
-                        "ref_encode_s": float(np.median(ref["encode_s"])) if codes is not None else nan,
+                        "ref_encode_s": float(np.median(ref["encode_s"])) if not random_latents else nan,
                         "ref_decode_s": float(np.median(ref["decode_s"])),
                         "ours_encode_s": enc["median_ms"] / 1e3, "ours_decode_s": o["decode"]["median_ms"] / 1e3,
                         "ours_encode_gflops": enc["gflops"], "ours_decode_gflops": o["decode"]["gflops"],

@@ -127,6 +127,7 @@ class _Soprano:
     """SopranoDecoder (soprano-tts 0.2.0): decoder only. `encode` stands in for the TTS model: the
     random latents codec-bench decodes (a frame per hop), so both sides decode the same shape."""
     venv = "vocos"
+    random_latents = True  # `encode` is not the model's: no encode timing or parity
     HOP = 2048  # samples per latent frame (head hop 512 x upscale 4)
 
     @staticmethod
@@ -151,6 +152,7 @@ class _XCodec2:
     decode only here. Like Soprano's, `encode` gives random latents (a frame per hop of the input),
     the shape codec-bench decodes."""
     venv = None
+    random_latents = True
 
     @staticmethod
     def load(ckpt):
@@ -170,6 +172,25 @@ class _XCodec2:
         return model.decode_latent(torch.from_numpy(latents)[None]).numpy()
 
 
+class _PocketMimi:
+    """Pocket TTS's Mimi (transformers PocketTTSAudioTokenizerModel): continuous latents both ways."""
+    venv = None
+
+    @staticmethod
+    def load(ckpt):
+        if FIXTURES not in sys.path:
+            sys.path.insert(0, FIXTURES)  # the fixture imports model_files
+        return _fixture("pocket_tts").load_reference(ckpt)
+
+    @staticmethod
+    def encode(model, x):
+        return _fixture("pocket_tts").ref_encode(model, x)
+
+    @staticmethod
+    def decode(model, latents):
+        return _fixture("pocket_tts").ref_decode(model, latents)
+
+
 REFERENCES = {"dac": _Dac, "mimi": _Mimi, "snac": _Snac, "encodec": _Encodec,
               "qwen3_tts_tokenizer": _Qwen3Tokenizer, "wavtokenizer": _WavTokenizer, "soprano": _Soprano,
-              "xcodec2": _XCodec2}
+              "xcodec2": _XCodec2, "pocket_mimi": _PocketMimi}
