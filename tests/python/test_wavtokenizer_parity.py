@@ -154,6 +154,6 @@ def test_soprano_bad_input(soprano):
     x[3, 2] = np.nan
     with pytest.raises(codec_cpp.CodecError, match="not finite"):
         model.decode_latent(x)
-    with pytest.raises(codec_cpp.CodecError, match="hidden states"):
+    with pytest.raises(codec_cpp.CodecError, match="continuous latents, no codebook: use codec_decode_latent"):
         model.decode(np.zeros((1, 4), np.int32))
     assert not model.has_encoder
