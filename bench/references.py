@@ -12,9 +12,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 
-def _fixture(name):
+def _fixture(name, on_path=False):
     """A tests/fixtures module by file (the reference scripts are not on sys.path: vocos_ref keeps
-    its directory's fixture modules from shadowing the installed soprano package)."""
+    its directory's fixture modules from shadowing the installed soprano package). on_path: a
+    main-venv fixture that imports its siblings (model_files) needs the directory on sys.path."""
+    if on_path and FIXTURES not in sys.path:
+        sys.path.insert(0, FIXTURES)
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, os.path.join(FIXTURES, name + ".py"))
         mod = importlib.util.module_from_spec(spec)
@@ -154,11 +157,7 @@ class _XCodec2:
     venv = None
     random_latents = True
 
-    @staticmethod
-    def load(ckpt):
-        if FIXTURES not in sys.path:
-            sys.path.insert(0, FIXTURES)  # the fixture imports model_files
-        return _fixture("xcodec2").load_reference(ckpt)
+    load = staticmethod(lambda ckpt: _fixture("xcodec2", on_path=True).load_reference(ckpt))
 
     @staticmethod
     def encode(model, x):
@@ -176,11 +175,7 @@ class _PocketMimi:
     """Pocket TTS's Mimi (transformers PocketTTSAudioTokenizerModel): continuous latents both ways."""
     venv = None
 
-    @staticmethod
-    def load(ckpt):
-        if FIXTURES not in sys.path:
-            sys.path.insert(0, FIXTURES)  # the fixture imports model_files
-        return _fixture("pocket_tts").load_reference(ckpt)
+    load = staticmethod(lambda ckpt: _fixture("pocket_tts", on_path=True).load_reference(ckpt))
 
     @staticmethod
     def encode(model, x):
