@@ -15,10 +15,10 @@ ggml_tensor * pad_replicate(ggml_context * ctx, ggml_tensor * x, int l, int r) {
     return ggml_concat(ctx, y, ggml_repeat(ctx, last, ggml_new_tensor_2d(ctx, x->type, C, r)), 1);
 }
 
-// Depthwise conv of frames [start, start + n + K - 1) of xp: [C, n].
-ggml_tensor * dw(ggml_context * ctx, ggml_tensor * xp, ggml_tensor * w, int64_t start, int64_t n) {
-    ggml_tensor * v = ggml_view_2d(ctx, xp, xp->ne[0], n + w->ne[1] - 1, xp->nb[1], start * xp->nb[1]);
-    return codec_cm_conv1d_dw(ctx, v, w, nullptr, 0, 1);
+// Depthwise conv with `stride` of frames [start, start + stride * (n - 1) + K) of xp: [C, n].
+ggml_tensor * dw(ggml_context * ctx, ggml_tensor * xp, ggml_tensor * w, int64_t start, int64_t n, int stride = 1) {
+    ggml_tensor * v = ggml_view_2d(ctx, xp, xp->ne[0], stride * (n - 1) + w->ne[1], xp->nb[1], start * xp->nb[1]);
+    return codec_cm_conv1d_dw(ctx, v, w, nullptr, 0, 1, stride);
 }
 
 }  // namespace
@@ -30,8 +30,7 @@ ggml_tensor * codec_aa_snake(ggml_context * ctx, ggml_tensor * x, const codec_sn
     ggml_tensor * even = dw(ctx, xp, f.up_even, 2, T), * odd = dw(ctx, xp, f.up_odd, 3, T);
     ggml_tensor * up = ggml_concat(ctx, ggml_reshape_3d(ctx, even, C, 1, T), ggml_reshape_3d(ctx, odd, C, 1, T), 1);
     up = codec_snake(ctx, ggml_reshape_2d(ctx, up, C, 2 * T), s, cpu);        // frames interleaved
-    ggml_tensor * z = dw(ctx, pad_replicate(ctx, up, k_taps / 2 - 1, k_taps / 2), f.down, 0, 2 * T);
-    return ggml_cont(ctx, ggml_view_2d(ctx, z, C, T, 2 * z->nb[1], 0));      // every other frame
+    return dw(ctx, pad_replicate(ctx, up, k_taps / 2 - 1, k_taps / 2), f.down, 0, T, 2);  // [C, T]
 }
 
 codec_aa_filters codec_load_aa_filters(codec_model_loader & ld, const std::string & prefix, int c) {

@@ -6,7 +6,7 @@
 //     m + 2 ..; odd: taps 10, 8, .., 0 over m + 3 ..) interleaved in time;
 //   snake (codec_snake: x + beta sin^2(alpha x), SnakeBeta's exp(alpha), 1 / (exp(beta) + 1e-9));
 //   downsample 2x: replicate-pad 5 left / 6 right, the 12-tap low-pass, stride 2 -> [C, T]
-//     (a stride-1 depthwise conv, every other frame kept).
+//     (a stride-2 depthwise conv: only the kept frames are computed).
 // The converter writes the filter taps as depthwise weights [C, K] per channel width.
 #pragma once
 

@@ -81,15 +81,15 @@ ggml_tensor * codec_cm_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_ten
 }
 
 ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
-                                 int pad, int dilation) {
+                                 int pad, int dilation, int stride) {
     const int64_t C = x->ne[0], T = x->ne[1], K = w->ne[1];
-    const int64_t t_out = T + 2 * pad - dilation * (K - 1);
+    const int64_t t_out = codec_conv1d_out_len(T, (int) K, stride, dilation, 2 * pad);
     if (t_out < 1) return nullptr;
     if (C < 3 || T < 2) {  // too narrow for the layout detection below (or one frame): a sum of per-tap scalings
         ggml_tensor * xp = pad > 0 ? ggml_pad_ext(ctx, x, 0, 0, pad, pad, 0, 0, 0, 0) : x;
         ggml_tensor * y = nullptr;
         for (int64_t k = 0; k < K; ++k) {
-            ggml_tensor * xv = ggml_view_2d(ctx, xp, C, t_out, xp->nb[1], k * dilation * xp->nb[1]);
+            ggml_tensor * xv = ggml_view_2d(ctx, xp, C, t_out, stride * xp->nb[1], k * dilation * xp->nb[1]);
             ggml_tensor * p = ggml_mul(ctx, xv, ggml_view_1d(ctx, w, C, k * w->nb[1]));
             y = y ? ggml_add(ctx, y, p) : p;
         }
@@ -103,7 +103,7 @@ ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tenso
     // width axis has one element, so its stride is never used for addressing.
     src->nb[0] = 2 * ggml_element_size(x);
     ggml_tensor * knl = ggml_view_4d(ctx, w, 1, K, 1, C, w->nb[1], ggml_element_size(w), ggml_element_size(w), 0);
-    ggml_tensor * y = ggml_conv_2d_dw_direct(ctx, knl, src, 1, 1, 0, pad, 1, dilation);  // CWHN [1, T_out, C, 1]
+    ggml_tensor * y = ggml_conv_2d_dw_direct(ctx, knl, src, 1, stride, 0, pad, 1, dilation);  // CWHN [1, T_out, C, 1]
     y = ggml_view_2d(ctx, y, C, y->ne[1], C * ggml_element_size(y), 0);                  // [C, T_out]
     return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);
 }

@@ -46,9 +46,9 @@ ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
 ggml_tensor * codec_cm_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                    int stride, int pad, int dilation);
 
-// Depthwise conv (groups == channels), stride 1. x [C, T], w [C, K], b [C] or null.
+// Depthwise conv (groups == channels). x [C, T], w [C, K], b [C] or null.
 ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
-                                 int pad, int dilation);
+                                 int pad, int dilation, int stride = 1);
 
 // Transposed conv keeping `out_len` samples from `crop` on (PyTorch: crop = padding, out_len =
 // (L - 1) * s - 2 * padding + K + output_padding). x [Cin, L] -> [Cout, out_len].
