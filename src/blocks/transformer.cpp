@@ -1,6 +1,7 @@
 #include "transformer.h"
 
 #include "attention.h"
+#include "chunked.h"
 #include "model_loader.h"
 #include "stream_io.h"
 
@@ -241,12 +242,7 @@ static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_te
         ggml_tensor * qb = ggml_view_4d(ctx, q, hd, H, n, 1, q->nb[1], q->nb[2], q->nb[3], (size_t) s * q->nb[2]);
         o.push_back(codec_attention(ctx, qb, k, v, scale));  // [hd * H, n]
     }
-    while (o.size() > 1) {  // concatenated pairwise: each level copies the output once (not once per block)
-        std::vector<ggml_tensor *> next;
-        for (size_t i = 0; i < o.size(); i += 2) next.push_back(i + 1 < o.size() ? ggml_concat(ctx, o[i], o[i + 1], 1) : o[i]);
-        o.swap(next);
-    }
-    return o[0];
+    return codec_concat_tree(ctx, o, 1);
 }
 
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
