@@ -134,7 +134,7 @@ def main():
         for seconds in [float(s) for s in (lengths or args.lengths).split(",")]:
             with tempfile.TemporaryDirectory() as tmp:
                 with codec_cpp.Model(paths["f32"], n_threads=args.threads) as m:
-                    rate = m.sample_rate
+                    rate = m.encode_sample_rate  # the input (NeuCodec: 16 kHz)
                 x = make_input(rate, seconds)
                 npy, wav = os.path.join(tmp, "x.npy"), os.path.join(tmp, "x.wav")
                 np.save(npy, x)

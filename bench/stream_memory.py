@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 def run_one(a):
     import codec_cpp
     m = codec_cpp.Model(a.model, n_threads=a.threads)
-    hop, rate = m.hop_size, m.sample_rate
+    enc = a.direction == "encode"  # PCM in at the encoder's rate, out at the decoder's (NeuCodec differ)
+    hop, rate = (m.encode_hop_size, m.encode_sample_rate) if enc else (m.hop_size, m.sample_rate)
     block = max(1, round(a.block_seconds * rate / hop))
     push = a.push_frames or block
     total_frames = int(a.seconds * rate / hop)

@@ -87,6 +87,10 @@ CODEC_API void          codec_model_free(codec_model * model);
 CODEC_API const char * codec_model_arch         (const codec_model * model);
 CODEC_API int32_t      codec_model_sample_rate  (const codec_model * model);
 CODEC_API int32_t      codec_model_hop_size     (const codec_model * model);  // samples per frame
+// The encoder's input: PCM at this rate, this many samples per frame. The same as sample_rate /
+// hop_size except for models whose encoder takes another rate (NeuCodec: 16 kHz in, 24 kHz out).
+CODEC_API int32_t      codec_model_encode_sample_rate(const codec_model * model);
+CODEC_API int32_t      codec_model_encode_hop_size   (const codec_model * model);
 CODEC_API int32_t      codec_model_n_q          (const codec_model * model);  // max codebooks
 CODEC_API int32_t      codec_model_codebook_size(const codec_model * model);
 CODEC_API int32_t      codec_model_codebook_dim (const codec_model * model);
@@ -157,7 +161,7 @@ typedef struct codec_audio {
 
 #define CODEC_N_Q_ALL (-1)
 
-// Mono/multi-channel PCM at the model's sample rate -> codes. n_q: 1..codec_model_n_q(),
+// Mono/multi-channel PCM at the model's encode sample rate (codec_model_encode_sample_rate) -> codes. n_q: 1..codec_model_n_q(),
 // or CODEC_N_Q_ALL; 0 and values above the model's are errors. n_samples must be >= 1.
 // Non-finite samples (NaN, Inf) are rejected with CODEC_ERR_INVALID_ARG naming the first
 // one; samples should lie in [-1, 1] (finite values far outside it may give meaningless codes,
@@ -265,7 +269,7 @@ CODEC_API codec_status   codec_stream_reset(codec_stream * stream);
 CODEC_API const char *   codec_stream_last_error(const codec_stream * stream);
 CODEC_API codec_status   codec_stream_get_info(const codec_stream * stream, codec_stream_info * out);
 
-// Encode streams: interleaved PCM at the model's rate and channel count (n_samples per channel,
+// Encode streams: interleaved PCM at the model's encode sample rate and channel count (n_samples per channel,
 // 0 allowed). Non-finite samples are rejected; nothing of a rejected push is kept.
 CODEC_API codec_status codec_stream_push_pcm(codec_stream * stream, const float * pcm, int64_t n_samples);
 // Decode streams: the next codes->n_frames frames of every row (rows: the stream's n_q). Multi-

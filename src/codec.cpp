@@ -58,6 +58,23 @@ codec_context_params codec_context_default_params(void) {
     return p;
 }
 
+// codec.encode_sample_rate (optional: absent means the output rate): the encoder's frames span
+// the same time as the decoder's, so its hop is hop_size scaled by the rate ratio, a whole number.
+static bool read_encode_rate(const codec_model_loader & ld, codec_hparams & hp, std::string & err) {
+    hp.encode_sample_rate = hp.sample_rate;
+    hp.encode_hop_size = hp.hop_size;
+    if (!ld.has_key("codec.encode_sample_rate")) return true;
+    if (!ld.get_i32("codec.encode_sample_rate", hp.encode_sample_rate, 1000, 1000000, err)) return false;
+    const int64_t scaled = (int64_t) hp.hop_size * hp.encode_sample_rate;
+    if (scaled % hp.sample_rate != 0) {
+        err = codec_fmt("codec.encode_sample_rate %d Hz does not give a whole encoder hop (hop_size %d at %d Hz)",
+                        hp.encode_sample_rate, hp.hop_size, hp.sample_rate);
+        return false;
+    }
+    hp.encode_hop_size = (int32_t) (scaled / hp.sample_rate);
+    return true;
+}
+
 static codec_status load_model(codec_model & m, const char * path, const codec_model_params & params, std::string & err) {
     if (!m.loader.open(path, err)) {
         return err.rfind("cannot open", 0) == 0 ? CODEC_ERR_IO : CODEC_ERR_FORMAT;
@@ -81,10 +98,16 @@ static codec_status load_model(codec_model & m, const char * path, const codec_m
         !ld.get_bool("codec.has_decoder",  hp.has_decoder, err)) {
         return CODEC_ERR_FORMAT;
     }
+    if (!read_encode_rate(ld, hp, err)) return CODEC_ERR_FORMAT;
     m.impl = m.ops->create();
     if (!m.ops->init(m, ld, err)) return CODEC_ERR_FORMAT;
     if (!ld.ok()) {
         err = ld.error();
+        return CODEC_ERR_FORMAT;
+    }
+    if (hp.has_encoder && hp.encode_sample_rate != hp.sample_rate && !hp.encode_rate_checked) {
+        err = codec_fmt("codec.encode_sample_rate is %d Hz, but a %s encoder takes the output rate (%d Hz)",
+                        hp.encode_sample_rate, hp.arch.c_str(), hp.sample_rate);
         return CODEC_ERR_FORMAT;
     }
 
@@ -139,6 +162,8 @@ void codec_model_free(codec_model * model) { delete model; }
 const char * codec_model_arch(const codec_model * m)          { return m ? m->hparams.arch.c_str() : ""; }
 int32_t codec_model_sample_rate(const codec_model * m)        { return m ? m->hparams.sample_rate : 0; }
 int32_t codec_model_hop_size(const codec_model * m)           { return m ? m->hparams.hop_size : 0; }
+int32_t codec_model_encode_sample_rate(const codec_model * m) { return m ? m->hparams.encode_sample_rate : 0; }
+int32_t codec_model_encode_hop_size(const codec_model * m)    { return m ? m->hparams.encode_hop_size : 0; }
 int32_t codec_model_n_q(const codec_model * m)                { return m ? m->hparams.n_q : 0; }
 int32_t codec_model_codebook_size(const codec_model * m)      { return m ? m->hparams.codebook_size : 0; }
 int32_t codec_model_codebook_dim(const codec_model * m)       { return m ? m->hparams.codebook_dim : 0; }
@@ -356,7 +381,7 @@ static codec_graph_request graph_request(codec_graph_kind kind, const codec_hpar
     req.kind = kind;
     (codec_graph_is_encode(kind) ? req.n_in : req.n_frames) = n;
     req.n_q = n_q;
-    req.hop = hp.hop_size;
+    req.hop = codec_graph_is_encode(kind) ? hp.encode_hop_size : hp.hop_size;
     req.latent_dim = hp.latent_dim;
     return req;
 }

@@ -18,6 +18,10 @@ struct codec_hparams {
     std::string arch;
     int32_t sample_rate   = 0;
     int32_t hop_size      = 0;
+    // Encoder input (PCM the encoder takes): the same rate as the output except where the GGUF's
+    // codec.encode_sample_rate says otherwise (NeuCodec: 16 kHz in, 24 kHz out); its hop follows.
+    int32_t encode_sample_rate = 0;
+    int32_t encode_hop_size    = 0;
     int32_t n_q           = 0;
     int32_t codebook_size = 0;
     int32_t codebook_dim  = 0;
@@ -28,6 +32,7 @@ struct codec_hparams {
     bool    multi_rate    = false;  // code rows have their own lengths (SNAC): set by the model's init
     bool    has_scales    = false;  // codes carry one scale per chunk (EnCodec 48 kHz): set by the model's init
     bool    continuous    = false;  // latents without a codebook (Pocket TTS's Mimi, Soprano): set by the model's init
+    bool    encode_rate_checked = false;  // the encoder was checked against encode_sample_rate / hop: set by the model's init
     std::vector<float>   bandwidths;     // published bandwidths (kbps), if the model has them
     std::vector<int32_t> bandwidth_n_q;  // codebooks used at each of them, mapped as the reference maps them
 };

@@ -46,7 +46,7 @@ struct codec_stream {
     double last_build_ms = 0, last_alloc_ms = 0, last_compute_ms = 0;  // the last block's (get_info)
     int32_t n_blocks = 0;
 
-    int32_t hop() const { return model->hparams.hop_size; }
+    int32_t hop() const { return encode ? model->hparams.encode_hop_size : model->hparams.hop_size; }  // samples per frame of the PCM side
     int32_t channels() const { return model->hparams.channels; }
     int32_t latent_dim() const { return model->hparams.latent_dim; }
     int32_t stride(int q) const { return spec.row_stride.empty() ? 1 : spec.row_stride[(size_t) q]; }

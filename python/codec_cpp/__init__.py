@@ -175,7 +175,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.codec_model_load.restype = P
     lib.codec_model_load.argtypes = [ctypes.c_char_p, _ModelParams, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]
     lib.codec_model_free.argtypes = [P]
-    for name in ("sample_rate", "hop_size", "n_q", "codebook_size", "codebook_dim", "latent_dim", "channels"):
+    for name in ("sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "n_q", "codebook_size",
+                 "codebook_dim", "latent_dim", "channels"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = I32, [P]
     for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate", "continuous"):
@@ -285,6 +286,9 @@ class Model:
         self.arch: str = g("arch").decode()
         self.sample_rate: int = g("sample_rate")
         self.hop_size: int = g("hop_size")
+        # the encoder's input rate and hop (NeuCodec: 16 kHz / 320 in, 24 kHz / 480 out; else the same)
+        self.encode_sample_rate: int = g("encode_sample_rate")
+        self.encode_hop_size: int = g("encode_hop_size")
         self.n_q: int = g("n_q")
         self.codebook_size: int = g("codebook_size")
         self.codebook_dim: int = g("codebook_dim")
@@ -373,7 +377,8 @@ class Model:
 
     def info(self) -> dict:
         """The model's properties as a dict (what `python -m codec_cpp info` prints)."""
-        keys = ("arch", "sample_rate", "hop_size", "channels", "n_q", "codebook_size", "codebook_dim", "latent_dim",
+        keys = ("arch", "sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "channels", "n_q",
+                "codebook_size", "codebook_dim", "latent_dim",
                 "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "uses_gpu", "bandwidths")
         return {k: getattr(self, k) for k in keys}
 
@@ -388,7 +393,7 @@ class Model:
         return x
 
     def encode(self, pcm: ArrayLike, n_q: int = -1, bandwidth: Optional[float] = None) -> Codes:
-        """pcm: float [n_samples] (mono) or [n_samples, channels] at self.sample_rate; returns int32
+        """pcm: float [n_samples] (mono) or [n_samples, channels] at self.encode_sample_rate; returns int32
         [n_q, n_frames], or for multi-rate codecs (SNAC) a list of n_q int32 arrays, one per level,
         each its own length, or for codecs with per-chunk scales (EnCodec 48 kHz) (codes, float32
         scales [n_chunks]). bandwidth (kbps) selects n_q as the reference does. Mono pcm given to a

@@ -64,8 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _info(m: Model, path: str) -> None:
-    rows = [("model", path), ("arch", m.arch), ("sample_rate", m.sample_rate), ("hop_size", m.hop_size),
-            ("n_q", m.n_q), ("codebook_size", m.codebook_size), ("codebook_dim", m.codebook_dim),
+    rows = [("model", path), ("arch", m.arch), ("sample_rate", m.sample_rate), ("hop_size", m.hop_size)]
+    if m.encode_sample_rate != m.sample_rate:  # the encoder takes another rate (NeuCodec)
+        rows += [("encode_rate", m.encode_sample_rate), ("encode_hop", m.encode_hop_size)]
+    rows += [("n_q", m.n_q), ("codebook_size", m.codebook_size), ("codebook_dim", m.codebook_dim),
             ("latent_dim", m.latent_dim), ("channels", m.channels),
             ("encoder", "yes" if m.has_encoder else "no"), ("decoder", "yes" if m.has_decoder else "no")]
     if m.hop_size > 0 and m.sample_rate > 0:
@@ -107,10 +109,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"decode: {time.perf_counter() - t0:.3f} s for {secs:.2f} s of audio", file=sys.stderr)
                 aio.write_audio(args.out, audio, m.sample_rate, args.subtype)
                 return 0
-            pcm, src = aio.read_audio(args.input, m.sample_rate, m.channels)
+            pcm, src = aio.read_audio(args.input, m.encode_sample_rate, m.channels)
             t0 = time.perf_counter()
             codes = m.encode_latent(pcm) if m.continuous else m.encode(pcm, n_q=args.n_q, bandwidth=args.bandwidth)
-            print(f"encode: {time.perf_counter() - t0:.3f} s for {len(pcm) / m.sample_rate:.2f} s of audio",
+            print(f"encode: {time.perf_counter() - t0:.3f} s for {len(pcm) / m.encode_sample_rate:.2f} s of audio",
                   file=sys.stderr)
             save = (lambda path, c, *_: np.save(path, c)) if m.continuous else aio.write_codes
             if args.command == "encode":
@@ -118,7 +120,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return 0
             if args.codes_out:
                 save(args.codes_out, codes)
-            audio = (m.decode_latent(codes) if m.continuous else m.decode(codes))[:len(pcm)]
+            n_out = -(-len(pcm) * m.sample_rate // m.encode_sample_rate)  # the input's span at the output rate
+            audio = (m.decode_latent(codes) if m.continuous else m.decode(codes))[:n_out]
             aio.write_audio(args.out, audio, m.sample_rate, args.subtype)
             return 0
     except (CodecError, LibraryError, ValueError, OSError, RuntimeError) as e:

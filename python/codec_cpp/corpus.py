@@ -5,7 +5,7 @@
     python -m codec_cpp.corpus decode --model M.gguf --input codes/ --output audio/ [--limit N]
 
 encode: list the input files (globs, directories, or Parquet tables with an audio column), drop
-those already in the output, then on Ray Data: read + decode + resample to the model's rate
+those already in the output, then on Ray Data: read + decode + resample to the encoder's rate
 (soundfile, soxr; map_batches tasks) -> encode on an actor pool (one loaded model per actor,
 reused across batches) -> each batch written as one Parquet file under OUTPUT/codes/ (rows:
 path, source sample_rate/channels/samples, n_q, frames, codes as int32 lists per codebook or
@@ -121,7 +121,7 @@ def codes_schema() -> Any:
         ("sample_rate", pa.int32()),          # the source file's
         ("channels", pa.int32()),             # the source file's
         ("samples", pa.int64()),              # the source file's, per channel
-        ("model_samples", pa.int64()),        # after resampling to the model's rate (what was encoded)
+        ("model_samples", pa.int64()),        # after resampling to the encoder's rate (what was encoded)
         ("n_q", pa.int32()),
         ("frames", pa.int32()),               # frames of the longest row (SNAC: the finest level)
         ("codes", pa.list_(pa.list_(pa.int32()))),  # [n_q][frames] (SNAC: one list per level, own length)
@@ -289,7 +289,8 @@ class EncodeActor:
         if rows["path"]:
             t = pa.table(rows, schema=codes_schema()).replace_schema_metadata(
                 {"codec_cpp": json.dumps({"model_sha256": self.sha256, "arch": m.arch, "sample_rate": m.sample_rate,
-                                          "hop_size": m.hop_size, "n_q": self.n_q})})
+                                          "hop_size": m.hop_size, "encode_sample_rate": m.encode_sample_rate,
+                                          "n_q": self.n_q})})
             _write_atomic(t, _join(self.output, CODES_DIR), f"part-{key}.parquet")
         return pa.table({"files": [len(rows["path"])], "errors": [len(errs["path"])], "seconds": [seconds]})
 
@@ -308,8 +309,9 @@ class DecodeActor:
         for r in batch.to_pylist():
             try:
                 audio = self.model.decode(row_codes(r))
-                if r.get("model_samples"):
-                    audio = audio[:r["model_samples"]]
+                if r.get("model_samples"):  # the encoded span, at the decoder's rate
+                    m = self.model
+                    audio = audio[:-(-r["model_samples"] * m.sample_rate // m.encode_sample_rate)]
                 name = audio_name(r["path"], self.fmt)
                 fs, d = _fs(self.output)
                 tmp = os.path.join(d, f".{name}.{uuid.uuid4().hex[:8]}.tmp.{self.fmt}")
@@ -434,14 +436,14 @@ def cmd_encode(args: argparse.Namespace) -> int:
     output = args.output
     sha = file_sha256(args.model)
     with Model(args.model, n_threads=1) as m:
-        rate, channels, arch = m.sample_rate, m.channels, m.arch
+        rate, out_rate, channels, arch = m.encode_sample_rate, m.sample_rate, m.channels, m.arch
         n_q = m.n_q_for_bandwidth(args.bandwidth) if args.bandwidth is not None else args.n_q
         if not m.has_encoder:
             raise ValueError(f"{args.model} has no encoder")
     fs, root = _fs(output)
     fs.create_dir(root, recursive=True)
     manifest = _join(root, "_codec_cpp.json")
-    info = {"model_sha256": sha, "arch": arch, "sample_rate": rate, "n_q": n_q,
+    info = {"model_sha256": sha, "arch": arch, "sample_rate": out_rate, "encode_sample_rate": rate, "n_q": n_q,
             "model": os.path.basename(args.model)}
     try:
         with fs.open_input_stream(manifest) as f:

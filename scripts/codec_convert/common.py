@@ -170,9 +170,12 @@ class GGUFOut:
         self.names = set()
 
     def add_common(self, *, sample_rate, hop_size, n_q, codebook_size, codebook_dim, latent_dim, channels,
-                   has_encoder, has_decoder):
+                   has_encoder, has_decoder, encode_sample_rate=None):
+        """encode_sample_rate: the encoder's input rate where it differs from the output's."""
         w = self.writer
         w.add_uint32(KEY_PREFIX + "sample_rate", sample_rate)
+        if encode_sample_rate is not None and encode_sample_rate != sample_rate:
+            w.add_uint32(KEY_PREFIX + "encode_sample_rate", encode_sample_rate)
         w.add_uint32(KEY_PREFIX + "hop_size", hop_size)
         w.add_uint32(KEY_PREFIX + "n_q", n_q)
         w.add_uint32(KEY_PREFIX + "codebook_size", codebook_size)

@@ -20,9 +20,9 @@ projection + layers; masked_spec_embed is training-only), semantic_adapter, the 
 (acoustic_encoder: SnakeBeta parameters as exp(alpha) and 1 / (exp(beta) + 1e-9), the
 anti-aliasing kaiser-sinc filters written once), fc_encoder, quantizer.project_in, the FSQ bound's
 constants and the feature extractor's fbank (DFT basis with window, pre-emphasis and DC removal
-folded in; Kaldi's mel matrix). Not yet for NeuCodec (its encoder takes 16 kHz, its GGUF's rate is
-the decoder's 24 kHz), the original layout, or a hop other than the fbank's 320: those convert
-decoder-only (has_encoder = false), the skipped tensors listed on stderr. A checkpoint holding
+folded in; Kaldi's mel matrix). NeuCodec's encoder takes 16 kHz while its decoder writes 24 kHz:
+codec.encode_sample_rate says so. Not yet for the original layout or a hop other than the fbank's
+320: those convert decoder-only (has_encoder = false), the skipped tensors listed on stderr. A checkpoint holding
 only the decoder side converts the same.
 
 The decoder's RoPE takes the head index as its position (the original's quirk, kept by
@@ -108,7 +108,7 @@ def convert(config, sd, out):
         skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
     get = Weights(sd)
     ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
-    has_enc, why = _encoder_convertible(sd, config, layout, neu, ratios)
+    has_enc, why = _encoder_convertible(sd, layout, ratios)
     if not has_enc:
         for k in sd:
             if k.startswith(ENCODER_PREFIXES):
@@ -145,7 +145,8 @@ def convert(config, sd, out):
     if layout == "original":  # hop = n_fft / 4; the rate from the config if it has one, else 50 frames/s
         hop = (get(D + "head.linear.weight").shape[0] - 2) // 4
         rate = int(config.get("output_sampling_rate" if neu else "sampling_rate", 50 * hop))
-    elif neu:
+        rate_in = FBANK["rate"] if neu else rate
+    elif neu:  # the encoder takes 16 kHz, the decoder writes 24 kHz (codec.encode_sample_rate)
         rate_in = int(config.get("input_sampling_rate", 16000))
         rate = int(config.get("output_sampling_rate", 24000))
         hop = math.prod(ratios) * rate // rate_in
@@ -153,13 +154,15 @@ def convert(config, sd, out):
             raise ConvertError(f"NeuCodec: {rate} / {rate_in} Hz does not give a whole decoder hop")
     else:
         rate, hop = int(config.get("sampling_rate", 16000)), math.prod(ratios)
+        rate_in = rate
     head = get(D + "head.linear.weight")
     n_fft = head.shape[0] - 2
     if n_fft != 4 * hop:
         raise ConvertError(f"ISTFT head of {head.shape[0]} outputs: n_fft {n_fft}, the config's hop {hop} needs {4 * hop}")
 
     out.add_common(sample_rate=rate, hop_size=hop, n_q=1, codebook_size=codebook_size, codebook_dim=len(levels),
-                   latent_dim=latent, channels=1, has_encoder=ENCODE_AT_PARITY and has_enc, has_decoder=True)
+                   latent_dim=latent, channels=1, has_encoder=ENCODE_AT_PARITY and has_enc, has_decoder=True,
+                   encode_sample_rate=rate_in if has_enc else None)
     out.add_i32_array("xcodec2.fsq_levels", levels)
     out.add_u32("xcodec2.hidden_size", hidden)
     out.add_u32("xcodec2.num_layers", n_layers)
@@ -193,21 +196,21 @@ def convert(config, sd, out):
     vocos.write_istft(out, "dec.head.istft", torch.hann_window(n_fft, dtype=torch.float64).numpy(), n_fft, hop, False)
 
     if has_enc:
-        write_encoder(out, get, sd, config, hidden, latent, levels, ratios)
+        if rate_in != FBANK["rate"]:
+            raise ConvertError(f"the encoder takes {rate_in} Hz, its feature extractor's fbank {FBANK['rate']} Hz")
+        write_encoder(out, get, sd, config, hidden, latent, levels, ratios, neu)
     get.check_all_used("XCodec2/NeuCodec")
     print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; "
           + ("with the encoder" if has_enc else "decoder only")
           + (f" (skipped {skipped} encoder-side tensors: {why})" if skipped else ""), file=sys.stderr)
 
 
-def _encoder_convertible(sd, config, layout, neu, ratios):
+def _encoder_convertible(sd, layout, ratios):
     """(True, "") when the checkpoint's encoder side is converted, else (False, why)."""
     if not any(k.startswith("acoustic_encoder.") for k in sd) and layout == "transformers":
         return False, "no encoder side"
     if layout == "original":
         return False, "the original layout's encoder side is not converted yet"
-    if neu:  # its 16 kHz encoder input differs from the 24 kHz decoder output the GGUF's rate names
-        return False, "NeuCodec encode is not supported yet"
     if math.prod(ratios) != FBANK["stack"] * FBANK["frame_shift"]:
         return False, (f"hop {math.prod(ratios)} is not the feature extractor's "
                        f"{FBANK['stack'] * FBANK['frame_shift']} (the reference cannot encode it either)")
@@ -263,7 +266,8 @@ def fbank_basis(frame_length, n_fft, preemph, scale):
     return (dft * window) @ pre @ dc * scale
 
 
-def write_fbank(out, prefix):
+def write_fbank(out, prefix, pad):
+    """pad: zeros the feature extractor adds each side of the (hop-padded) signal before the fbank."""
     fb = FBANK
     n_fft = 1 << (fb["frame_length"] - 1).bit_length()
     out.tensor(prefix + ".basis", fbank_basis(fb["frame_length"], n_fft, fb["preemph"], fb["scale"]))
@@ -271,6 +275,7 @@ def write_fbank(out, prefix):
     for k in ("frame_length", "frame_shift", "n_mel", "stack"):
         out.add_u32("xcodec2.fbank." + k, fb[k])
     out.add_u32("xcodec2.fbank.n_bins", n_fft // 2 + 1)
+    out.add_u32("xcodec2.fbank.pad", pad)
 
 
 def _snake_beta(out, get, prefix, out_prefix):
@@ -288,9 +293,11 @@ def _conv(out, get, prefix, out_prefix, k, stride=1, bias=True):
         out.tensor(out_prefix + ".bias", get(prefix + ".bias"))
 
 
-def write_encoder(out, get, sd, config, hidden, latent, levels, ratios):
+def write_encoder(out, get, sd, config, hidden, latent, levels, ratios, neu):
     """The encoder side under enc.* (acoustic CNN), sem.* (conformer + adapter), enc.fc and
-    quantizer.project_in, with the xcodec2.* keys the runtime checks them against."""
+    quantizer.project_in, with the xcodec2.* keys the runtime checks them against. The feature
+    extractors differ in one place: Xcodec2FeatureExtractor pads the signal by half a hop each
+    side before the fbank, NeuCodecFeatureExtractor does not (its codes: one frame fewer)."""
     sc = config.get("semantic_model_config") or {}
     if not isinstance(sc, dict):
         sc = sc.to_dict()
@@ -377,7 +384,7 @@ def write_encoder(out, get, sd, config, hidden, latent, levels, ratios):
     out.tensor("quantizer.fsq.shift", (offset / scale).atanh())
     out.tensor("quantizer.fsq.offset", offset)
     out.tensor("quantizer.fsq.basis", torch.cumprod(torch.tensor([1] + levels[:-1]), 0).float())
-    write_fbank(out, "sem.fbank")
+    write_fbank(out, "sem.fbank", 0 if neu else math.prod(ratios) // 2)
     out.add_u32("xcodec2.encoder_hidden_size", e)
     out.add_i32_array("xcodec2.downsampling_ratios", ratios)
     for k, v in dict(hidden_size=sh, num_layers=n_sem, num_heads=n_head, intermediate_size=ffn, input_dim=feat,

@@ -8,10 +8,10 @@
 // broadcast over time): q and k of head h turn by one fixed rotation, which cancels in q . k,
 // so the transformer runs without rotation (transformer.h, inv_freq = null). decode_latent takes
 // the 2048-d latent after project_out (the reference's decode(latents=...)).
-// Encode (XCodec2; Xcodec2FeatureExtractor + Xcodec2Model.encode), 16 kHz PCM: one zero appended,
-// zeros up to a multiple of the hop (320) -> (a) fbank front end (blocks/fbank.h: 80 log-mels,
-// normalized over the input, frame pairs stacked to 160-d, the signal padded by half a hop each
-// side) -> feature projection (LayerNorm, linear) -> w2v-BERT conformer layers (blocks/conformer.h)
+// Encode (Xcodec2FeatureExtractor + Xcodec2Model.encode; NeuCodec's the same at 16 kHz in with the
+// differences in xc_encode), 16 kHz PCM: one zero appended, zeros up to a multiple of the hop (320)
+// -> (a) fbank front end (blocks/fbank.h: 80 log-mels, normalized over the input, frame pairs
+// stacked to 160-d; XCodec2 pads the signal by half a hop each side) -> feature projection (LayerNorm, linear) -> w2v-BERT conformer layers (blocks/conformer.h)
 // -> semantic adapter (convs k3: relu, residual); (b) the acoustic CNN (anti-aliased SnakeBeta,
 // blocks/aa_snake.h); concat [semantic; acoustic] -> fc_encoder -> project_in -> FSQ quantize.
 #include "xcodec2.h"
@@ -53,6 +53,7 @@ struct xcodec2_encoder {
     codec_snake_w act;
     codec_aa_filters aa;  // of the last width
     codec_fbank fbank;
+    int32_t fbank_pad = 0;  // zeros each side of the signal the fbank reads (XCodec2: half a hop; NeuCodec: none)
     ggml_tensor * fp_norm_w = nullptr, * fp_norm_b = nullptr, * fp_w = nullptr, * fp_b = nullptr;  // feature projection
     std::vector<codec_conformer_layer> layers;
     codec_conformer_hp chp;
@@ -96,19 +97,26 @@ bool xc_init_encoder(xcodec2_model & m, const codec_hparams & hp, codec_model_lo
         !ld.get_i32("xcodec2.fbank.frame_shift", fb.frame_shift, 1, 1 << 16, err) ||
         !ld.get_i32("xcodec2.fbank.n_bins", fb.n_bins, 1, 1 << 16, err) ||
         !ld.get_i32("xcodec2.fbank.n_mel", fb.n_mel, 1, 4096, err) ||
-        !ld.get_i32("xcodec2.fbank.stack", fb.stack, 1, 64, err)) {
+        !ld.get_i32("xcodec2.fbank.stack", fb.stack, 1, 64, err) ||
+        !ld.get_i32("xcodec2.fbank.pad", e.fbank_pad, 0, 1 << 16, err)) {
         return false;
     }
     int64_t prod = 1;
     for (int32_t r : ratios) prod *= r;
     int64_t width = (int64_t) E << ratios.size();
-    if (!(e.chp.eps > 0.0f) || S % e.chp.n_head || prod != hp.hop_size || hp.hop_size % 2 || width > (1 << 20) ||
-        in_dim != fb.n_mel * fb.stack || fb.stack * fb.frame_shift != hp.hop_size || fb.frame_length > 2 * hp.hop_size ||
-        S + m.hidden != hp.latent_dim || hp.sample_rate != 16000) {
+    if (hp.encode_sample_rate != 16000) {  // the fbank's mel scale and frames are the 16 kHz ones
+        err = codec_fmt("xcodec2: the encoder takes 16 kHz, but codec.encode_sample_rate (absent: codec.sample_rate) "
+                        "gives %d Hz", hp.encode_sample_rate);
+        return false;
+    }
+    const int32_t hop = hp.encode_hop_size;
+    if (!(e.chp.eps > 0.0f) || S % e.chp.n_head || prod != hop || width > (1 << 20) || e.fbank_pad > hop ||
+        in_dim != fb.n_mel * fb.stack || fb.stack * fb.frame_shift != hop || fb.frame_length > 2 * hop ||
+        S + m.hidden != hp.latent_dim) {
         err = "xcodec2: encoder keys inconsistent (semantic.layer_norm_eps > 0, semantic.hidden_size a multiple of "
-              "num_heads, prod(downsampling_ratios) = codec.hop_size (even), semantic.input_dim = fbank.n_mel * stack, "
-              "fbank.stack * frame_shift = hop, frame_length <= 2 hop, semantic + acoustic hidden = codec.latent_dim, "
-              "16 kHz input)";
+              "num_heads, prod(downsampling_ratios) = the encoder's hop, fbank.pad <= hop, semantic.input_dim = "
+              "fbank.n_mel * stack, fbank.stack * frame_shift = hop, frame_length <= 2 hop, semantic + acoustic hidden "
+              "= codec.latent_dim)";
         return false;
     }
     const int H = m.hidden, Z = hp.latent_dim, D = hp.codebook_dim;
@@ -200,7 +208,9 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     // the encoder side is read when the GGUF says it has one, or holds its keys (then every key and
     // tensor is checked, but encode stays refused while codec.has_encoder is off)
     m.has_enc = hp.has_encoder || ld.has_key("xcodec2.semantic.num_layers");
-    return !m.has_enc || xc_init_encoder(m, hp, ld, err);
+    if (!m.has_enc) return true;
+    model.hparams.encode_rate_checked = true;  // xc_init_encoder checks the hop and the 16 kHz input
+    return xc_init_encoder(m, hp, ld, err);
 }
 
 bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
@@ -208,30 +218,37 @@ bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     const xcodec2_encoder & e = m.enc;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
-    const int64_t hop = model.hparams.hop_size;
-    // Xcodec2FeatureExtractor: one zero appended, then zeros up to a multiple of the hop; the
-    // fbank reads that signal with half a hop of zeros on each side.
-    const int64_t n = req.n_in, n_pad = (n + 1 + hop - 1) / hop * hop, T = n_pad / hop;
+    // The feature extractor: one zero appended, then zeros up to a multiple of the hop; the fbank
+    // reads that signal with fbank_pad zeros on each side (XCodec2: half a hop, F = 2T frames;
+    // NeuCodec: none, F = 2T - 2: one frame fewer than the acoustic branch, which is cropped to it).
+    const int64_t hop = req.hop, n = req.n_in, n_pad = (n + 1 + hop - 1) / hop * hop, T = n_pad / hop;
     if (n > ((int64_t) 1 << 31) - 2 * hop) {
         err = "input too long";
+        return false;
+    }
+    const int64_t pad = e.fbank_pad, F = codec_fbank_frames(e.fbank, n_pad + 2 * pad), T_sem = F / e.fbank.stack;
+    if (T_sem < 1) {
+        const int64_t need = e.fbank.frame_length + (e.fbank.stack - 1) * e.fbank.frame_shift - 2 * pad;
+        err = codec_fmt("input too short: %lld samples give no feature frame (at least %lld samples at 16 kHz)",
+                        (long long) n, (long long) ((need + hop - 1) / hop * hop - hop));
+        return false;
+    }
+    if (F % e.fbank.stack || T_sem > T) {
+        err = "xcodec2: the fbank frame rate does not match the codec's hop (model bug)";
         return false;
     }
     ggml_tensor * pcm = codec_graph_input(g, GGML_TYPE_F32, n, 1, "pcm");
     ggml_tensor * x = ggml_pad_ext(ctx, pcm, 0, n_pad - n, 0, 0, 0, 0, 0, 0);                 // [n_pad, 1]
     // semantic branch: fbank -> feature projection -> conformer -> adapter
-    ggml_tensor * sig = ggml_pad_ext(ctx, pcm, hop / 2, n_pad - n + hop / 2, 0, 0, 0, 0, 0, 0);
-    if (codec_fbank_frames(e.fbank, ggml_nelements(sig)) != T * e.fbank.stack) {
-        err = "xcodec2: the fbank frame rate does not match the codec's hop (model bug)";
-        return false;
-    }
-    ggml_tensor * h = codec_fbank_forward(ctx, e.fbank, sig);                                  // [160, T]
+    ggml_tensor * sig = ggml_pad_ext(ctx, pcm, pad, n_pad - n + pad, 0, 0, 0, 0, 0, 0);
+    ggml_tensor * h = codec_fbank_forward(ctx, e.fbank, sig);                                  // [160, T_sem]
     h = codec_layer_norm(ctx, h, e.fp_norm_w, e.fp_norm_b, e.chp.eps);
     h = ggml_add(ctx, ggml_mul_mat(ctx, e.fp_w, h), e.fp_b);
     for (const codec_conformer_layer & l : e.layers) h = codec_conformer_forward(ctx, l, e.chp, h);
     h = ggml_relu(ctx, codec_cm_conv1d(ctx, h, e.adapter[0].w, nullptr, 1, 1, 1));
     ggml_tensor * r = ggml_relu(ctx, codec_cm_conv1d(ctx, h, e.adapter[1].w, e.adapter[1].b, 1, 1, 1));
     h = ggml_add(ctx, codec_cm_conv1d(ctx, r, e.adapter[2].w, e.adapter[2].b, 1, 1, 1), h);
-    h = codec_cm_conv1d(ctx, h, e.adapter[3].w, nullptr, 1, 1, 1);                             // [S, T]
+    h = codec_cm_conv1d(ctx, h, e.adapter[3].w, nullptr, 1, 1, 1);                             // [S, T_sem]
     // acoustic branch
     x = codec_cm_conv1d_mono(ctx, x, e.conv_in.w, e.conv_in.b, 1, 3, 1);                       // [E, n_pad]
     for (const xc_enc_block & b : e.blocks) {
@@ -252,9 +269,10 @@ bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_req
         err = "xcodec2: the acoustic encoder's frames do not match the hop (model bug)";
         return false;
     }
+    if (T_sem < T) x = ggml_view_2d(ctx, x, x->ne[0], T_sem, x->nb[1], 0);  // the reference trims to the shorter branch
     ggml_tensor * z = ggml_add(ctx, ggml_mul_mat(ctx, e.fc_w, ggml_concat(ctx, h, x, 0)), e.fc_b);
-    z = ggml_add(ctx, ggml_mul_mat(ctx, e.pi_w, z), e.pi_b);                                   // [D, T]
-    codec_graph_output(g, ggml_reshape_2d(ctx, codec_fsq_quantize(ctx, m.fsq, e.bound, z), T, 1), "codes");
+    z = ggml_add(ctx, ggml_mul_mat(ctx, e.pi_w, z), e.pi_b);                                   // [D, T_sem]
+    codec_graph_output(g, ggml_reshape_2d(ctx, codec_fsq_quantize(ctx, m.fsq, e.bound, z), T_sem, 1), "codes");
     return true;
 }
 
@@ -282,8 +300,8 @@ bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_req
 size_t xc_graph_size(const codec_model & model, const codec_graph_request & req) {
     const xcodec2_model & m = *(const xcodec2_model *) model.impl;
     if (req.kind == CODEC_GRAPH_ENCODE) {  // aa_snake ~ 130 tensors, 7 per block with 7 convs; a conformer
-        const int64_t hop = model.hparams.hop_size;      // layer ~ 100 plus ~ 16 per block of 512 queries
-        const size_t q_blocks = (size_t) ((req.n_in + hop) / hop + 511) / 512;
+                                           // layer ~ 100 plus ~ 16 per block of 512 queries
+        const size_t q_blocks = (size_t) ((req.n_in + req.hop) / req.hop + 511) / 512;
         return 2048 + m.enc.layers.size() * (192 + 24 * q_blocks) + (m.enc.blocks.size() + 1) * 7 * 256;
     }
     const size_t blocks = (size_t) (req.n_frames + 511) / 512;  // transformer.cpp's query blocks

@@ -26,6 +26,7 @@ MODELS = {
     "xcodec2": lambda: xc_fx.model_paths(CACHE, "tiny")["f32"],
     "mimi_pocket": lambda: pocket_fx.make_model(CACHE, "tiny")["f32"],  # Pocket TTS's Mimi: mimi.* keys
     "xcodec2_enc": lambda: xc_fx.model_paths(CACHE, "tiny-enc")["f16"],  # the encoder's keys and tensors
+    "xcodec2_neu": lambda: xc_fx.model_paths(CACHE, "neucodec-tiny-enc")["f16"],  # 16 kHz in, 24 kHz out
 }
 _paths = {}
 
@@ -55,7 +56,7 @@ def exercise(path):
                 if m.has_decoder:
                     m.decode_latent(np.ones((m.latent_dim, 3), dtype=np.float32))
             elif m.has_encoder:
-                m.encode(np.zeros(m.hop_size * 3, dtype=np.float32))
+                m.encode(np.zeros(m.encode_hop_size * 3, dtype=np.float32))
             elif m.has_decoder and m.n_q > 0:
                 m.decode(np.zeros((m.n_q, 3), dtype=np.int32))
     except codec_cpp.CodecError:

@@ -1,7 +1,8 @@
-"""XCodec2 encode against transformers 5.23's Xcodec2FeatureExtractor + Xcodec2Model.encode
-(tests/fixtures/xcodec2.py: the real feature extractor with torchaudio's kaldi fbank through a
-stub package), seeded random weights, codes compared. Fast suite: the toy whole model with the
-published hop, conformer kernel and relative positions (tiny-enc: 2 conformer layers)."""
+"""XCodec2 and NeuCodec encode against transformers 5.23's feature extractors + Xcodec2Model /
+NeuCodecModel.encode (tests/fixtures/xcodec2.py: the real feature extractors with torchaudio's kaldi
+fbank through a stub package), seeded random weights, codes compared. Fast suite: the toy whole
+models with the published hop, conformer kernel and relative positions (tiny-enc,
+neucodec-tiny-enc: 2 conformer layers); once each at the published size."""
 import numpy as np
 import pytest
 
@@ -15,9 +16,15 @@ F16_FLOOR = 0.95      # codes equal with f16 matrix weights
 _cache = {}
 
 
-def inputs():
+# NeuCodec's feature extractor feeds the fbank no padding: under 320 samples it has no frame and
+# the reference fails (kaldi's "choose a window size 400"); ours says the input is too short
+TOO_SHORT = {"neucodec-tiny-enc": ("short", "one_sample")}
+VARIANTS = ["tiny-enc", "neucodec-tiny-enc"]
+
+
+def inputs(variant):
     rng = np.random.default_rng(7)
-    return {
+    pcm = {
         "pcm:speech": speech(16000),
         "pcm:noise": (rng.standard_normal(16000) * 0.3).astype(np.float32),
         "pcm:dithered_silence": (rng.standard_normal(8000) * 1e-4).astype(np.float32),
@@ -26,12 +33,13 @@ def inputs():
         "pcm:one_sample": np.array([0.25], np.float32),
         "pcm:long": np.tile(speech(16000), 12)[: 16000 * 31] + (rng.standard_normal(16000 * 31) * 0.01).astype(np.float32),
     }
+    return {k: v for k, v in pcm.items() if k[4:] not in TOO_SHORT.get(variant, ())}
 
 
 def setup(variant, tmp_path_factory):
     if variant not in _cache:
         paths = fx.model_paths(CACHE, variant)
-        inp = inputs()
+        inp = inputs(variant)
         ref = fx.encode_reference(paths, inp, CACHE)
         _cache[variant] = (paths, inp, ref, {t: codec_cpp.Model(paths[t], n_threads=2) for t in ("f32", "f16")})
     return _cache[variant]
@@ -51,34 +59,42 @@ def ties(lat, levels, eps=1e-3):
 NAMES = ["speech", "noise", "dithered_silence", "odd_length", "short", "one_sample", "long"]
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("name", NAMES)
-def test_encode(name, tmp_path_factory):
-    paths, inp, ref, models = setup("tiny-enc", tmp_path_factory)
+def test_encode(variant, name, tmp_path_factory):
+    paths, inp, ref, models = setup(variant, tmp_path_factory)
+    if name in TOO_SHORT.get(variant, ()):
+        pcm = inputs("tiny-enc")[f"pcm:{name}"]
+        with pytest.raises(codec_cpp.CodecError, match="too short"):
+            models["f32"].encode(pcm)
+        return
     want = ref[f"codes:{name}"]
     got = models["f32"].encode(inp[f"pcm:{name}"]).reshape(-1)
     assert got.shape == want.shape
     rate = float((got == want).mean())
     diff = got != want
     n_ties = int((diff & ties(ref[f"lat:{name}"], [4] * 8)).sum())
-    record(f"xcodec2-tiny-enc encode {name} ({len(want)} frames)", "codes equal", rate)
-    record(f"xcodec2-tiny-enc encode {name}", "differences / of them ties", f"{int(diff.sum())} / {n_ties}")
+    record(f"{variant} encode {name} ({len(want)} frames)", "codes equal", rate)
+    record(f"{variant} encode {name}", "differences / of them ties", f"{int(diff.sum())} / {n_ties}")
     if len(want) >= 20:
         assert len(np.unique(want)) >= min(len(want) // 4, 200), "random weights collapsed the codes"
     assert rate >= ENCODE_FLOOR
 
 
-def test_encode_f16(tmp_path_factory):
-    paths, inp, ref, models = setup("tiny-enc", tmp_path_factory)
-    names = ["speech", "noise", "odd_length", "short"]  # (CI time)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_encode_f16(variant, tmp_path_factory):
+    paths, inp, ref, models = setup(variant, tmp_path_factory)
+    names = [n for n in ("speech", "noise", "odd_length", "short") if f"codes:{n}" in ref]  # (CI time)
     want = np.concatenate([ref[f"codes:{n}"] for n in names])
     got = np.concatenate([models["f16"].encode(inp[f"pcm:{n}"]).reshape(-1) for n in names])
     rate = float((got == want).mean())
-    record("xcodec2-tiny-enc encode f16", "codes equal", rate)
+    record(f"{variant} encode f16", "codes equal", rate)
     assert rate >= F16_FLOOR
 
 
-def test_encode_bad_input(tmp_path_factory):
-    paths, inp, ref, models = setup("tiny-enc", tmp_path_factory)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_encode_bad_input(variant, tmp_path_factory):
+    paths, inp, ref, models = setup(variant, tmp_path_factory)
     m = models["f32"]
     for bad in (np.array([0.1, np.nan], np.float32), np.array([np.inf], np.float32), np.zeros(0, np.float32)):
         with pytest.raises(codec_cpp.CodecError):
@@ -99,12 +115,13 @@ def test_has_encoder_flag(tmp_path):
         m.encode(np.zeros(1000, np.float32))
 
 
-def test_full_size(tmp_path):
-    """The published XCodec2 (16 conformer layers of 1024, the 48-wide acoustic CNN): one encode
-    of 3 s of speech, made and converted in a temporary dir (not cached: ~2.5 GB)."""
+@pytest.mark.parametrize("variant", ["xcodec2-whole", "neucodec-whole"])
+def test_full_size(variant, tmp_path):
+    """The published XCodec2 / NeuCodec (16 conformer layers of 1024, the 48-wide acoustic CNN): one
+    encode of 3 s of speech, made and converted in a temporary dir (not cached: ~2.5 GB)."""
     import convert
     ckpt = str(tmp_path / "ckpt")
-    fx.make("xcodec2-whole", 0, ckpt)
+    fx.make(variant, 0, ckpt)
     gguf_path = str(tmp_path / "m.gguf")
     convert.convert(ckpt, gguf_path, "f32")
     x = speech(16000)[: 3 * 16000]
@@ -114,28 +131,38 @@ def test_full_size(tmp_path):
     want = ref["codes:speech3s"]
     got = codec_cpp.Model(gguf_path, n_threads=2).encode(x).reshape(-1)
     rate = float((got == want).mean())
-    record(f"xcodec2 full-size encode 3 s ({len(want)} frames)", "codes equal", rate)
-    record("xcodec2 full-size encode 3 s", "differences / of them ties",
+    record(f"{variant} encode 3 s ({len(want)} frames)", "codes equal", rate)
+    record(f"{variant} encode 3 s", "differences / of them ties",
            f"{int((got != want).sum())} / {int(((got != want) & ties(ref['lat:speech3s'], [4] * 8)).sum())}")
     assert len(np.unique(want)) >= len(want) // 4, "random weights collapsed the codes"
     assert rate >= ENCODE_FLOOR
 
 
-def test_cli_resamples(tmp_path):
-    """The C API takes 16 kHz; the CLI resamples other rates (24 kHz here) before encoding."""
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_cli_resamples(variant, tmp_path):
+    """The C API takes 16 kHz for both (codec_model_encode_sample_rate); the CLI resamples other rates
+    (24 kHz here) to it before encoding, and its roundtrip writes the decoder's rate (NeuCodec: 24 kHz)."""
     import os
     import subprocess
     import soundfile
     cli = os.path.join(os.path.dirname(os.environ.get("CODEC_LIB", "build/libcodec.so")), "bin", "codec-cli")
     if not os.path.exists(cli):
         pytest.skip("no codec-cli")
-    paths = fx.model_paths(CACHE, "tiny-enc")
+    paths = fx.model_paths(CACHE, variant)
+    m = codec_cpp.Model(paths["f32"], n_threads=2)
+    assert (m.encode_sample_rate, m.encode_hop_size) == (16000, 320)
     t = np.arange(48000) / 24000.0
     soundfile.write(tmp_path / "a.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 24000, subtype="FLOAT")
-    r = subprocess.run([cli, "encode", "--model", paths["f32"], "--in", str(tmp_path / "a.wav"), "--out",
-                        str(tmp_path / "c.npy"), "--threads", "2"], capture_output=True, text=True)
+    run = lambda *a: subprocess.run([cli, *a, "--model", paths["f32"], "--threads", "2"], capture_output=True, text=True)
+    r = run("encode", "--in", str(tmp_path / "a.wav"), "--out", str(tmp_path / "c.npy"))
     assert r.returncode == 0, r.stderr
-    assert np.load(tmp_path / "c.npy").shape == (1, (32000 + 1 + 319) // 320)
+    frames = (32000 + 1 + 319) // 320 - (1 if m.sample_rate != m.encode_sample_rate else 0)  # NeuCodec: one fewer
+    assert np.load(tmp_path / "c.npy").shape == (1, frames)
+    r = run("roundtrip", "--in", str(tmp_path / "a.wav"), "--out", str(tmp_path / "b.wav"))
+    assert r.returncode == 0, r.stderr
+    info = soundfile.info(str(tmp_path / "b.wav"))
+    # trimmed to the input's span (the encoder pads to whole frames): 2 s at the decoder's rate
+    assert (info.samplerate, info.frames) == (m.sample_rate, min(frames * m.hop_size, 2 * m.sample_rate))
 
 
 FBANK_CHECK = r"""

@@ -64,6 +64,8 @@ TEST_F(ApiErrors, NullModelIsRejected) {
     EXPECT_STREQ(codec_model_arch(nullptr), "");
     EXPECT_EQ(codec_model_sample_rate(nullptr), 0);
     EXPECT_EQ(codec_model_hop_size(nullptr), 0);
+    EXPECT_EQ(codec_model_encode_sample_rate(nullptr), 0);
+    EXPECT_EQ(codec_model_encode_hop_size(nullptr), 0);
     EXPECT_EQ(codec_model_n_q(nullptr), 0);
     EXPECT_EQ(codec_model_codebook_size(nullptr), 0);
     EXPECT_EQ(codec_model_codebook_dim(nullptr), 0);

@@ -39,6 +39,8 @@ TEST_F(ModelErrors, TinyModelLoads) {
     EXPECT_STREQ(codec_model_arch(r.model.get()), "dac");
     EXPECT_EQ(codec_model_sample_rate(r.model.get()), 16000);
     EXPECT_EQ(codec_model_hop_size(r.model.get()), 8);
+    EXPECT_EQ(codec_model_encode_sample_rate(r.model.get()), 16000);  // no codec.encode_sample_rate: the output's
+    EXPECT_EQ(codec_model_encode_hop_size(r.model.get()), 8);
     EXPECT_EQ(codec_model_n_q(r.model.get()), 4);
     EXPECT_EQ(codec_model_codebook_size(r.model.get()), 32);
     EXPECT_EQ(codec_model_latent_dim(r.model.get()), 16);
@@ -239,7 +241,12 @@ INSTANTIATE_TEST_SUITE_P(ModelErrors, BadKey, ::testing::Values(
     KeyCase{"hop_vs_ratios", "codec.hop_size", set_u32(16), {"16", "dac.downsampling_ratios", "8"}},
     KeyCase{"ratios_vs_hop", "dac.downsampling_ratios", set_i32s({2, 2}), {"codec.hop_size", "4"}},
     KeyCase{"latent_dim_vs_encoder", "codec.latent_dim", set_u32(32), {"32", "16"}},
-    KeyCase{"channels_stereo", "codec.channels", set_u32(2), {"mono"}}),
+    KeyCase{"channels_stereo", "codec.channels", set_u32(2), {"mono"}},
+    // the encoder's input rate: optional, a whole hop, and only where the model's encoder takes it
+    KeyCase{"encode_rate_zero", "codec.encode_sample_rate", set_u32(0), {"outside"}},
+    KeyCase{"encode_rate_float", "codec.encode_sample_rate", set_f32(16000.0f), {"expected an integer"}},
+    KeyCase{"encode_rate_fractional_hop", "codec.encode_sample_rate", set_u32(11025), {"11025", "whole encoder hop"}},
+    KeyCase{"encode_rate_not_this_arch", "codec.encode_sample_rate", set_u32(24000), {"24000", "dac", "16000"}}),
     [](const auto & info) { return std::string(info.param.name); });
 
 // ---- values in range that disagree with the tensors ------------------------------------------

@@ -163,13 +163,18 @@ codec_codes code_slice(const codec_codes & c, int64_t t, int64_t n, std::vector<
     return s;
 }
 
+// The rate and hop of each side: the encoder's input, the decoder's output (NeuCodec: 16 / 24 kHz).
+struct rates {
+    int in_sr, in_hop, out_sr, out_hop;
+};
+
 // Pushes the input k frames at a time through a fresh stream, timing each push + pull.
 bool run_pushes(codec_context * ctx, codec_stream_direction dir, const std::vector<float> & pcm, int64_t n,
-                const codec_codes & codes, int k, const options & o, int sr, int hop, int ch, push_stats & st) {
+                const codec_codes & codes, int k, const options & o, const rates & r, int ch, push_stats & st) {
     codec_stream * s = new_stream(ctx, dir, dir == CODEC_STREAM_ENCODE ? o.n_q : codes.n_q, o.block_frames > 0 ? o.block_frames : k);
     if (!s) return false;
     const bool enc = dir == CODEC_STREAM_ENCODE;
-    const int64_t total = enc ? n : codes.n_frames, step = enc ? (int64_t) k * hop : k;
+    const int64_t total = enc ? n : codes.n_frames, step = enc ? (int64_t) k * r.in_hop : k;
     std::vector<int32_t> buf, len;
     bool ok = true;
     const double t_first = now_ms();
@@ -190,7 +195,7 @@ bool run_pushes(codec_context * ctx, codec_stream_direction dir, const std::vect
         if (m == 0) break;
     }
     codec_stream_get_info(s, &st.info);
-    st.audio_s = enc ? (double) n / sr : (double) codes.n_frames * hop / sr;
+    st.audio_s = enc ? (double) n / r.in_sr : (double) codes.n_frames * r.out_hop / r.out_sr;
     codec_stream_free(s);
     return ok;
 }
@@ -249,7 +254,8 @@ void print_pushes(const char * dir, int k, const push_stats & st, bool json, boo
 }
 
 int run_stream_bench(codec_model * model, codec_context * ctx, const options & o, const std::vector<float> & pcm, int64_t n) {
-    const int sr = codec_model_sample_rate(model), ch = codec_model_channels(model), hop = codec_model_hop_size(model);
+    const int sr = codec_model_encode_sample_rate(model), ch = codec_model_channels(model);
+    const rates r = {sr, codec_model_encode_hop_size(model), codec_model_sample_rate(model), codec_model_hop_size(model)};
     // Peak RSS first, before the one-shot encode below holds the whole input's activations.
     double rss[2];
     const double secs[2] = {o.seconds, o.long_seconds};
@@ -273,7 +279,7 @@ int run_stream_bench(codec_model * model, codec_context * ctx, const options & o
         for (int k : ks) {
             push_stats st;
             const auto d = dir[0] == 'e' ? CODEC_STREAM_ENCODE : CODEC_STREAM_DECODE;
-            if (!run_pushes(ctx, d, pcm, n, codes, k, o, sr, hop, ch, st)) return 1;
+            if (!run_pushes(ctx, d, pcm, n, codes, k, o, r, ch, st)) return 1;
             res.emplace_back(dir, st);
         }
     }
@@ -371,7 +377,7 @@ int main(int argc, char ** argv) {
     codec_model * model = codec_model_load(o.model.c_str(), mp, &st, err, sizeof(err));
     const double load_ms = now_ms() - t_load;
     if (!model) { std::fprintf(stderr, "error: %s\n", err); return 1; }
-    const int sr = codec_model_sample_rate(model), ch = codec_model_channels(model);
+    const int sr = codec_model_encode_sample_rate(model), ch = codec_model_channels(model);  // the input's
 
     std::vector<float> pcm;
     int64_t n = 0;

@@ -317,10 +317,17 @@ void print_timing(const char * what, double secs, double audio_secs) {
     }
 }
 
-// Reads the input audio in the model's format and reports what was converted.
+// Output samples that span n_in input samples: the decoder's rate may differ from the encoder's
+// (NeuCodec: 16 kHz in, 24 kHz out).
+int64_t output_samples(const codec_model * m, int64_t n_in) {
+    const int64_t in_rate = codec_model_encode_sample_rate(m), out_rate = codec_model_sample_rate(m);
+    return in_rate == out_rate ? n_in : (n_in * out_rate + in_rate - 1) / in_rate;
+}
+
+// Reads the input audio in the encoder's format and reports what was converted.
 bool read_input(const Options & o, const codec_model * m, std::vector<float> & pcm,
                 int64_t & n_frames, std::string & err) {
-    const int rate = codec_model_sample_rate(m), ch = codec_model_channels(m);
+    const int rate = codec_model_encode_sample_rate(m), ch = codec_model_channels(m);
     AudioInfo src;
     const auto t0 = Clock::now();
     if (!audio_read(o.in, rate, ch, pcm, n_frames, err, &src)) return false;
@@ -695,8 +702,8 @@ bool close_audio(const Options & o, AudioWriter & w, const codec_model * m, std:
 int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, codec_stream * dec,
                   const std::string & codes_path) {
     std::string err;
-    const int rate = codec_model_sample_rate(m), ch = codec_model_channels(m);
-    const int64_t block = int64_t(block_frames(o, m)) * codec_model_hop_size(m);
+    const int rate = codec_model_encode_sample_rate(m), ch = codec_model_channels(m);
+    const int64_t block = int64_t(block_frames(o, m)) * codec_model_encode_hop_size(m);
     AudioReader in;
     AudioInfo src;
     if (!in.open(o.in, rate, ch, err, &src, block)) return fail(err);
@@ -704,8 +711,8 @@ int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, 
     if (src.sample_rate != rate || src.channels != ch) std::fprintf(stderr, " -> %d Hz, %d ch", rate, ch);
     std::fprintf(stderr, " (streamed in blocks of %" PRId64 " samples)\n", block);
     AudioWriter out;
-    const int64_t hint = src.n_frames > 0 ? int64_t(double(src.n_frames) * rate / src.sample_rate) : 0;
-    if (dec && !out.open(o.out, ch, rate, o.subtype, hint, err)) return fail(err);
+    const int64_t hint = src.n_frames > 0 ? output_samples(m, int64_t(double(src.n_frames) * rate / src.sample_rate)) : 0;
+    if (dec && !out.open(o.out, ch, codec_model_sample_rate(m), o.subtype, hint, err)) return fail(err);
     CodeSpool spool;
     // Moves what the encoder made on: to the spool, and through the decoder to the output.
     auto drain = [&]() {
@@ -721,7 +728,7 @@ int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, 
             err = stream_error(dec, st);
             return false;
         }
-        return write_pcm(dec, out, in.frames_out(), err);
+        return write_pcm(dec, out, output_samples(m, in.frames_out()), err);
     };
     const auto t0 = Clock::now();
     double t_read = 0;
@@ -739,7 +746,7 @@ int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, 
     if (!drain()) return fail(err);
     if (dec) {
         if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
-        if (!write_pcm(dec, out, in.frames_out(), err)) return fail(err);
+        if (!write_pcm(dec, out, output_samples(m, in.frames_out()), err)) return fail(err);
     }
     std::fprintf(stderr, "read: %.3f s (%" PRId64 " frames at %d Hz)\n", t_read, in.frames_in(), src.sample_rate);
     print_timing(dec ? "roundtrip (stream)" : "encode (stream)", seconds_since(t0) - t_read, double(in.frames_out()) / rate);
@@ -855,7 +862,7 @@ int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bo
         codec_latent z = {};
         const auto t0 = Clock::now();
         if (const codec_status st = codec_encode_latent(ctx, pcm.data(), n_in, &z); st != CODEC_OK) return fail(lib_error(ctx, st));
-        print_timing("encode", seconds_since(t0), double(n_in) / codec_model_sample_rate(m));
+        print_timing("encode", seconds_since(t0), double(n_in) / codec_model_encode_sample_rate(m));
         lat.assign(z.data, z.data + size_t(z.latent_dim) * size_t(z.n_frames));
         frames = z.n_frames;
         if (!lat_out.empty() && !write_latent(lat_out, lat, dim, frames, err)) return fail(err);
@@ -877,7 +884,7 @@ int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bo
     if (const codec_status st = codec_decode_latent(ctx, lat.data(), dim, frames, &audio); st != CODEC_OK) return fail(lib_error(ctx, st));
     print_timing("decode", seconds_since(t0), double(audio.n_samples) / std::max(1, audio.sample_rate));
     // roundtrip: trimmed to the input's length (the encoder pads to whole frames)
-    const int64_t n_out = encode ? std::min<int64_t>(audio.n_samples, n_in) : audio.n_samples;
+    const int64_t n_out = encode ? std::min<int64_t>(audio.n_samples, output_samples(m, n_in)) : audio.n_samples;
     return write_audio(o, audio, n_out, err) ? kExitOk : fail(err);
 }
 
@@ -895,6 +902,10 @@ int cmd_info(const Options & o) {
     std::printf("arch:           %s\n", codec_model_arch(mm));
     std::printf("sample_rate:    %d\n", rate);
     std::printf("hop_size:       %d\n", hop);
+    if (codec_model_encode_sample_rate(mm) != rate) {  // the encoder takes another rate (NeuCodec)
+        std::printf("encode_rate:    %d\n", codec_model_encode_sample_rate(mm));
+        std::printf("encode_hop:     %d\n", codec_model_encode_hop_size(mm));
+    }
     std::printf("n_q:            %d\n", n_q);
     std::printf("codebook_size:  %d\n", cb);
     std::printf("codebook_dim:   %d\n", codec_model_codebook_dim(mm));
@@ -935,7 +946,7 @@ int cmd_encode(const Options & o) {
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
     Codes codes;
-    const double secs = double(n_frames) / codec_model_sample_rate(m.get());
+    const double secs = double(n_frames) / codec_model_encode_sample_rate(m.get());
     if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
     if (!write_codes(o.out, codes, err, o.scales)) return fail(err);
     return kExitOk;
@@ -987,13 +998,13 @@ int cmd_roundtrip(const Options & o) {
     int64_t n_frames = 0;
     if (!read_input(o, m.get(), pcm, n_frames, err)) return fail(err);
     Codes codes;
-    const double secs = double(n_frames) / codec_model_sample_rate(m.get());
+    const double secs = double(n_frames) / codec_model_encode_sample_rate(m.get());
     if (!run_encode(ctx.get(), pcm, n_frames, n_q_or_all(o, m.get()), secs, codes, err)) return fail(err);
     if (!o.codes_out.empty() && !write_codes(o.codes_out, codes, err)) return fail(err);
     codec_audio audio = {};
     if (!run_decode(ctx.get(), codes, audio, err)) return fail(err);
     // The encoder pads the input to whole frames; trim so the output aligns with the input.
-    const int64_t n_out = std::min<int64_t>(audio.n_samples, n_frames);
+    const int64_t n_out = std::min<int64_t>(audio.n_samples, output_samples(m.get(), n_frames));
     if (!write_audio(o, audio, n_out, err)) return fail(err);
     return kExitOk;
 }
