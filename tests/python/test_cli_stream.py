@@ -102,6 +102,36 @@ def test_stream_equals_one_shot(cli, audio, tmp_path, arch, block):
     assert np.abs(rs - ro).max() < 1e-4
 
 
+@pytest.mark.parametrize("block", [0.08, 1.0])
+def test_latent_stream_equals_one_shot(cli, tmp_path, block):
+    """Continuous latents (Pocket TTS's Mimi, causal): encode, decode and roundtrip streamed in
+    blocks of 1 and 12 frames against --one-shot (float rounding: graphs of other sizes)."""
+    from conftest import CACHE
+    import pocket_tts
+    model, t = pocket_tts.make_model(CACHE, "tiny")["f32"], tmp_path
+    x = (np.random.default_rng(1).standard_normal(24000 * 2 + 333) * 0.2).astype(np.float32)
+    sf.write(t / "in.wav", x, 24000, subtype="FLOAT")
+    modes = (("s", ["--block-seconds", block]), ("o", ["--one-shot"]))
+    for mode, extra in modes:
+        err = run(cli, "encode", "--model", model, "--in", t / "in.wav", "--out", t / f"{mode}.npy", *extra)
+        assert ("encode (stream)" in err) == (mode == "s"), err
+    for mode, extra in modes:
+        err = run(cli, "decode", "--model", model, "--codes", t / "o.npy", "--out", t / f"{mode}.wav", "--subtype", "float",
+                  *extra)
+        assert ("decode (stream)" in err) == (mode == "s"), err
+        run(cli, "roundtrip", "--model", model, "--in", t / "in.wav", "--out", t / f"r{mode}.wav", "--codes-out",
+            t / f"r{mode}.npy", "--subtype", "float", *extra)
+    for a, b, what in (("s.npy", "o.npy", "encode"), ("s.wav", "o.wav", "decode"), ("rs.wav", "ro.wav", "roundtrip"),
+                       ("rs.npy", "ro.npy", "roundtrip latent")):
+        read = np.load if a.endswith(".npy") else (lambda p: sf.read(p, dtype="float32")[0])
+        s_, o_ = read(t / a), read(t / b)
+        assert s_.shape == o_.shape, what
+        diff = float(np.abs(s_ - o_).max())
+        record(f"cli_stream pocket {what} block={block}", "max_abs_diff", diff)
+        assert diff < 1e-4
+    assert len(sf.read(t / "rs.wav")[0]) == len(x)  # trimmed to the input's length
+
+
 def test_pcm16_output_and_flac(cli, mimi, audio, tmp_path):
     """Default subtype (pcm16, clipped per block) and FLAC: the same samples as the one-shot writer."""
     t = tmp_path

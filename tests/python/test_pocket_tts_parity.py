@@ -171,7 +171,8 @@ def test_latent_apis_refuse_code_models():
 
 def test_cli_latent_files(lib_path, tmp_path):
     """codec-cli: encode writes the latent .npy float32 [latent_dim, n_frames], decode reads it, roundtrip
-    trims to the input; each equals the library's calls. Bad latent files are refused."""
+    trims to the input; each equals the library's calls (--one-shot; the default stream path:
+    tests/python/test_cli_stream.py). Bad latent files are refused."""
     import os
     import subprocess
     import soundfile
@@ -182,12 +183,12 @@ def test_cli_latent_files(lib_path, tmp_path):
     wav, lat, out, rt = (str(tmp_path / n) for n in ("in.wav", "lat.npy", "out.wav", "rt.wav"))
     soundfile.write(wav, x, 24000, subtype="FLOAT")
     run = lambda *a: subprocess.run([cli, *a], capture_output=True, text=True)  # noqa: E731
-    assert run("encode", "--model", gguf, "--in", wav, "--out", lat).returncode == 0
+    assert run("encode", "--model", gguf, "--in", wav, "--out", lat, "--one-shot").returncode == 0
     z = np.load(lat)
     assert z.dtype == np.float32 and np.array_equal(z, m.encode_latent(x))
-    assert run("decode", "--model", gguf, "--codes", lat, "--out", out, "--subtype", "float").returncode == 0
+    assert run("decode", "--model", gguf, "--codes", lat, "--out", out, "--subtype", "float", "--one-shot").returncode == 0
     assert np.array_equal(soundfile.read(out, dtype="float32")[0], m.decode_latent(z))
-    assert run("roundtrip", "--model", gguf, "--in", wav, "--out", rt, "--subtype", "float").returncode == 0
+    assert run("roundtrip", "--model", gguf, "--in", wav, "--out", rt, "--subtype", "float", "--one-shot").returncode == 0
     assert len(soundfile.read(rt, dtype="float32")[0]) == len(x)
     np.save(lat, z[:31])
     r = run("decode", "--model", gguf, "--codes", lat, "--out", out)

@@ -839,6 +839,105 @@ bool write_latent(const std::string & path, const std::vector<float> & lat, int3
     return true;
 }
 
+// The decoder's latent input: float32 [latent_dim, n_frames] from --codes (read whole: a few KB per second).
+bool read_latent_input(const Options & o, const codec_model * m, std::vector<float> & lat, int32_t & frames, std::string & err) {
+    const int32_t dim = codec_model_latent_dim(m);
+    int64_t rows = 0, cols = 0;
+    if (!npy_read_f32(o.codes, lat, rows, cols, err)) {
+        err = std::string("this model (") + codec_model_arch(m) + ") decodes a float32 latent [" + std::to_string(dim) + ", n_frames]: " + err;
+        return false;
+    }
+    if (rows != dim || cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
+        err = o.codes + ": shape [" + std::to_string(rows) + ", " + std::to_string(cols) + "], but this model's latent is [" +
+              std::to_string(dim) + ", n_frames >= 1]";
+        return false;
+    }
+    frames = int32_t(cols);
+    std::fprintf(stderr, "latent: %s: [%d, %d]\n", o.codes.c_str(), dim, frames);
+    return true;
+}
+
+// Latent frames [t, t + n) of lat [dim][frames] row-major, as a [dim][n] block.
+std::vector<float> latent_columns(const std::vector<float> & lat, int32_t dim, int64_t frames, int64_t t, int64_t n) {
+    std::vector<float> block(size_t(dim) * size_t(n));
+    for (int32_t d = 0; d < dim; ++d) {
+        std::copy_n(lat.begin() + std::ptrdiff_t(d * frames + t), n, block.begin() + std::ptrdiff_t(d * n));
+    }
+    return block;
+}
+
+// Streams of a continuous model: audio in blocks -> encode stream -> latents (kept: a few KB per
+// second) and/or latents in blocks -> decode stream -> audio out as it comes. enc null: decode
+// `lat` (read from the input .npy); dec null: encode only.
+int stream_latent(const Options & o, const codec_model * m, codec_stream * enc, codec_stream * dec,
+                  std::vector<float> lat, const std::string & lat_out) {
+    std::string err;
+    const int32_t dim = codec_model_latent_dim(m);
+    const int ch = codec_model_channels(m), in_rate = codec_model_encode_sample_rate(m);
+    const int64_t block = block_frames(o, m);
+    AudioWriter out;
+    AudioReader in;
+    std::vector<std::vector<float>> rows(static_cast<size_t>(dim));  // encoded latents by row
+    int64_t limit = std::numeric_limits<int64_t>::max();  // roundtrip: the input's span
+    auto decode_block = [&](const float * z, int64_t n) {
+        if (const codec_status st = codec_stream_push_latent(dec, z, dim, int32_t(n)); st != CODEC_OK) {
+            err = stream_error(dec, st);
+            return false;
+        }
+        return write_pcm(dec, out, limit, err);
+    };
+    auto drain = [&]() {  // what the encoder made: kept, and on through the decoder
+        codec_latent z = {};
+        if (const codec_status st = codec_stream_pull_latent(enc, &z); st != CODEC_OK) {
+            err = stream_error(enc, st);
+            return false;
+        }
+        if (z.n_frames == 0) return true;
+        for (int32_t d = 0; d < dim; ++d) {
+            std::vector<float> & r = rows[size_t(d)];
+            r.insert(r.end(), z.data + size_t(d) * z.n_frames, z.data + size_t(d + 1) * z.n_frames);
+        }
+        return !dec || (limit = output_samples(m, in.frames_out()), decode_block(z.data, z.n_frames));
+    };
+    const int64_t total = enc ? 0 : int64_t(lat.size()) / dim;
+    if (dec && !out.open(o.out, ch, codec_model_sample_rate(m), o.subtype, total * codec_model_hop_size(m), err)) return fail(err);
+    const auto t0 = Clock::now();
+    if (enc) {
+        AudioInfo src;
+        if (!in.open(o.in, in_rate, ch, err, &src, block * codec_model_encode_hop_size(m))) return fail(err);
+        std::fprintf(stderr, "input: %s: %d Hz, %d ch (streamed)\n", o.in.c_str(), src.sample_rate, src.channels);
+        std::vector<float> pcm;
+        while (!in.done()) {
+            if (!in.read(pcm, err)) return fail(err);
+            if (const codec_status st = codec_stream_push_pcm(enc, pcm.data(), int64_t(pcm.size()) / ch); st != CODEC_OK) {
+                return fail(stream_error(enc, st));
+            }
+            if (!drain()) return fail(err);
+        }
+        if (const codec_status st = codec_stream_flush(enc); st != CODEC_OK) return fail(stream_error(enc, st));
+        if (!drain()) return fail(err);
+    } else {
+        for (int64_t t = 0; t < total; t += block) {
+            const int64_t n = std::min(block, total - t);
+            if (!decode_block(latent_columns(lat, dim, total, t, n).data(), n)) return fail(err);
+        }
+    }
+    if (dec) {
+        if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
+        if (!write_pcm(dec, out, limit, err)) return fail(err);
+    }
+    print_timing(enc ? (dec ? "roundtrip (stream)" : "encode (stream)") : "decode (stream)", seconds_since(t0),
+                 enc ? double(in.frames_out()) / in_rate : double(out.frames()) / codec_model_sample_rate(m));
+    if (dec && !close_audio(o, out, m, err)) return fail(err);
+    if (enc && !lat_out.empty()) {
+        const int64_t frames = int64_t(rows[0].size());
+        lat.clear();
+        for (const auto & r : rows) lat.insert(lat.end(), r.begin(), r.end());
+        if (!write_latent(lat_out, lat, dim, int32_t(frames), err)) return fail(err);
+    }
+    return kExitOk;
+}
+
 // encode (decode false), decode (encode false) or roundtrip (both) of a continuous model.
 int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bool encode, bool decode) {
     std::string err;
@@ -852,10 +951,13 @@ int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bo
     if (!lat_out.empty() && npz_path(lat_out)) {
         return fail(std::string("this model's (") + arch + ") latent is one float32 array: write it to an .npy, not '" + lat_out + "'");
     }
-    if (!o.one_shot) std::fprintf(stderr, "note: the CLI does not stream latents yet: processing the whole input at once\n");
     std::vector<float> lat;
     int32_t frames = 0;
     int64_t n_in = 0;
+    if (!encode && !read_latent_input(o, m, lat, frames, err)) return fail(err);
+    StreamPtr enc = encode ? open_stream(ctx, m, o, CODEC_STREAM_ENCODE, CODEC_N_Q_ALL) : nullptr;
+    StreamPtr dec = decode && (enc || !encode) ? open_stream(ctx, m, o, CODEC_STREAM_DECODE, CODEC_N_Q_ALL) : nullptr;
+    if ((enc || !encode) && (dec || !decode)) return stream_latent(o, m, enc.get(), dec.get(), std::move(lat), lat_out);
     if (encode) {
         std::vector<float> pcm;
         if (!read_input(o, m, pcm, n_in, err)) return fail(err);
@@ -866,17 +968,6 @@ int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bo
         lat.assign(z.data, z.data + size_t(z.latent_dim) * size_t(z.n_frames));
         frames = z.n_frames;
         if (!lat_out.empty() && !write_latent(lat_out, lat, dim, frames, err)) return fail(err);
-    } else {
-        int64_t rows = 0, cols = 0;
-        if (!npy_read_f32(o.codes, lat, rows, cols, err)) {
-            return fail(std::string("this model (") + arch + ") decodes a float32 latent [" + std::to_string(dim) + ", n_frames]: " + err);
-        }
-        if (rows != dim || cols < 1 || cols > std::numeric_limits<int32_t>::max()) {
-            return fail(o.codes + ": shape [" + std::to_string(rows) + ", " + std::to_string(cols) + "], but this model's latent is [" +
-                        std::to_string(dim) + ", n_frames >= 1]");
-        }
-        frames = int32_t(cols);
-        std::fprintf(stderr, "latent: %s: [%d, %d]\n", o.codes.c_str(), dim, frames);
     }
     if (!decode) return kExitOk;
     codec_audio audio = {};
