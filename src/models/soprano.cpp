@@ -10,6 +10,9 @@
 #include "blocks/attention.h"
 #include "blocks/convnext.h"
 #include "blocks/istft.h"
+#include "blocks/receptive_field.h"
+
+#include <algorithm>
 
 namespace {
 
@@ -111,11 +114,36 @@ size_t sp_graph_size(const codec_model & model, const codec_graph_request &) {
            (size_t) (m.n_fft / m.head_hop + 2) * 16;
 }
 
-// Latent streams exist (codec_stream_push_latent), but Soprano's window spec is not written: its
-// decoder is local (interpolation 1 frame, ConvNeXt num_layers * (k - 1) / 2 upsampled frames,
-// the ISTFT 2 frames), so a WINDOW stream could compute it exactly once those are derived and tested.
-void sp_stream(const codec_model &, bool, codec_stream_spec & spec) {
-    spec.why = "it decodes LM hidden states, and its windowed latent stream is not written yet (use codec_decode_latent)";
+// Every layer is local and its norms are per frame (the LayerNorms normalize channels; nothing
+// normalizes over time), so a window of latent frames with the receptive field's context each
+// side gives the one-shot samples: a WINDOW stream of latents. Context = the latent frames
+// [lo, hi] that the samples of latent frame 0 ([0, hop)) read, walked back through the layers:
+//   the ISTFT head (center): upsampled frame l overlap-adds into samples
+//     [l * head_hop - n_fft / 2, l * head_hop + n_fft / 2) (and into the envelope they are divided
+//     by): a transposed conv (k n_fft, stride head_hop, padding n_fft / 2); its linear layer, the
+//     final LayerNorm and the ConvNeXt pointwise layers are per frame;
+//   each ConvNeXt depthwise conv and the embed conv: centered convs (k, padding k / 2);
+//   the interpolation: latent i weighs into upsampled frames [U i - U + 1, U i + U - 1], a
+//     transposed conv (k 2U - 1, stride U, padding U - 1).
+// left = -lo, right = hi (published config, n_fft 2048, head_hop 512, U 4, 8 k3 blocks, embed k1:
+// upsampled [-1, 5] -> [-9, 13] -> latents [-3, 4]: 3 + 4 frames). A window starting on latent
+// frame s starts on upsampled frame U s and on sample s * hop: the one-shot's phase (align 1).
+// The last latent frame has no samples of its own: (T - 1) * hop in all, as the one-shot call.
+void sp_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
+    const soprano_model & m = *(const soprano_model *) model.impl;
+    if (encode) {
+        spec.why = "Soprano's decoder has no encoder";
+        return;
+    }
+    codec_rf_span x = {0, model.hparams.hop_size - 1};
+    codec_rf_convt(x, m.n_fft, m.head_hop, m.n_fft / 2);
+    for (int i = 0; i < m.n_layers; ++i) codec_rf_conv(x, m.dw_kernel, 1, 1, m.dw_kernel / 2);
+    codec_rf_conv(x, m.in_kernel, 1, 1, m.in_kernel / 2);
+    codec_rf_convt(x, 2 * m.upscale - 1, m.upscale, m.upscale - 1);
+    spec.kind = CODEC_STREAM_KIND_WINDOW;
+    spec.left = std::max<int64_t>(0, -x.lo);
+    spec.right = std::max<int64_t>(0, x.hi);
+    spec.align = 1;
 }
 
 void * sp_create() { return new soprano_model(); }

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import codec_cpp
-import soprano as soprano_fx
 import wavtokenizer as wt_fx
 from conftest import CACHE, record, snr_db, speech
 
@@ -44,6 +43,3 @@ def test_stream_refusals():
     m40 = codec_cpp.Model(wt_fx.make_model(CACHE, "40")["f32"], n_threads=1)
     with pytest.raises(codec_cpp.CodecError, match="whole sequence"):
         m40.stream("decode", n_q=1)
-    sop = codec_cpp.Model(soprano_fx.make_model(CACHE)["f32"], n_threads=1)
-    with pytest.raises(codec_cpp.CodecError, match="hidden states"):
-        sop.stream("decode", n_q=1)
