@@ -221,9 +221,10 @@ CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 //
 // Exactness: causal models (Mimi, EnCodec 24 kHz) carry their state between blocks (conv
 // context, LSTM state, the transformer's sliding-window KV cache), so any chunking gives the
-// one-shot result. Non-causal models (DAC, SNAC) compute each block with enough context on both
-// sides to cover the receptive field and keep only the block's own part: the one-shot result up
-// to float rounding. codec_stream_get_info tells which, and the latency that follows.
+// one-shot result. Non-causal models (DAC, SNAC, Soprano's decoder) compute each block with
+// enough context on both sides to cover the receptive field and keep only the block's own part:
+// the one-shot result up to float rounding. codec_stream_get_info tells which, and the latency
+// that follows.
 //
 // Lifetime: a stream uses its context's model, not the context: free it before the model (it
 // may outlive the context). One thread at a time per stream; different streams may run at once.
