@@ -104,6 +104,21 @@ def snr_db(ref, out):
     return float(10 * np.log10(np.sum(ref ** 2) / max(np.sum(err ** 2), 1e-30)))
 
 
+def stream_decode_cycling(model, x, sizes, block_frames=0):
+    """Decode stream over x (codes or latents [rows, n_frames]) pushed in pieces of sizes[0],
+    sizes[1], ... (cycling), pulling after each push; the flushed rest at the end."""
+    out, i, k = [], 0, 0
+    with model.stream("decode", n_q=x.shape[0], block_frames=block_frames) as s:
+        while i < x.shape[1]:
+            n = sizes[k % len(sizes)]
+            s.push(x[:, i:i + n])
+            out.append(s.pull())
+            i, k = i + n, k + 1
+        s.flush()
+        out.append(s.pull())
+    return np.concatenate(out)
+
+
 @pytest.fixture(scope="session")
 def lib_path():
     p = os.environ.get("CODEC_LIB", os.path.join(ROOT, "build", "libcodec.so"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import codec_cpp
-from conftest import CACHE, record, signals, snr_db
+from conftest import CACHE, record, signals, snr_db, stream_decode_cycling
 import qwen3_tokenizer as q3
 
 VARIANTS = ["tiny", "12hz"]
@@ -88,20 +88,6 @@ def test_f16_documented_floor(variant):
     assert rate >= F16_CODE_FLOOR
 
 
-def stream_decode(model, codes, sizes):
-    s = model.stream("decode", n_q=codes.shape[0])
-    parts, i, k = [], 0, 0
-    while i < codes.shape[1]:
-        n = sizes[k % len(sizes)]
-        s.push(codes[:, i:i + n])
-        parts.append(s.pull())
-        i, k = i + n, k + 1
-    s.flush()
-    parts.append(s.pull())
-    s.close()
-    return np.concatenate(parts)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_stream_decode_equals_one_shot(variant):
     """The stream restarts its state at every 300-frame chunk as the one-shot (chunked) decode."""
@@ -109,7 +95,7 @@ def test_stream_decode_equals_one_shot(variant):
     c = codes["long"]
     one = model.decode(c)
     sizes = [1, 7, 3, 64, 2] if variant == "tiny" else [5, 40, 1, 13]
-    out = stream_decode(model, c, sizes)
+    out = stream_decode_cycling(model, c, sizes)
     assert out.shape == one.shape
     snr = snr_db(one, out)
     record(f"qwen3-{variant} stream decode long", "SNR dB vs one-shot", snr)

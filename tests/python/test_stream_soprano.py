@@ -11,7 +11,7 @@ import pytest
 
 import codec_cpp
 import soprano as soprano_fx
-from conftest import CACHE, record, snr_db
+from conftest import CACHE, record, snr_db, stream_decode_cycling
 
 SNR_FLOOR = 80.0  # dB, stream vs one-shot decode
 LONG_SECONDS = float(os.environ.get("CODEC_STREAM_LONG_S", "60"))
@@ -33,7 +33,8 @@ def derived_context(m):
     frame 0 (samples [0, hop)) reads. torch.istft(center=True): sample t sums the upsampled frames
     l with l * head_hop <= t + n_fft / 2 < l * head_hop + n_fft; the ConvNeXt depthwise convs and
     the embed conv are centered; interpolated frame j reads latents floor(j / U) and ceil(j / U)."""
-    g = {k: int(m.meta(f"soprano.{k}")) for k in ("n_fft", "head_hop", "upscale", "num_layers", "dw_kernel", "input_kernel")}
+    keys = ("n_fft", "head_hop", "upscale", "num_layers", "dw_kernel", "input_kernel")
+    g = {k: int(m.meta(f"soprano.{k}")) for k in keys}
     n_fft, hh, u = g["n_fft"], g["head_hop"], g["upscale"]
     lo = -((n_fft // 2 - n_fft + 1) // -hh)  # ceil
     hi = (m.hop_size - 1 + n_fft // 2) // hh
@@ -48,19 +49,6 @@ def sizes(kind, seed):
     if kind == "odd":
         return [3, 5, 1, 7, 13]
     return [int(n) for n in np.random.default_rng(seed).integers(1, 25, 64)]
-
-
-def stream_decode(m, lat, push_sizes, block=0):
-    out, i, k = [], 0, 0
-    with m.stream("decode", block_frames=block) as s:
-        while i < lat.shape[1]:
-            n = push_sizes[k % len(push_sizes)]
-            s.push(lat[:, i:i + n])
-            out.append(s.pull())
-            i, k = i + n, k + 1
-        s.flush()
-        out.append(s.pull())
-    return np.concatenate(out)
 
 
 def check(tag, ref, got):
@@ -103,7 +91,8 @@ def test_context_against_the_model():
 def test_chunkings(kind, block):
     m = model()
     lat = latents(57, 2)
-    check(f"soprano stream {kind} block={block}", m.decode_latent(lat), stream_decode(m, lat, sizes(kind, 3), block))
+    got = stream_decode_cycling(m, lat, sizes(kind, 3), block)
+    check(f"soprano stream {kind} block={block}", m.decode_latent(lat), got)
 
 
 def test_first_output_after_first_frames():
@@ -124,7 +113,7 @@ def test_short_inputs(n_frames):
     """Shorter than the first block (default 16 + 4), just at it and past it."""
     m = model()
     lat = latents(n_frames, 5)
-    check(f"soprano stream {n_frames} frames", m.decode_latent(lat), stream_decode(m, lat, [2]))
+    check(f"soprano stream {n_frames} frames", m.decode_latent(lat), stream_decode_cycling(m, lat, [2]))
 
 
 def test_one_frame_is_refused_like_one_shot():
