@@ -2,16 +2,25 @@
 layout (HKUSTAudio/xcodec2-hf, neuphonic/neucodec): config.json (model_type "xcodec2" or
 "neucodec") + model.safetensors with quantizer.*, acoustic_decoder.* and the encoder side.
 
-Also the original tree (HKUSTAudio/xcodec2, NeuCodec's own package), renamed here to the
-transformers names: generator.quantizer.project_out (or .fsqs.0.project_out), fc_post_a (= fc),
+Also the original tree (HKUSTAudio/xcodec2: config.json by its BigCodecConfig, model_type
+"xcodec"; NeuCodec's own package), renamed here to the transformers names. The decoder side:
+generator.quantizer.project_out (or .fsqs.0.project_out), fc_post_a (= fc),
 generator.backbone.{embed, prior_net, transformers.<i>.{att_norm, att.c_attn (q, k, v stacked),
 att.c_proj, ffn_norm, mlp.fc1, mlp.fc2}, post_net, final_layer_norm}, generator.head.out (and its
 window, checked to be the hann window). Its q/k rows are in the interleaved-RoPE order, which
 transformers' port permutes per head; the same permutation of q and k leaves q . k unchanged, and
 the RoPE cancels anyway (below), so they are used as they are. The decoder hop is n_fft / 4 of
 the head; the rate is the config's (sampling_rate, NeuCodec: output_sampling_rate) or, where it
-has none, 50 frames/s (16 kHz for XCodec2's hop 320, 24 kHz for NeuCodec's 480). Tested on
-state dicts renamed to these names (tests/fixtures/xcodec2.py), not on a published original file.
+has none, 50 frames/s (16 kHz for XCodec2's hop 320, 24 kHz for NeuCodec's 480). The encoder
+side (ORIGINAL_ENCODER_NAMES): semantic_model (w2v-BERT 2.0, all 24 layers; the original takes
+hidden_states[16], so layers 16+ are left out), SemanticEncoder_module (= semantic_adapter),
+CodecEnc (= acoustic_encoder: conv_blocks.0, conv_blocks.{1..5}.block.{0,1,2 (residual units:
+block.{0..3}), 3, 4}, conv_final_block.{0, 1}; weight norm folded, SnakeBeta's log-scale alpha and
+beta as transformers' (beta named `beta` in the published file, `bias` in the 0.1.5 package), the
+filter buffers checked to be the kaiser-sinc), fc_prior (= fc_encoder), generator.quantizer.
+project_in. Tested against the original package's own encode (tests/fixtures/xcodec2_original.py)
+and, decoder side, on state dicts renamed to these names (tests/fixtures/xcodec2.py); not on a
+published original file.
 
 The decoder side: the FSQ quantizer's project_out and the acoustic decoder (fc, embed conv,
 GroupNorm ResNets, RMSNorm transformer, LayerNorm, ISTFT head). The encoder side, when the
@@ -21,8 +30,8 @@ projection + layers; masked_spec_embed is training-only), semantic_adapter, the 
 anti-aliasing kaiser-sinc filters written once), fc_encoder, quantizer.project_in, the FSQ bound's
 constants and the feature extractor's fbank (DFT basis with window, pre-emphasis and DC removal
 folded in; Kaldi's mel matrix). NeuCodec's encoder takes 16 kHz while its decoder writes 24 kHz:
-codec.encode_sample_rate says so. Not yet for the original layout or a hop other than the fbank's
-320: those convert decoder-only (has_encoder = false), the skipped tensors listed on stderr. A checkpoint holding
+codec.encode_sample_rate says so. Not yet for a hop other than the fbank's 320: that converts
+decoder-only (has_encoder = false), the skipped tensors listed on stderr. A checkpoint holding
 only the decoder side converts the same.
 
 The decoder's RoPE takes the head index as its position (the original's quirk, kept by
@@ -34,7 +43,7 @@ import sys
 
 import torch
 
-from .common import ConvertError, Weights, cm_conv_weight
+from .common import ConvertError, Weights, cm_conv_weight, fold_weight_norm
 from . import vocos
 
 ARCH = "xcodec2"
@@ -43,7 +52,10 @@ D = "acoustic_decoder."
 
 
 def matches(config):
-    return config.get("model_type") in ("xcodec2", "neucodec")
+    # the original package's BigCodecConfig says "xcodec", as transformers' X-Codec (1) does: its
+    # fields tell it apart
+    return config.get("model_type") in ("xcodec2", "neucodec") or (
+        config.get("model_type") == "xcodec" and "codec_decoder_hidden_size" in config)
 
 
 def _layout(sd):
@@ -67,48 +79,109 @@ LAYER_NAMES = (("att_norm.", "input_layernorm."), ("ffn_norm.", "post_attention_
                ("att.c_proj.", "self_attn.o_proj."), ("mlp.", "mlp."))
 
 
+ORIGINAL_ENCODER_NAMES = (  # original prefix -> transformers prefix, first match wins
+    ("fc_prior.", "fc_encoder."),
+    ("generator.quantizer.project_in.", "quantizer.project_in."),
+    ("SemanticEncoder_module.initial_conv.", "semantic_adapter.conv1."),  # residual_blocks.0 / .2: ReLUs
+    ("SemanticEncoder_module.residual_blocks.1.", "semantic_adapter.conv2."),
+    ("SemanticEncoder_module.residual_blocks.3.", "semantic_adapter.conv3."),
+    ("SemanticEncoder_module.final_conv.", "semantic_adapter.conv4."),
+    ("semantic_model.", "semantic_encoder."),
+    ("CodecEnc.conv_blocks.0.", "acoustic_encoder.conv1."),
+    ("CodecEnc.conv_final_block.0.", "acoustic_encoder.snake1."),
+    ("CodecEnc.conv_final_block.1.", "acoustic_encoder.conv2."),
+)
+# EncoderBlock's Sequential: 3 ResidualUnits, the SnakeBeta, the strided conv; a ResidualUnit's: snake,
+# conv k7, snake, conv k1
+ENC_BLOCK_PARTS = ("res_unit1", "res_unit2", "res_unit3", "snake1", "conv1")
+RES_UNIT_PARTS = ("snake1", "conv1", "snake2", "conv2")
+SEMANTIC_LAYERS = 16  # the original encodes with w2v-BERT's hidden_states[16]: its first 16 layers
+
+
+def _acoustic_name(k):
+    """CodecEnc.conv_blocks.{i}.block.{j}[.block.{m}].rest -> acoustic_encoder.block.{i-1}.<part>.rest."""
+    parts = k.split(".")
+    i, j = int(parts[2]) - 1, int(parts[4])
+    if parts[3] != "block" or j >= len(ENC_BLOCK_PARTS):
+        raise ConvertError(f"'{k}': unknown tensor of an original encoder block")
+    name, rest = ENC_BLOCK_PARTS[j], parts[5:]
+    if j < 3:
+        if rest[0] != "block" or int(rest[1]) >= len(RES_UNIT_PARTS):
+            raise ConvertError(f"'{k}': unknown tensor of an original residual unit")
+        name, rest = name + "." + RES_UNIT_PARTS[int(rest[1])], rest[2:]
+    return ".".join([f"acoustic_encoder.block.{i}", name] + rest)
+
+
+def _original_encoder_name(k):
+    """An original encoder-side tensor's transformers name (None: not one, or unused). Weight norm is
+    folded before; SnakeBeta's alpha and beta are log-scale in both trees (exp in forward), the
+    published file calls beta `beta`, the 0.1.5 package `bias`."""
+    if k.startswith("semantic_model.encoder.layers.") and int(k.split(".")[3]) >= SEMANTIC_LAYERS:
+        return None
+    if k.startswith("CodecEnc.conv_blocks.") and not k.startswith("CodecEnc.conv_blocks.0."):
+        new = _acoustic_name(k)
+    else:
+        new = next((t + k[len(o):] for o, t in ORIGINAL_ENCODER_NAMES if k.startswith(o)), None)
+    if new is not None and new.endswith(".act.bias"):
+        new = new[: -len("bias")] + "beta"
+    return new
+
+
+def _check_original_buffer(k, v):
+    """The head's window and the anti-aliasing filters are buffers in the original's file: checked
+    to be what the runtime computes (the hann window, the converter's kaiser-sinc), not written."""
+    if k == "generator.head.istft.window":
+        want = torch.hann_window(v.shape[0], dtype=torch.float64)
+    else:
+        want = kaiser_sinc(0.5 / AA_RATIO, 0.6 / AA_RATIO, AA_KERNEL).double().view(1, 1, -1)
+    if v.shape != want.shape or not torch.allclose(v.double(), want, atol=1e-6):
+        raise ConvertError(f"'{k}' is not the {'hann window' if k.endswith('window') else 'kaiser-sinc filter'} "
+                           "the runtime assumes")
+
+
+ORIGINAL_BUFFERS = ("generator.head.istft.window", ".upsample.filter", ".downsample.lowpass.filter")
+
+
 def _from_original(sd):
-    """The original tree's decoder side under the transformers names; the rest (encoder side,
-    quantizer state) is returned apart, to be skipped."""
-    dec, rest = {}, {}
-    for k, v in sd.items():
-        new = next((t + k[len(o):] for o, t in ORIGINAL_NAMES if k.startswith(o)), None)
-        if k == "generator.head.istft.window":
-            n_fft = v.shape[0]
-            if not torch.allclose(v.double(), torch.hann_window(n_fft, dtype=torch.float64), atol=1e-6):
-                raise ConvertError("generator.head.istft.window is not the hann window the runtime assumes")
+    """The original tree under the transformers names, weight norm folded; the tensors no side of
+    the converted model uses (w2v-BERT's layers past 16, ...) returned apart."""
+    out, unused = {}, {}
+    for k, v in fold_weight_norm(sd).items():
+        if k.endswith(ORIGINAL_BUFFERS):
+            _check_original_buffer(k, v)
             continue
+        new = next((t + k[len(o):] for o, t in ORIGINAL_NAMES if k.startswith(o)), None) or _original_encoder_name(k)
         if new is None:
             if k.startswith("generator.") and not k.startswith("generator.quantizer."):
                 raise ConvertError(f"'{k}': unknown tensor of the original decoder")
-            rest[k] = v
+            unused[k] = v
             continue
         if new.startswith(D + "transformers."):
             i, tail = new[len(D + "transformers."):].split(".", 1)
             p = f"{D}layers.{i}."
             if tail == "att.c_attn.weight":
                 for name, part in zip(("q_proj", "k_proj", "v_proj"), v.chunk(3, 0)):
-                    dec[p + f"self_attn.{name}.weight"] = part
+                    out[p + f"self_attn.{name}.weight"] = part
                 continue
             m = next(((o, t) for o, t in LAYER_NAMES if tail.startswith(o)), None)
             if m is None:
                 raise ConvertError(f"'{k}': unknown tensor of an original transformer block")
             new = p + m[1] + tail[len(m[0]):]
-        dec[new] = v
-    return dec, rest
+        out[new] = v
+    n_sem = vocos.count(out, "semantic_encoder.encoder.layers.")
+    if 0 < n_sem < SEMANTIC_LAYERS:
+        raise ConvertError(f"semantic_model: {n_sem} layers, the original encodes with the output of {SEMANTIC_LAYERS}")
+    return out, unused
 
 
 def convert(config, sd, out):
     neu = config.get("model_type") == "neucodec"
     layout = _layout(sd)
-    if layout == "original":
-        sd, rest = _from_original(sd)
-        skipped = len(rest)
-    else:
-        skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
+    sd, unused = _from_original(sd) if layout == "original" else (sd, {})
+    skipped = sum(1 for k in sd if k.startswith(ENCODER_PREFIXES))
     get = Weights(sd)
     ratios = [int(r) for r in config.get("downsampling_ratios", [2, 2, 4, 4, 5])]
-    has_enc, why = _encoder_convertible(sd, layout, ratios)
+    has_enc, why = _encoder_convertible(sd, ratios)
     if not has_enc:
         for k in sd:
             if k.startswith(ENCODER_PREFIXES):
@@ -202,15 +275,15 @@ def convert(config, sd, out):
     get.check_all_used("XCodec2/NeuCodec")
     print(f"xcodec2: {config.get('model_type')}, {layout} layout, {n_layers} decoder layers; "
           + ("with the encoder" if has_enc else "decoder only")
-          + (f" (skipped {skipped} encoder-side tensors: {why})" if skipped else ""), file=sys.stderr)
+          + (f" (skipped {skipped} encoder-side tensors: {why})" if skipped else "")
+          + (f"; {len(unused)} tensors of the original no side uses, e.g. {sorted(unused)[0]}" if unused else ""),
+          file=sys.stderr)
 
 
-def _encoder_convertible(sd, layout, ratios):
+def _encoder_convertible(sd, ratios):
     """(True, "") when the checkpoint's encoder side is converted, else (False, why)."""
-    if not any(k.startswith("acoustic_encoder.") for k in sd) and layout == "transformers":
+    if not any(k.startswith("acoustic_encoder.") for k in sd):
         return False, "no encoder side"
-    if layout == "original":
-        return False, "the original layout's encoder side is not converted yet"
     if math.prod(ratios) != FBANK["stack"] * FBANK["frame_shift"]:
         return False, (f"hop {math.prod(ratios)} is not the feature extractor's "
                        f"{FBANK['stack'] * FBANK['frame_shift']} (the reference cannot encode it either)")
