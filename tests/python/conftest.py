@@ -43,7 +43,7 @@ def _free_module_caches(request):
 # Modules that make and convert full-size checkpoints in tmp_path (GBs of temporary disk, freed
 # when each test passes) run first, while the fixture cache is still small: the suite's peak disk
 # is then the larger of the two, not their sum.
-RUN_FIRST = ("test_xcodec2_encode.py", "test_xcodec2_parity.py")
+RUN_FIRST = ("test_xcodec2_encode.py", "test_xcodec2_parity.py", "test_xcodec2_original.py")
 
 
 def pytest_collection_modifyitems(config, items):
