@@ -21,7 +21,7 @@ _cache = {}
 def setup():
     if not _cache:
         paths = fo.model_paths(CACHE, "orig-tiny")
-        inp = inputs()
+        inp = inputs("tiny-enc")  # XCodec2's inputs (none too short for it)
         _cache.update(paths=paths, inp=inp, ref=fo.encode_reference(CACHE, "orig-tiny", paths, inp),
                       model=codec_cpp.Model(paths["f32"], n_threads=2))
     return _cache
