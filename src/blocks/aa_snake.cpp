@@ -1,19 +1,11 @@
 #include "aa_snake.h"
 
 #include "model_loader.h"
+#include "ops/copy_rows.h"
 
 namespace {
 
 const int k_taps = 12, k_pad = k_taps / 2 - 1;  // ratio 2: the upsampler's padding, 5
-
-// Replicate padding of x [C, T] along time: l copies of the first frame, r of the last.
-ggml_tensor * pad_replicate(ggml_context * ctx, ggml_tensor * x, int l, int r) {
-    const int64_t C = x->ne[0], T = x->ne[1];
-    ggml_tensor * first = ggml_view_2d(ctx, x, C, 1, x->nb[1], 0);
-    ggml_tensor * last = ggml_view_2d(ctx, x, C, 1, x->nb[1], (T - 1) * x->nb[1]);
-    ggml_tensor * y = ggml_concat(ctx, ggml_repeat(ctx, first, ggml_new_tensor_2d(ctx, x->type, C, l)), x, 1);
-    return ggml_concat(ctx, y, ggml_repeat(ctx, last, ggml_new_tensor_2d(ctx, x->type, C, r)), 1);
-}
 
 // Depthwise conv with `stride` of frames [start, start + stride * (n - 1) + K) of xp: [C, n].
 ggml_tensor * dw(ggml_context * ctx, ggml_tensor * xp, ggml_tensor * w, int64_t start, int64_t n, int stride = 1) {
@@ -26,11 +18,11 @@ ggml_tensor * dw(ggml_context * ctx, ggml_tensor * xp, ggml_tensor * w, int64_t 
 ggml_tensor * codec_aa_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake_w & s, const codec_aa_filters & f,
                              bool cpu) {
     const int64_t C = x->ne[0], T = x->ne[1];
-    ggml_tensor * xp = pad_replicate(ctx, x, k_pad, k_pad);                    // [C, T + 10]
+    ggml_tensor * xp = codec_pad_replicate(ctx, x, k_pad, k_pad, cpu);               // [C, T + 10]
     ggml_tensor * even = dw(ctx, xp, f.up_even, 2, T), * odd = dw(ctx, xp, f.up_odd, 3, T);
-    ggml_tensor * up = ggml_concat(ctx, ggml_reshape_3d(ctx, even, C, 1, T), ggml_reshape_3d(ctx, odd, C, 1, T), 1);
+    ggml_tensor * up = codec_concat(ctx, ggml_reshape_3d(ctx, even, C, 1, T), ggml_reshape_3d(ctx, odd, C, 1, T), 1, cpu);
     up = codec_snake(ctx, ggml_reshape_2d(ctx, up, C, 2 * T), s, cpu);        // frames interleaved
-    return dw(ctx, pad_replicate(ctx, up, k_taps / 2 - 1, k_taps / 2), f.down, 0, T, 2);  // [C, T]
+    return dw(ctx, codec_pad_replicate(ctx, up, k_taps / 2 - 1, k_taps / 2, cpu), f.down, 0, T, 2);  // [C, T]
 }
 
 codec_aa_filters codec_load_aa_filters(codec_model_loader & ld, const std::string & prefix, int c) {

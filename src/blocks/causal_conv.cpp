@@ -1,5 +1,6 @@
 #include "causal_conv.h"
 
+#include "ops/copy_rows.h"
 #include "stream_io.h"
 
 #include <algorithm>
@@ -40,15 +41,7 @@ ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t lef
         // a prefix of the frames: still contiguous
         return extra > 0 ? ggml_view_2d(ctx, x, C, x->ne[1] - extra, x->nb[1], 0) : x;
     }
-    if (left > 0) {
-        ggml_tensor * first = ggml_view_2d(ctx, x, C, 1, x->nb[1], 0);
-        x = ggml_concat(ctx, ggml_repeat_4d(ctx, first, C, left, 1, 1), x, 1);
-    }
-    if (right > 0) {
-        ggml_tensor * last = ggml_view_2d(ctx, x, C, 1, x->nb[1], (x->ne[1] - 1) * x->nb[1]);
-        x = ggml_concat(ctx, x, ggml_repeat_4d(ctx, last, C, right, 1, 1), 1);
-    }
-    return x;
+    return codec_pad_replicate(ctx, x, left, right, false);
 }
 
 // Block j of a conv / transposed-conv weight as a [rows, cols] matrix.
