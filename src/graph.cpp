@@ -88,6 +88,7 @@ std::unique_ptr<codec_graph> codec_graph_build_exact(const codec_graph_builder &
 codec_graph_runner::~codec_graph_runner() {
     cache_.clear();
     if (sched_) ggml_backend_sched_free(sched_);
+    if (blas_) ggml_backend_free(blas_);
     if (cpu_ && cpu_ != backend_) ggml_backend_free(cpu_);
     if (backend_) ggml_backend_free(backend_);
 }
@@ -100,6 +101,7 @@ bool codec_graph_runner::init(ggml_backend_dev_t dev, int n_threads, std::string
     }
     if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
         cpu_ = backend_;
+        blas_ = init_blas();
     } else {
         cpu_ = ggml_backend_cpu_init();
         if (!cpu_) { err = "cannot initialize the CPU backend"; return false; }
@@ -108,9 +110,24 @@ bool codec_graph_runner::init(ggml_backend_dev_t dev, int n_threads, std::string
     return true;
 }
 
+// A ggml built with BLAS (GGML_BLAS=ON) registers a "BLAS" device that takes the larger F32
+// matrix products off the CPU backend; the default ggml build has none and nothing changes.
+// CODEC_BLAS=0 leaves it out (to compare both in one run). It reads the weights' host buffers.
+ggml_backend_t codec_graph_runner::init_blas() {
+    const char * env = std::getenv("CODEC_BLAS");
+    if (env && *env == '0') return nullptr;
+    ggml_backend_reg_t reg = ggml_backend_reg_by_name("BLAS");
+    if (!reg || ggml_backend_reg_dev_count(reg) == 0) return nullptr;
+    ggml_backend_t b = ggml_backend_dev_init(ggml_backend_reg_dev_get(reg, 0), nullptr);
+    // Its thread count is set through the registry (no link to ggml-blas's own symbols).
+    set_blas_threads_ = (set_threads_fn) ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads");
+    return b;
+}
+
 void codec_graph_runner::set_n_threads(int n_threads) {
     n_threads_ = std::max(1, n_threads);
     if (cpu_) ggml_backend_cpu_set_n_threads(cpu_, n_threads_);
+    if (blas_ && set_blas_threads_) set_blas_threads_(blas_, n_threads_);
 }
 
 codec_graph * codec_graph_runner::get(const codec_graph_request & req, const codec_graph_builder & build,
@@ -135,8 +152,12 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
     const size_t need = (size_t) g.n_nodes + (size_t) g.n_leafs;
     if (!sched_ || sched_size_ < need) {
         if (sched_) ggml_backend_sched_free(sched_);
-        ggml_backend_t backends[2] = { backend_, cpu_ };
-        const int n = cpu_ == backend_ ? 1 : 2;
+        // Priority order: the scheduler gives an op to the first backend that supports it.
+        ggml_backend_t backends[3];
+        int n = 0;
+        if (blas_) backends[n++] = blas_;
+        backends[n++] = backend_;
+        if (cpu_ != backend_) backends[n++] = cpu_;
         sched_ = ggml_backend_sched_new(backends, nullptr, n, need, /*parallel =*/ false, /*op_offload =*/ false);
         sched_size_ = need;
         if (!sched_) { err = "cannot create the backend scheduler"; return false; }
@@ -208,8 +229,10 @@ bool codec_graph_runner::compute(codec_graph & g, std::string & err) {
 
 size_t codec_graph_runner::compute_buffer_size() const {
     if (!sched_) return 0;
+    // Backends sharing a buffer type share one buffer: the scheduler counts it once (first backend).
     size_t n = ggml_backend_sched_get_buffer_size(sched_, backend_);
     if (cpu_ != backend_) n += ggml_backend_sched_get_buffer_size(sched_, cpu_);
+    if (blas_) n += ggml_backend_sched_get_buffer_size(sched_, blas_);
     return n;
 }
 

@@ -98,6 +98,9 @@ public:
     bool last_get_built() const { return last_built_; }
 
 private:
+    using set_threads_fn = void (*)(ggml_backend_t, int);
+    ggml_backend_t init_blas();
+
     struct entry {
         codec_graph_request req;
         std::unique_ptr<codec_graph> graph;
@@ -106,6 +109,8 @@ private:
 
     ggml_backend_t backend_ = nullptr;  // the model's device
     ggml_backend_t cpu_     = nullptr;  // fallback (== backend_ on CPU-only)
+    ggml_backend_t blas_    = nullptr;  // CPU models, ggml built with BLAS: its large matrix products
+    set_threads_fn set_blas_threads_ = nullptr;
     ggml_backend_sched_t sched_ = nullptr;
     size_t sched_size_ = 0;
     int n_threads_ = 1;
