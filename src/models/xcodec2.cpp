@@ -11,9 +11,10 @@
 // Encode (Xcodec2FeatureExtractor + Xcodec2Model.encode; NeuCodec's the same at 16 kHz in with the
 // differences in xc_encode), 16 kHz PCM: one zero appended, zeros up to a multiple of the hop (320)
 // -> (a) fbank front end (blocks/fbank.h: 80 log-mels, normalized over the input, frame pairs
-// stacked to 160-d; XCodec2 pads the signal by half a hop each side) -> feature projection (LayerNorm, linear) -> w2v-BERT conformer layers (blocks/conformer.h)
-// -> semantic adapter (convs k3: relu, residual); (b) the acoustic CNN (anti-aliased SnakeBeta,
-// blocks/aa_snake.h); concat [semantic; acoustic] -> fc_encoder -> project_in -> FSQ quantize.
+// stacked to 160-d; XCodec2 pads the signal by half a hop each side) -> feature projection
+// (LayerNorm, linear) -> w2v-BERT conformer layers (blocks/conformer.h) -> semantic adapter
+// (convs k3: relu, residual); (b) the acoustic CNN (anti-aliased SnakeBeta, blocks/aa_snake.h);
+// concat [semantic; acoustic] -> fc_encoder -> project_in -> FSQ quantize.
 #include "xcodec2.h"
 
 #include "blocks/aa_snake.h"
@@ -25,6 +26,7 @@
 #include "blocks/istft.h"
 #include "blocks/resnet_gn.h"
 #include "blocks/transformer.h"
+#include "ops/copy_rows.h"
 
 namespace {
 
@@ -270,7 +272,7 @@ bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_req
         return false;
     }
     if (T_sem < T) x = ggml_view_2d(ctx, x, x->ne[0], T_sem, x->nb[1], 0);  // the reference trims to the shorter branch
-    ggml_tensor * z = ggml_add(ctx, ggml_mul_mat(ctx, e.fc_w, ggml_concat(ctx, h, x, 0)), e.fc_b);
+    ggml_tensor * z = ggml_add(ctx, ggml_mul_mat(ctx, e.fc_w, codec_concat(ctx, h, x, 0, cpu)), e.fc_b);
     z = ggml_add(ctx, ggml_mul_mat(ctx, e.pi_w, z), e.pi_b);                                   // [D, T_sem]
     codec_graph_output(g, ggml_reshape_2d(ctx, codec_fsq_quantize(ctx, m.fsq, e.bound, z), T_sem, 1), "codes");
     return true;
