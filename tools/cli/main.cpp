@@ -697,10 +697,25 @@ bool close_audio(const Options & o, AudioWriter & w, const codec_model * m, std:
     return true;
 }
 
+// Latents pulled from an encode stream (continuous models), kept by row: a few KB per second.
+class LatentRows {
+public:
+    explicit LatentRows(int32_t dim) : rows_(static_cast<size_t>(dim)) {}
+    void append(const codec_latent & z) {
+        for (size_t d = 0; d < rows_.size(); ++d) {
+            rows_[d].insert(rows_[d].end(), z.data + d * size_t(z.n_frames), z.data + (d + 1) * size_t(z.n_frames));
+        }
+    }
+    bool write(const std::string & path, std::string & err) const;
+
+private:
+    std::vector<std::vector<float>> rows_;
+};
+
 // encode (dec null) or roundtrip: audio in blocks -> encode stream -> codes (spooled for
-// codes_path) -> decode stream -> audio out, trimmed to the input's length.
+// out_path; continuous models: latents) -> decode stream -> audio out, trimmed to the input's length.
 int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, codec_stream * dec,
-                  const std::string & codes_path) {
+                  const std::string & out_path) {
     std::string err;
     const int rate = codec_model_encode_sample_rate(m), ch = codec_model_channels(m);
     const int64_t block = int64_t(block_frames(o, m)) * codec_model_encode_hop_size(m);
@@ -714,15 +729,32 @@ int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, 
     const int64_t hint = src.n_frames > 0 ? output_samples(m, int64_t(double(src.n_frames) * rate / src.sample_rate)) : 0;
     if (dec && !out.open(o.out, ch, codec_model_sample_rate(m), o.subtype, hint, err)) return fail(err);
     CodeSpool spool;
-    // Moves what the encoder made on: to the spool, and through the decoder to the output.
+    LatentRows latents(codec_model_latent_dim(m));
+    const bool latent = codec_model_continuous(m);
+    // Moves what the encoder made on: kept for out_path, and through the decoder to the output.
     auto drain = [&]() {
+        if (latent) {
+            codec_latent z = {};
+            if (const codec_status st = codec_stream_pull_latent(enc, &z); st != CODEC_OK) {
+                err = stream_error(enc, st);
+                return false;
+            }
+            if (z.n_frames == 0) return true;
+            latents.append(z);
+            if (!dec) return true;
+            if (const codec_status st = codec_stream_push_latent(dec, z.data, z.latent_dim, z.n_frames); st != CODEC_OK) {
+                err = stream_error(dec, st);
+                return false;
+            }
+            return write_pcm(dec, out, output_samples(m, in.frames_out()), err);
+        }
         codec_codes c = {};
         if (const codec_status st = codec_stream_pull_codes(enc, &c); st != CODEC_OK) {
             err = stream_error(enc, st);
             return false;
         }
         if (c.n_frames == 0) return true;
-        if (!codes_path.empty() && !spool.append(c, err)) return false;
+        if (!out_path.empty() && !spool.append(c, err)) return false;
         if (!dec) return true;
         if (const codec_status st = codec_stream_push_codes(dec, &c); st != CODEC_OK) {
             err = stream_error(dec, st);
@@ -751,7 +783,7 @@ int stream_encode(const Options & o, const codec_model * m, codec_stream * enc, 
     std::fprintf(stderr, "read: %.3f s (%" PRId64 " frames at %d Hz)\n", t_read, in.frames_in(), src.sample_rate);
     print_timing(dec ? "roundtrip (stream)" : "encode (stream)", seconds_since(t0) - t_read, double(in.frames_out()) / rate);
     if (dec && !close_audio(o, out, m, err)) return fail(err);
-    if (!codes_path.empty() && !spool.write(codes_path, err)) return fail(err);
+    if (!out_path.empty() && !(latent ? latents.write(out_path, err) : spool.write(out_path, err))) return fail(err);
     return kExitOk;
 }
 
@@ -866,76 +898,34 @@ std::vector<float> latent_columns(const std::vector<float> & lat, int32_t dim, i
     return block;
 }
 
-// Streams of a continuous model: audio in blocks -> encode stream -> latents (kept: a few KB per
-// second) and/or latents in blocks -> decode stream -> audio out as it comes. enc null: decode
-// `lat` (read from the input .npy); dec null: encode only.
-int stream_latent(const Options & o, const codec_model * m, codec_stream * enc, codec_stream * dec,
-                  std::vector<float> lat, const std::string & lat_out) {
+bool LatentRows::write(const std::string & path, std::string & err) const {
+    std::vector<float> lat;
+    for (const auto & r : rows_) lat.insert(lat.end(), r.begin(), r.end());
+    return write_latent(path, lat, int32_t(rows_.size()), rows_.empty() ? 0 : int32_t(rows_[0].size()), err);
+}
+
+// decode of a continuous model: the latent (read whole) in blocks -> decode stream -> audio out as it comes.
+int stream_decode_latent(const Options & o, const codec_model * m, const std::vector<float> & lat, codec_stream * dec) {
     std::string err;
     const int32_t dim = codec_model_latent_dim(m);
-    const int ch = codec_model_channels(m), in_rate = codec_model_encode_sample_rate(m);
-    const int64_t block = block_frames(o, m);
+    const int64_t total = int64_t(lat.size()) / dim, block = block_frames(o, m);
     AudioWriter out;
-    AudioReader in;
-    std::vector<std::vector<float>> rows(static_cast<size_t>(dim));  // encoded latents by row
-    int64_t limit = std::numeric_limits<int64_t>::max();  // roundtrip: the input's span
-    auto decode_block = [&](const float * z, int64_t n) {
-        if (const codec_status st = codec_stream_push_latent(dec, z, dim, int32_t(n)); st != CODEC_OK) {
-            err = stream_error(dec, st);
-            return false;
-        }
-        return write_pcm(dec, out, limit, err);
-    };
-    auto drain = [&]() {  // what the encoder made: kept, and on through the decoder
-        codec_latent z = {};
-        if (const codec_status st = codec_stream_pull_latent(enc, &z); st != CODEC_OK) {
-            err = stream_error(enc, st);
-            return false;
-        }
-        if (z.n_frames == 0) return true;
-        for (int32_t d = 0; d < dim; ++d) {
-            std::vector<float> & r = rows[size_t(d)];
-            r.insert(r.end(), z.data + size_t(d) * z.n_frames, z.data + size_t(d + 1) * z.n_frames);
-        }
-        return !dec || (limit = output_samples(m, in.frames_out()), decode_block(z.data, z.n_frames));
-    };
-    const int64_t total = enc ? 0 : int64_t(lat.size()) / dim;
-    if (dec && !out.open(o.out, ch, codec_model_sample_rate(m), o.subtype, total * codec_model_hop_size(m), err)) return fail(err);
+    if (!out.open(o.out, codec_model_channels(m), codec_model_sample_rate(m), o.subtype, total * codec_model_hop_size(m), err)) {
+        return fail(err);
+    }
     const auto t0 = Clock::now();
-    if (enc) {
-        AudioInfo src;
-        if (!in.open(o.in, in_rate, ch, err, &src, block * codec_model_encode_hop_size(m))) return fail(err);
-        std::fprintf(stderr, "input: %s: %d Hz, %d ch (streamed)\n", o.in.c_str(), src.sample_rate, src.channels);
-        std::vector<float> pcm;
-        while (!in.done()) {
-            if (!in.read(pcm, err)) return fail(err);
-            if (const codec_status st = codec_stream_push_pcm(enc, pcm.data(), int64_t(pcm.size()) / ch); st != CODEC_OK) {
-                return fail(stream_error(enc, st));
-            }
-            if (!drain()) return fail(err);
+    for (int64_t t = 0; t < total; t += block) {
+        const int64_t n = std::min(block, total - t);
+        const std::vector<float> z = latent_columns(lat, dim, total, t, n);
+        if (const codec_status st = codec_stream_push_latent(dec, z.data(), dim, int32_t(n)); st != CODEC_OK) {
+            return fail(stream_error(dec, st));
         }
-        if (const codec_status st = codec_stream_flush(enc); st != CODEC_OK) return fail(stream_error(enc, st));
-        if (!drain()) return fail(err);
-    } else {
-        for (int64_t t = 0; t < total; t += block) {
-            const int64_t n = std::min(block, total - t);
-            if (!decode_block(latent_columns(lat, dim, total, t, n).data(), n)) return fail(err);
-        }
+        if (!write_pcm(dec, out, std::numeric_limits<int64_t>::max(), err)) return fail(err);
     }
-    if (dec) {
-        if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
-        if (!write_pcm(dec, out, limit, err)) return fail(err);
-    }
-    print_timing(enc ? (dec ? "roundtrip (stream)" : "encode (stream)") : "decode (stream)", seconds_since(t0),
-                 enc ? double(in.frames_out()) / in_rate : double(out.frames()) / codec_model_sample_rate(m));
-    if (dec && !close_audio(o, out, m, err)) return fail(err);
-    if (enc && !lat_out.empty()) {
-        const int64_t frames = int64_t(rows[0].size());
-        lat.clear();
-        for (const auto & r : rows) lat.insert(lat.end(), r.begin(), r.end());
-        if (!write_latent(lat_out, lat, dim, int32_t(frames), err)) return fail(err);
-    }
-    return kExitOk;
+    if (const codec_status st = codec_stream_flush(dec); st != CODEC_OK) return fail(stream_error(dec, st));
+    if (!write_pcm(dec, out, std::numeric_limits<int64_t>::max(), err)) return fail(err);
+    print_timing("decode (stream)", seconds_since(t0), double(out.frames()) / codec_model_sample_rate(m));
+    return close_audio(o, out, m, err) ? kExitOk : fail(err);
 }
 
 // encode (decode false), decode (encode false) or roundtrip (both) of a continuous model.
@@ -957,7 +947,8 @@ int run_latent(const Options & o, const codec_model * m, codec_context * ctx, bo
     if (!encode && !read_latent_input(o, m, lat, frames, err)) return fail(err);
     StreamPtr enc = encode ? open_stream(ctx, m, o, CODEC_STREAM_ENCODE, CODEC_N_Q_ALL) : nullptr;
     StreamPtr dec = decode && (enc || !encode) ? open_stream(ctx, m, o, CODEC_STREAM_DECODE, CODEC_N_Q_ALL) : nullptr;
-    if ((enc || !encode) && (dec || !decode)) return stream_latent(o, m, enc.get(), dec.get(), std::move(lat), lat_out);
+    if (enc && (dec || !decode)) return stream_encode(o, m, enc.get(), dec.get(), lat_out);
+    if (!encode && dec) return stream_decode_latent(o, m, lat, dec.get());
     if (encode) {
         std::vector<float> pcm;
         if (!read_input(o, m, pcm, n_in, err)) return fail(err);
