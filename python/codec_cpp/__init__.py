@@ -375,6 +375,10 @@ class Model:
         self._lib.codec_model_meta_str(self._model, key.encode(), buf, n + 1)
         return buf.value.decode()
 
+    def output_samples(self, n_in: int) -> int:
+        """Output samples spanning n_in input samples (the decoder's rate may differ from the encoder's)."""
+        return -(-n_in * self.sample_rate // self.encode_sample_rate)
+
     def info(self) -> dict:
         """The model's properties as a dict (what `python -m codec_cpp info` prints)."""
         keys = ("arch", "sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "channels", "n_q",

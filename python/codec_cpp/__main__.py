@@ -120,8 +120,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return 0
             if args.codes_out:
                 save(args.codes_out, codes)
-            n_out = -(-len(pcm) * m.sample_rate // m.encode_sample_rate)  # the input's span at the output rate
-            audio = (m.decode_latent(codes) if m.continuous else m.decode(codes))[:n_out]
+            audio = (m.decode_latent(codes) if m.continuous else m.decode(codes))[:m.output_samples(len(pcm))]
             aio.write_audio(args.out, audio, m.sample_rate, args.subtype)
             return 0
     except (CodecError, LibraryError, ValueError, OSError, RuntimeError) as e:

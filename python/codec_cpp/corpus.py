@@ -310,8 +310,7 @@ class DecodeActor:
             try:
                 audio = self.model.decode(row_codes(r))
                 if r.get("model_samples"):  # the encoded span, at the decoder's rate
-                    m = self.model
-                    audio = audio[:-(-r["model_samples"] * m.sample_rate // m.encode_sample_rate)]
+                    audio = audio[:self.model.output_samples(r["model_samples"])]
                 name = audio_name(r["path"], self.fmt)
                 fs, d = _fs(self.output)
                 tmp = os.path.join(d, f".{name}.{uuid.uuid4().hex[:8]}.tmp.{self.fmt}")
