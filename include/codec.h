@@ -184,6 +184,24 @@ CODEC_API codec_status codec_decode_codes(codec_context * ctx, const codec_codes
 CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * latent,
                                            int32_t latent_dim, int32_t n_frames, codec_audio * out);
 
+// ---- Batches
+//
+// Several inputs in one call: out[i] is what the one-input call (codec_encode / codec_decode_codes)
+// returns for input i: the same codes, PCM equal within float rounding. Inputs of the same length
+// (decode: the same n_q and n_frames) run as one graph with a batch axis where the model has one
+// (codec_model_batch_graph): bigger matrix products for the CPU, fewer launches for a GPU.
+// Memory grows with the number of same-length inputs; split very large batches. Other inputs,
+// and every input of models without a batch graph, run one after another. Results stay valid
+// until the next call on ctx. A bad input fails the whole call before anything runs, with a
+// message naming the input (the same checks as the one-input calls).
+CODEC_API bool codec_model_batch_graph(const codec_model * model);
+// pcm[i]: n_samples[i] samples per channel, as codec_encode takes them; out: n_batch entries.
+CODEC_API codec_status codec_encode_batch(codec_context * ctx, const float * const * pcm, const int64_t * n_samples,
+                                          int32_t n_batch, int32_t n_q, codec_codes * out);
+// codes[i]: as codec_decode_codes takes them; out: n_batch entries.
+CODEC_API codec_status codec_decode_batch(codec_context * ctx, const codec_codes * codes, int32_t n_batch,
+                                          codec_audio * out);
+
 // Latents, owned by the context (one-shot calls) or the stream (pulls).
 typedef struct codec_latent {
     int32_t       latent_dim;  // rows

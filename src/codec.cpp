@@ -1,4 +1,5 @@
 // C API: model loading, contexts, and the checked encode/decode entry points.
+#include "api_internal.h"
 #include "codec_impl.h"
 
 #include <ggml-cpu.h>
@@ -269,20 +270,19 @@ void codec_context_set_n_threads(codec_context * ctx, int32_t n_threads) {
 
 }  // extern "C"
 
-static codec_status fail(codec_context * ctx, codec_status st, std::string msg) {
+codec_status codec_fail(codec_context * ctx, codec_status st, std::string msg) {
     ctx->last_error = std::move(msg);
     return st;
 }
 
-// Builds (or reuses) the graph for `req`, uploads the inputs and computes it.
 using codec_clock = std::chrono::steady_clock;
 
 static double ms_since(codec_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(codec_clock::now() - t0).count();
 }
 
-static codec_status run_graph(codec_context * ctx, const codec_graph_request & req,
-                              const std::vector<std::pair<const void *, size_t>> & inputs, codec_graph ** out) {
+codec_status codec_run_graph(codec_context * ctx, const codec_graph_request & req,
+                             const std::vector<std::pair<const void *, size_t>> & inputs, codec_graph ** out) {
     const codec_model & m = *ctx->model;
     std::string err;
     codec_perf perf = {};
@@ -291,22 +291,22 @@ static codec_status run_graph(codec_context * ctx, const codec_graph_request & r
         return codec_graph_is_encode(req.kind) ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
     codec_graph * g = ctx->runner.get(req, build, m.ops->graph_size(m, req), err);
-    if (!g) return fail(ctx, CODEC_ERR_INVALID_ARG, err);
+    if (!g) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, err);
     perf.build_ms = ctx->runner.last_get_built() ? ms_since(t0) : 0.0;
-    if (g->inputs.size() != inputs.size()) return fail(ctx, CODEC_ERR_BACKEND, "graph input count mismatch (model bug)");
+    if (g->inputs.size() != inputs.size()) return codec_fail(ctx, CODEC_ERR_BACKEND, "graph input count mismatch (model bug)");
     t0 = codec_clock::now();
-    if (!ctx->runner.alloc(*g, err)) return fail(ctx, CODEC_ERR_NO_MEMORY, err);
+    if (!ctx->runner.alloc(*g, err)) return codec_fail(ctx, CODEC_ERR_NO_MEMORY, err);
     perf.alloc_ms = ms_since(t0);
     t0 = codec_clock::now();
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (ggml_nbytes(g->inputs[i]) != inputs[i].second) {
-            return fail(ctx, CODEC_ERR_BACKEND, "graph input size mismatch (model bug)");
+            return codec_fail(ctx, CODEC_ERR_BACKEND, "graph input size mismatch (model bug)");
         }
         ggml_backend_tensor_set(g->inputs[i], inputs[i].first, 0, inputs[i].second);
     }
     perf.io_ms = ms_since(t0);
     t0 = codec_clock::now();
-    if (!ctx->runner.compute(*g, err)) return fail(ctx, CODEC_ERR_BACKEND, err);
+    if (!ctx->runner.compute(*g, err)) return codec_fail(ctx, CODEC_ERR_BACKEND, err);
     perf.compute_ms = ms_since(t0);
     perf.gflop = codec_graph_flops(g->gf) * 1e-9;
     perf.n_nodes = g->n_nodes;
@@ -316,19 +316,23 @@ static codec_status run_graph(codec_context * ctx, const codec_graph_request & r
     return CODEC_OK;
 }
 
-// Copies the decoder's [T, C] output into the context's interleaved PCM.
-static void read_audio(codec_context * ctx, ggml_tensor * t, codec_audio * out) {
+void codec_interleave(const float * planar, int64_t n, int32_t ch, std::vector<float> & dst) {
+    if (ch == 1) {
+        dst.assign(planar, planar + n);
+        return;
+    }
+    dst.resize((size_t) (n * ch));
+    for (int32_t c = 0; c < ch; ++c)
+        for (int64_t i = 0; i < n; ++i) dst[(size_t) (i * ch + c)] = planar[(size_t) (c * n + i)];
+}
+
+void codec_read_audio(codec_context * ctx, ggml_tensor * t, codec_audio * out) {
     const int64_t n = t->ne[0];
     const int32_t ch = (int32_t) t->ne[1];
     std::vector<float> planar((size_t) (n * ch));
     ggml_backend_tensor_get(t, planar.data(), 0, ggml_nbytes(t));
-    if (ch == 1) {
-        ctx->pcm.swap(planar);
-    } else {
-        ctx->pcm.resize(planar.size());
-        for (int32_t c = 0; c < ch; ++c)
-            for (int64_t i = 0; i < n; ++i) ctx->pcm[(size_t) (i * ch + c)] = planar[(size_t) (c * n + i)];
-    }
+    if (ch == 1) ctx->pcm.swap(planar);
+    else codec_interleave(planar.data(), n, ch, ctx->pcm);
     if (out) {
         out->n_samples = n;
         out->n_channels = ch;
@@ -337,46 +341,31 @@ static void read_audio(codec_context * ctx, ggml_tensor * t, codec_audio * out) 
     }
 }
 
-template <typename F>
-static codec_status guarded(codec_context * ctx, F && f) {
-    if (!ctx) return CODEC_ERR_INVALID_ARG;
-    ctx->last_error.clear();
-    try {
-        return f();
-    } catch (const std::bad_alloc &) {
-        return fail(ctx, CODEC_ERR_NO_MEMORY, "out of memory");
-    }
-}
 
-// Checks every decode entry point shares: a decoder, n_q in 1..model's (`rows` names them:
-// codebooks or code levels), at least one frame. Returns CODEC_OK or the failure recorded on ctx.
-static codec_status check_decode(codec_context * ctx, int32_t n_q, int32_t n_frames, const char * rows = "codebooks") {
+codec_status codec_check_decode(codec_context * ctx, int32_t n_q, int32_t n_frames, const char * rows) {
     const codec_hparams & hp = ctx->model->hparams;
-    if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+    if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
     if (n_q < 1 || n_q > hp.n_q) {
-        return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d %s", n_q, hp.n_q, rows));
+        return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d %s", n_q, hp.n_q, rows));
     }
-    if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
+    if (n_frames < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: no codes to decode", n_frames));
     return CODEC_OK;
 }
 
-// Every code of rows [0, n_q) x [0, n_frames) (row stride n_frames) must index the codebook.
-static codec_status check_codes(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames) {
+codec_status codec_check_codes(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames) {
     const int32_t cb = ctx->model->hparams.codebook_size;
     for (int32_t q = 0; q < n_q; ++q) {
         for (int32_t t = 0; t < n_frames; ++t) {
             const int32_t c = codes[(size_t) q * n_frames + t];
             if (c < 0 || c >= cb) {
-                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, cb));
+                return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("code %d at codebook %d, frame %d is out of range [0, %d)", c, q, t, cb));
             }
         }
     }
     return CODEC_OK;
 }
 
-// A graph request: n is the input's length, samples per channel for an encode, frames for a
-// decode. Callers add what only their kind has (row lengths, scale count, a latent's dim).
-static codec_graph_request graph_request(codec_graph_kind kind, const codec_hparams & hp, int32_t n_q, int64_t n) {
+codec_graph_request codec_graph_request_for(codec_graph_kind kind, const codec_hparams & hp, int32_t n_q, int64_t n) {
     codec_graph_request req;
     req.kind = kind;
     (codec_graph_is_encode(kind) ? req.n_in : req.n_frames) = n;
@@ -386,17 +375,16 @@ static codec_graph_request graph_request(codec_graph_kind kind, const codec_hpar
     return req;
 }
 
-// The checks every encode entry point shares: an encoder, pcm set, n_samples >= 1, finite samples.
-static codec_status check_encode(codec_context * ctx, const float * pcm, int64_t n_samples) {
+codec_status codec_check_encode(codec_context * ctx, const float * pcm, int64_t n_samples) {
     const codec_hparams & hp = ctx->model->hparams;
-    if (!hp.has_encoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder (its GGUF holds the decoder only)");
-    if (!pcm) return fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
-    if (n_samples <= 0) return fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
-    if (n_samples > (INT64_MAX / 64) / hp.channels) return fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
+    if (!hp.has_encoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no encoder (its GGUF holds the decoder only)");
+    if (!pcm) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "pcm is NULL");
+    if (n_samples <= 0) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "empty audio (n_samples = " + std::to_string(n_samples) + ")");
+    if (n_samples > (INT64_MAX / 64) / hp.channels) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "audio too long");
     const int64_t total = n_samples * hp.channels;
     for (int64_t i = 0; i < total; ++i) {
         if (!std::isfinite(pcm[i])) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("pcm[%lld] is not finite (NaN or Inf)", (long long) i));
         }
     }
     return CODEC_OK;
@@ -415,23 +403,23 @@ static codec_status run_encode(codec_context * ctx, const codec_graph_request & 
             for (int c = 0; c < ch; ++c) planar[(size_t) (c * n + i)] = pcm[i * ch + c];
         src = planar.data();
     }
-    return run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, g);
+    return codec_run_graph(ctx, req, {{src, (size_t) total * sizeof(float)}}, g);
 }
 
 static const char * k_continuous_codes = "this model (%s) has continuous latents, no codebook: use codec_%s_latent";
 
 extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int64_t n_samples, int32_t n_q,
                                      codec_codes * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "encode"));
-        if (const codec_status st = check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
+        if (hp.continuous) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "encode"));
+        if (const codec_status st = codec_check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
         if (n_q == CODEC_N_Q_ALL) n_q = hp.n_q;
         if (n_q < 1 || n_q > hp.n_q) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_q = %d is out of range: this model has 1..%d codebooks", n_q, hp.n_q));
         }
         codec_graph * g = nullptr;
-        const codec_status st = run_encode(ctx, graph_request(CODEC_GRAPH_ENCODE, hp, n_q, n_samples), pcm, &g);
+        const codec_status st = run_encode(ctx, codec_graph_request_for(CODEC_GRAPH_ENCODE, hp, n_q, n_samples), pcm, &g);
         if (st != CODEC_OK) return st;
         // Rows may differ in length (multi-rate codecs): n_frames is the longest, shorter rows are
         // zero-padded and their lengths reported in row_len (always set for multi-rate models).
@@ -449,14 +437,14 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
         }
         ctx->scales.clear();
         if (hp.has_scales) {  // chunked codecs: one more output, the per-chunk scales
-            if (g->outputs.size() != (size_t) n_q + 1) return fail(ctx, CODEC_ERR_BACKEND, "encode graph lacks the scales output (model bug)");
+            if (g->outputs.size() != (size_t) n_q + 1) return codec_fail(ctx, CODEC_ERR_BACKEND, "encode graph lacks the scales output (model bug)");
             ctx->scales.resize((size_t) ggml_nelements(g->outputs[n_q]));
             ggml_backend_tensor_get(g->outputs[n_q], ctx->scales.data(), 0, ggml_nbytes(g->outputs[n_q]));
             // Finite samples far outside [-1, 1] (|x| > ~1e19) overflow a chunk's RMS: such codes
             // could never be decoded (decode rejects non-finite scales), so refuse them here.
             for (size_t i = 0; i < ctx->scales.size(); ++i) {
                 if (!std::isfinite(ctx->scales[i])) {
-                    return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("audio too loud: the scale (RMS) of chunk %zu overflows float "
+                    return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("audio too loud: the scale (RMS) of chunk %zu overflows float "
                                                                       "(samples should lie in [-1, 1])", i));
                 }
             }
@@ -476,67 +464,67 @@ extern "C" codec_status codec_encode(codec_context * ctx, const float * pcm, int
 
 extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames,
                                      codec_audio * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
+        if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (hp.continuous) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
         if (hp.multi_rate) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") code levels have different lengths: "
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") code levels have different lengths: "
                         "decode them with codec_decode_codes, row_len set as codec_encode returns it");
         }
         if (hp.has_scales) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") codes carry per-chunk scales: "
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's (" + hp.arch + ") codes carry per-chunk scales: "
                         "decode them with codec_decode_codes, scales set as codec_encode returns them");
         }
-        if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
-        if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
-        if (const codec_status st = check_codes(ctx, codes, n_q, n_frames); st != CODEC_OK) return st;
-        const codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
+        if (!codes) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
+        if (const codec_status st = codec_check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
+        if (const codec_status st = codec_check_codes(ctx, codes, n_q, n_frames); st != CODEC_OK) return st;
+        const codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         codec_graph * g = nullptr;
-        const codec_status st = run_graph(ctx, req, {{codes, (size_t) n_q * n_frames * sizeof(int32_t)}}, &g);
+        const codec_status st = codec_run_graph(ctx, req, {{codes, (size_t) n_q * n_frames * sizeof(int32_t)}}, &g);
         if (st != CODEC_OK) return st;
-        read_audio(ctx, g->outputs[0], out);
+        codec_read_audio(ctx, g->outputs[0], out);
         return CODEC_OK;
     });
 }
 
 extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * latent, int32_t latent_dim,
                                             int32_t n_frames, codec_audio * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (!latent) return fail(ctx, CODEC_ERR_INVALID_ARG, "latent is NULL");
+        if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!latent) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "latent is NULL");
         if (latent_dim != hp.latent_dim) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, hp.latent_dim));
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, hp.latent_dim));
         }
-        if (n_frames < 1) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: nothing to decode", n_frames));
+        if (n_frames < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: nothing to decode", n_frames));
         const size_t total = (size_t) latent_dim * n_frames;
         for (size_t i = 0; i < total; ++i) {
-            if (!std::isfinite(latent[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
+            if (!std::isfinite(latent[i])) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
         }
-        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE_LATENT, hp, 0, n_frames);
+        codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE_LATENT, hp, 0, n_frames);
         req.latent_dim = latent_dim;
         codec_graph * g = nullptr;
-        const codec_status st = run_graph(ctx, req, {{latent, total * sizeof(float)}}, &g);
+        const codec_status st = codec_run_graph(ctx, req, {{latent, total * sizeof(float)}}, &g);
         if (st != CODEC_OK) return st;
-        read_audio(ctx, g->outputs[0], out);
+        codec_read_audio(ctx, g->outputs[0], out);
         return CODEC_OK;
     });
 }
 
 extern "C" codec_status codec_encode_latent(codec_context * ctx, const float * pcm, int64_t n_samples, codec_latent * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
         if (!hp.continuous) {
-            return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model (" + hp.arch + ") encodes to codes, not continuous latents: use codec_encode");
+            return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model (" + hp.arch + ") encodes to codes, not continuous latents: use codec_encode");
         }
-        if (const codec_status st = check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
+        if (const codec_status st = codec_check_encode(ctx, pcm, n_samples); st != CODEC_OK) return st;
         codec_graph * g = nullptr;
-        const codec_status st = run_encode(ctx, graph_request(CODEC_GRAPH_ENCODE_LATENT, hp, 0, n_samples), pcm, &g);
+        const codec_status st = run_encode(ctx, codec_graph_request_for(CODEC_GRAPH_ENCODE_LATENT, hp, 0, n_samples), pcm, &g);
         if (st != CODEC_OK) return st;
         ggml_tensor * t = g->outputs[0];  // [n_frames, latent_dim]: row-major [latent_dim][n_frames]
         if (g->outputs.size() != 1 || t->ne[1] != hp.latent_dim || t->type != GGML_TYPE_F32) {
-            return fail(ctx, CODEC_ERR_BACKEND, "encode graph's latent output has the wrong shape (model bug)");
+            return codec_fail(ctx, CODEC_ERR_BACKEND, "encode graph's latent output has the wrong shape (model bug)");
         }
         ctx->latent.resize((size_t) ggml_nelements(t));
         ggml_backend_tensor_get(t, ctx->latent.data(), 0, ggml_nbytes(t));
@@ -552,33 +540,33 @@ extern "C" codec_status codec_encode_latent(codec_context * ctx, const float * p
 // Multi-rate codes: checks each row's valid part, packs the rows back to back; the model's
 // builder checks the lengths against its structure (e.g. SNAC's vq_strides).
 static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+        if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!codes->data) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
-        if (const codec_status st = check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
-        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
+        if (const codec_status st = codec_check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
+        codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         req.row_len.assign(codes->row_len, codes->row_len + n_q);
         std::vector<int32_t> packed;
         for (int32_t q = 0; q < n_q; ++q) {
             const int32_t len = req.row_len[q];
             if (len < 1 || len > n_frames) {
-                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [1, n_frames = %d]", q, len, n_frames));
+                return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [1, n_frames = %d]", q, len, n_frames));
             }
             const int32_t * row = codes->data + (size_t) q * n_frames;
             for (int32_t t = 0; t < len; ++t) {
                 if (row[t] < 0 || row[t] >= hp.codebook_size) {
-                    return fail(ctx, CODEC_ERR_INVALID_ARG,
+                    return codec_fail(ctx, CODEC_ERR_INVALID_ARG,
                                 codec_fmt("code %d at level %d, index %d is out of range [0, %d)", row[t], q, t, hp.codebook_size));
                 }
             }
             packed.insert(packed.end(), row, row + len);
         }
         codec_graph * g = nullptr;
-        const codec_status st = run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g);
+        const codec_status st = codec_run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g);
         if (st != CODEC_OK) return st;
-        read_audio(ctx, g->outputs[0], out);
+        codec_read_audio(ctx, g->outputs[0], out);
         return CODEC_OK;
     });
 }
@@ -586,27 +574,27 @@ static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, 
 // Chunked codes with one scale per chunk (EnCodec 48 kHz): the scales are a second graph input;
 // the model's builder checks that n_frames fits n_scales chunks.
 static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
-    return guarded(ctx, [&]() -> codec_status {
+    return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_decoder) return fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (!codes->data) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+        if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+        if (!codes->data) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
         const int32_t n_q = codes->n_q, n_frames = codes->n_frames, n_scales = codes->n_scales;
-        if (const codec_status st = check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
+        if (const codec_status st = codec_check_decode(ctx, n_q, n_frames); st != CODEC_OK) return st;
         if (n_scales < 1 || !codes->scales) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("this model's codes carry one scale per chunk: n_scales = %d, scales %s",
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("this model's codes carry one scale per chunk: n_scales = %d, scales %s",
                                                               n_scales, codes->scales ? "set" : "NULL"));
         }
         for (int32_t i = 0; i < n_scales; ++i) {
-            if (!std::isfinite(codes->scales[i])) return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
+            if (!std::isfinite(codes->scales[i])) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("scales[%d] is not finite", i));
         }
-        if (const codec_status st = check_codes(ctx, codes->data, n_q, n_frames); st != CODEC_OK) return st;
-        codec_graph_request req = graph_request(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
+        if (const codec_status st = codec_check_codes(ctx, codes->data, n_q, n_frames); st != CODEC_OK) return st;
+        codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
         req.n_scales = n_scales;
         codec_graph * g = nullptr;
-        const codec_status st = run_graph(ctx, req, {{codes->data, (size_t) n_q * n_frames * sizeof(int32_t)},
+        const codec_status st = codec_run_graph(ctx, req, {{codes->data, (size_t) n_q * n_frames * sizeof(int32_t)},
                                                      {codes->scales, (size_t) n_scales * sizeof(float)}}, &g);
         if (st != CODEC_OK) return st;
-        read_audio(ctx, g->outputs[0], out);
+        codec_read_audio(ctx, g->outputs[0], out);
         return CODEC_OK;
     });
 }
@@ -614,25 +602,25 @@ static codec_status decode_scaled(codec_context * ctx, const codec_codes * codes
 extern "C" codec_status codec_decode_codes(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
     if (!ctx) return CODEC_ERR_INVALID_ARG;
     const codec_hparams & hp = ctx->model->hparams;
-    if (hp.continuous) return fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
-    if (!codes) return fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
+    if (hp.continuous) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, codec_fmt(k_continuous_codes, hp.arch.c_str(), "decode"));
+    if (!codes) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes is NULL");
     if (ctx->model->hparams.has_scales) {
-        if (codes->row_len) return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code rows have no per-row lengths");
+        if (codes->row_len) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code rows have no per-row lengths");
         return decode_scaled(ctx, codes, out);
     }
     if (codes->n_scales != 0 || codes->scales) {
-        return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+        return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
     }
     if (ctx->model->hparams.multi_rate) {
         if (!codes->row_len) {
-            return fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
         }
         return decode_rows(ctx, codes, out);
     }
     if (codes->row_len && codes->n_q >= 1 && codes->n_q <= ctx->model->hparams.n_q) {  // single-rate: rows must be full
         for (int32_t q = 0; q < codes->n_q; ++q) {
             if (codes->row_len[q] != codes->n_frames) {
-                return fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's code rows all have n_frames = %d",
+                return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's code rows all have n_frames = %d",
                                                                   q, codes->row_len[q], codes->n_frames));
             }
         }

@@ -91,6 +91,11 @@ struct codec_arch_ops {
     // How the model streams in one direction (null: it does not). Stateful models build their
     // graphs with g.io set when req.stream != 0 and pass it to every stateful block.
     void   (*stream)(const codec_model & model, bool encode, codec_stream_spec & spec);
+    // The builders take req.n_batch > 1 (codec_encode_batch / codec_decode_batch): n_batch inputs
+    // of one shape in one graph, the batch as the inputs' and outputs' last axis: encode PCM
+    // [n_in, channels, B] -> code rows I32 [n_frames, B]; decode codes I32 [n_frames, n_q, B] -> PCM
+    // [n_out, channels, B]. Models without it run batches one input at a time.
+    bool   batch = false;
 };
 
 const codec_arch_ops * codec_find_arch(const std::string & name);
@@ -122,6 +127,12 @@ struct codec_context {
     std::vector<float> scales;     // per-chunk scales of the last encode (has_scales models)
     std::vector<float> pcm;
     std::vector<float> latent;     // the last codec_encode_latent's [latent_dim][n_frames]
+
+    struct batch_item {  // one input's result of the last batch call
+        std::vector<int32_t> codes, row_len;
+        std::vector<float> scales, pcm;
+    };
+    std::vector<batch_item> batch;
 };
 
 std::string codec_fmt(const char * fmt, ...);

@@ -10,8 +10,8 @@
 #include <string>
 #include <unordered_set>
 
-ggml_tensor * codec_graph_input(codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1, const char * name) {
-    ggml_tensor * t = ggml_new_tensor_2d(g.ctx, type, ne0, ne1);
+ggml_tensor * codec_graph_input(codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1, const char * name, int64_t ne2) {
+    ggml_tensor * t = ggml_new_tensor_3d(g.ctx, type, ne0, ne1, ne2);
     ggml_set_name(t, name);
     ggml_set_input(t);
     g.inputs.push_back(t);

@@ -42,11 +42,12 @@ struct codec_graph_request {
     std::vector<int32_t> row_len;  // decode of multi-rate codes: each row's length (input rows back to back)
     int64_t n_scales   = 0;        // decode of chunked codes: chunks (one scale each, a second input)
     int32_t stream     = 0;        // CODEC_STREAM_* flags: 0 for a one-shot (offline) graph
+    int32_t n_batch    = 1;        // independent inputs of this shape in one graph (codec_arch_ops::batch)
 
     bool operator==(const codec_graph_request & o) const {
         return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
                n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len &&
-               n_scales == o.n_scales && stream == o.stream;
+               n_scales == o.n_scales && stream == o.stream && n_batch == o.n_batch;
     }
 };
 
@@ -71,7 +72,9 @@ struct codec_graph {
 double codec_graph_flops(const ggml_cgraph * gf);
 
 // Helpers for builders.
-ggml_tensor * codec_graph_input (codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1 = 1, const char * name = "input");
+// Batched graphs (req.n_batch > 1) take one input per request with the batch as ne2.
+ggml_tensor * codec_graph_input (codec_graph & g, ggml_type type, int64_t ne0, int64_t ne1 = 1, const char * name = "input",
+                                 int64_t ne2 = 1);
 void          codec_graph_output(codec_graph & g, ggml_tensor * t, const char * name = "output");
 
 using codec_graph_builder = std::function<bool(codec_graph & g, std::string & err)>;

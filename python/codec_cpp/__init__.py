@@ -179,7 +179,7 @@ def _declare(lib: ctypes.CDLL) -> None:
                  "codebook_dim", "latent_dim", "channels"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = I32, [P]
-    for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate", "continuous"):
+    for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate", "continuous", "batch_graph"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = ctypes.c_bool, [P]
     lib.codec_model_arch.restype, lib.codec_model_arch.argtypes = ctypes.c_char_p, [P]
@@ -198,6 +198,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.codec_decode.argtypes = [P, ctypes.POINTER(I32), I32, I32, ctypes.POINTER(_Audio)]
     lib.codec_decode_codes.restype = ctypes.c_int
     lib.codec_decode_codes.argtypes = [P, ctypes.POINTER(_Codes), ctypes.POINTER(_Audio)]
+    lib.codec_encode_batch.argtypes = [P, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)), ctypes.POINTER(I64), I32, I32,
+                                       ctypes.POINTER(_Codes)]
+    lib.codec_decode_batch.argtypes = [P, ctypes.POINTER(_Codes), I32, ctypes.POINTER(_Audio)]
     lib.codec_decode_latent.restype = ctypes.c_int
     lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
     lib.codec_encode_latent.restype = ctypes.c_int
@@ -302,6 +305,8 @@ class Model:
         # continuous latents, no codebook (Pocket TTS's Mimi, Soprano): encode_latent / decode_latent,
         # and streams push / pull float32 latents [latent_dim, n_frames]
         self.continuous: bool = g("continuous")
+        # encode_batch / decode_batch run same-length inputs as one graph with a batch axis
+        self.batch_graph: bool = g("batch_graph")
         n_bw = self._lib.codec_model_bandwidths(self._model, None, 0)
         bw = (ctypes.c_float * max(n_bw, 1))()
         self._lib.codec_model_bandwidths(self._model, bw, n_bw)
@@ -383,7 +388,8 @@ class Model:
         """The model's properties as a dict (what `python -m codec_cpp info` prints)."""
         keys = ("arch", "sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "channels", "n_q",
                 "codebook_size", "codebook_dim", "latent_dim",
-                "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "uses_gpu", "bandwidths")
+                "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "batch_graph", "uses_gpu",
+                "bandwidths")
         return {k: getattr(self, k) for k in keys}
 
     # ---- one-shot calls
@@ -412,12 +418,16 @@ class Model:
         with self._context() as ctx:
             self._check(ctx, self._lib.codec_encode(ctx, _ptr(x, ctypes.c_float), n, n_q, ctypes.byref(out)))
             # The result is the context's until its next call: copy it out before giving the context back.
-            codes = np.ctypeslib.as_array(out.data, shape=(out.n_q, out.n_frames)).copy()
-            if out.row_len:
-                return [codes[q, :out.row_len[q]].copy() for q in range(out.n_q)]
-            if out.n_scales:
-                return codes, np.ctypeslib.as_array(out.scales, shape=(out.n_scales,)).copy()
-            return codes
+            return self._codes_out(out)
+
+    @staticmethod
+    def _codes_out(out: _Codes) -> Codes:
+        codes = np.ctypeslib.as_array(out.data, shape=(out.n_q, out.n_frames)).copy()
+        if out.row_len:
+            return [codes[q, :out.row_len[q]].copy() for q in range(out.n_q)]
+        if out.n_scales:
+            return codes, np.ctypeslib.as_array(out.scales, shape=(out.n_scales,)).copy()
+        return codes
 
     @staticmethod
     def _audio(out: _Audio) -> np.ndarray:
@@ -508,24 +518,69 @@ class Model:
         with ThreadPoolExecutor(max_workers=w, thread_name_prefix="codec_cpp") as ex:
             return list(ex.map(fn, items))
 
+    def _slices(self, n: int, workers: Optional[int]) -> List[range]:
+        w = self._workers(n, workers)
+        step = -(-n // w) if n else 1
+        return [range(i, min(n, i + step)) for i in range(0, n, step)]
+
     def encode_batch(self, pcms: Iterable[ArrayLike], n_q: int = -1, bandwidth: Optional[float] = None,
                      workers: Optional[int] = None) -> List[Codes]:
-        """encode() of every array in a list, in parallel threads over the context pool; returns a
-        list in the same order, each item equal to encode() of that array. workers: threads (default
-        cores // n_threads, at least 1). The first error is raised."""
-        return self._map(lambda x: self.encode(x, n_q=n_q, bandwidth=bandwidth), list(pcms), workers)
+        """encode() of every array in a list; returns a list in the same order, each item equal to
+        encode() of that array. Arrays of the same length run as one graph with a batch axis where
+        the model has one (batch_graph). workers: threads, each taking an equal slice of the list on
+        its own context (default cores // n_threads, at least 1). The first error is raised."""
+        if bandwidth is not None:
+            if n_q != -1:
+                raise ValueError("give n_q or bandwidth, not both")
+            n_q = self.n_q_for_bandwidth(bandwidth)
+        xs = [self._pcm(p) for p in pcms]
+
+        def run(idx: range) -> List[Codes]:
+            ptrs = (ctypes.POINTER(ctypes.c_float) * len(idx))(*[_ptr(xs[i], ctypes.c_float) for i in idx])
+            lens = (ctypes.c_int64 * len(idx))(*[xs[i].shape[0] if xs[i].ndim else 0 for i in idx])
+            outs = (_Codes * len(idx))()
+            with self._context() as ctx:
+                self._check(ctx, self._lib.codec_encode_batch(ctx, ptrs, lens, len(idx), n_q, outs))
+                return [self._codes_out(o) for o in outs]
+
+        return [c for part in self._map(run, self._slices(len(xs), workers), workers) for c in part]
 
     def decode_batch(self, codes: Iterable[Codes], scales: Optional[Sequence[ArrayLike]] = None,
                      workers: Optional[int] = None) -> List[np.ndarray]:
-        """decode() of every item of a list (as encode/encode_batch return them), in parallel threads;
-        scales: one per item for models with per-chunk scales (or pass encode's (codes, scales) tuples)."""
+        """decode() of every item of a list (as encode/encode_batch return them), equal to decode() of
+        each; same-shape codes run as one graph with a batch axis where the model has one (batch_graph).
+        scales: one per item for models with per-chunk scales (or pass encode's (codes, scales)
+        tuples). workers: as encode_batch."""
         codes = list(codes)
         if scales is not None:
             scales = list(scales)
             if len(scales) != len(codes):
                 raise ValueError(f"{len(codes)} codes but {len(scales)} scales")
-            return self._map(lambda cs: self.decode(cs[0], cs[1]), list(zip(codes, scales)), workers)
-        return self._map(self.decode, codes, workers)
+            codes = list(zip(codes, scales))
+        items = [self._codes_in(c) for c in codes]
+
+        def run(idx: range) -> List[np.ndarray]:
+            cs = (_Codes * len(idx))(*[items[i][0] for i in idx])
+            outs = (_Audio * len(idx))()
+            with self._context() as ctx:
+                self._check(ctx, self._lib.codec_decode_batch(ctx, cs, len(idx), outs))
+                return [self._audio(o) for o in outs]
+
+        return [a for part in self._map(run, self._slices(len(items), workers), workers) for a in part]
+
+    def _codes_in(self, codes: Any) -> Tuple[_Codes, tuple]:
+        """codes as decode() takes them -> the C struct and the arrays it points into (keep them alive)."""
+        if isinstance(codes, tuple) and len(codes) == 2 and self.has_scales:
+            c = _i32_matrix(codes[0])
+            s = np.ascontiguousarray(codes[1], dtype=np.float32).reshape(-1)
+            return _Codes(c.shape[0], c.shape[1], _ptr(c, ctypes.c_int32), None, s.size, _ptr(s, ctypes.c_float)), (c, s)
+        if isinstance(codes, (list, tuple)):
+            if not codes:
+                raise ValueError("code levels must be a non-empty list of 1-D arrays")
+            c, row_len = _i32_rows(codes)
+            return _Codes(c.shape[0], c.shape[1], _ptr(c, ctypes.c_int32), _ptr(row_len, ctypes.c_int32), 0, None), (c, row_len)
+        c = _i32_matrix(codes)
+        return _Codes(c.shape[0], c.shape[1], _ptr(c, ctypes.c_int32), None, 0, None), (c,)
 
     # ---- streams
 

@@ -31,7 +31,7 @@ static ggml_tensor * same_conv_taps(ggml_context * ctx, ggml_tensor * x, int64_t
         const int64_t shift = j * dilation - pad;  // output frame t reads input frame t + shift
         const int64_t n = T - (shift < 0 ? -shift : shift);
         if (j == centre || n <= 0) continue;
-        ggml_tensor * src = ggml_view_2d(ctx, x, x->ne[0], n, x->nb[1], (shift > 0 ? shift : 0) * x->nb[1]);
+        ggml_tensor * src = ggml_view_3d(ctx, x, x->ne[0], n, x->ne[2], x->nb[1], x->nb[2], (shift > 0 ? shift : 0) * x->nb[1]);
         y = ggml_acc_inplace(ctx, y, tap(j, src), y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
     }
     return y;
@@ -58,14 +58,14 @@ ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
     const int64_t need = s > 1 ? (t_out + n_taps - 1) * s : t_out + (n_taps - 1) * dilation;
     ggml_tensor * xp = x;
     if (pad > 0 || need > T) xp = ggml_pad_ext(ctx, x, 0, 0, pad, (int) std::max<int64_t>(0, need - T - pad), 0, 0, 0, 0);
-    // [Cin * s, need / s]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
-    xp = ggml_view_2d(ctx, xp, cin * s, need / s, xp->nb[1] * s, 0);
+    // [Cin * s, need / s, B]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
+    xp = ggml_view_3d(ctx, xp, cin * s, need / s, xp->ne[2], xp->nb[1] * s, xp->nb[2], 0);
     ggml_tensor * y = nullptr;
     for (int64_t j = 0; j < n_taps; ++j) {
         const int64_t off = s > 1 ? j : j * dilation;
-        ggml_tensor * xv = ggml_view_2d(ctx, xp, cin * s, t_out, xp->nb[1], off * xp->nb[1]);
+        ggml_tensor * xv = ggml_view_3d(ctx, xp, cin * s, t_out, xp->ne[2], xp->nb[1], xp->nb[2], off * xp->nb[1]);
         ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cout, w->nb[1], j * w->nb[2]);
-        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout, T_out]
+        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout, T_out, B]
         y = y ? ggml_add(ctx, y, p) : p;
     }
     if (b) y = ggml_add(ctx, y, b);
@@ -74,9 +74,11 @@ ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
 
 ggml_tensor * codec_cm_conv1d_mono(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                    int stride, int pad, int dilation) {
-    ggml_tensor * col = ggml_im2col(ctx, w, x, stride, 0, pad, 0, dilation, 0, false, GGML_TYPE_F32);  // [K, T_out]
-    col = ggml_reshape_2d(ctx, col, col->ne[0], col->ne[1]);
-    ggml_tensor * y = ggml_mul_mat(ctx, ggml_reshape_2d(ctx, w, w->ne[0], w->ne[2]), col);            // [Cout, T_out]
+    ggml_tensor * col = ggml_im2col(ctx, w, x, stride, 0, pad, 0, dilation, 0, false, GGML_TYPE_F32);  // [K, T_out, B]
+    const int64_t t_out = col->ne[1], B = col->ne[2];
+    col = ggml_reshape_2d(ctx, col, col->ne[0], t_out * B);
+    ggml_tensor * y = ggml_mul_mat(ctx, ggml_reshape_2d(ctx, w, w->ne[0], w->ne[2]), col);            // [Cout, T_out * B]
+    y = ggml_reshape_3d(ctx, y, y->ne[0], t_out, B);
     return b ? ggml_add(ctx, y, b) : y;
 }
 
@@ -89,7 +91,7 @@ ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tenso
         ggml_tensor * xp = pad > 0 ? ggml_pad_ext(ctx, x, 0, 0, pad, pad, 0, 0, 0, 0) : x;
         ggml_tensor * y = nullptr;
         for (int64_t k = 0; k < K; ++k) {
-            ggml_tensor * xv = ggml_view_2d(ctx, xp, C, t_out, stride * xp->nb[1], k * dilation * xp->nb[1]);
+            ggml_tensor * xv = ggml_view_3d(ctx, xp, C, t_out, xp->ne[2], stride * xp->nb[1], xp->nb[2], k * dilation * xp->nb[1]);
             ggml_tensor * p = ggml_mul(ctx, xv, ggml_view_1d(ctx, w, C, k * w->nb[1]));
             y = y ? ggml_add(ctx, y, p) : p;
         }
@@ -97,14 +99,15 @@ ggml_tensor * codec_cm_conv1d_dw(ggml_context * ctx, ggml_tensor * x, ggml_tenso
     }
     // ggml's direct depthwise 2-D conv in its channels-contiguous (CWHN) layout, time as the
     // height: one pass of F32 FMAs over all channels, threads split over time, zero padding
-    // by bounds checks. x [C, T] is that layout with W = 1, H = T.
-    ggml_tensor * src = ggml_view_4d(ctx, x, 1, T, C, 1, x->nb[1], ggml_element_size(x), ggml_nbytes(x), 0);
+    // by bounds checks. x [C, T, B] is that layout with W = 1, H = T, N = B.
+    const int64_t B = x->ne[2];
+    ggml_tensor * src = ggml_view_4d(ctx, x, 1, T, C, B, x->nb[1], ggml_element_size(x), x->nb[2], 0);
     // ggml recognises CWHN by nb[0] lying strictly between the channel and row strides; the
     // width axis has one element, so its stride is never used for addressing.
     src->nb[0] = 2 * ggml_element_size(x);
     ggml_tensor * knl = ggml_view_4d(ctx, w, 1, K, 1, C, w->nb[1], ggml_element_size(w), ggml_element_size(w), 0);
-    ggml_tensor * y = ggml_conv_2d_dw_direct(ctx, knl, src, 1, stride, 0, pad, 1, dilation);  // CWHN [1, T_out, C, 1]
-    y = ggml_view_2d(ctx, y, C, y->ne[1], C * ggml_element_size(y), 0);                  // [C, T_out]
+    ggml_tensor * y = ggml_conv_2d_dw_direct(ctx, knl, src, 1, stride, 0, pad, 1, dilation);  // CWHN [1, T_out, C, B]
+    y = ggml_view_3d(ctx, y, C, y->ne[1], B, C * ggml_element_size(y), y->nb[3], 0);     // [C, T_out, B]
     return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);
 }
 
@@ -118,12 +121,12 @@ ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggm
     ggml_tensor * y = nullptr;
     for (int64_t j = 0; j < m; ++j) {
         ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cols, w->nb[1], j * w->nb[2]);
-        ggml_tensor * xv = ggml_view_2d(ctx, xp, xp->ne[0], L + m - 1, xp->nb[1], (m - 1 - j) * xp->nb[1]);
-        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout * s, L + m - 1]
+        ggml_tensor * xv = ggml_view_3d(ctx, xp, xp->ne[0], L + m - 1, xp->ne[2], xp->nb[1], xp->nb[2], (m - 1 - j) * xp->nb[1]);
+        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout * s, L + m - 1, B]
         y = y ? ggml_add(ctx, y, p) : p;
     }
-    y = ggml_reshape_2d(ctx, y, cout, stride * (L + m - 1));
-    y = ggml_view_2d(ctx, y, cout, out_len, y->nb[1], crop * y->nb[1]);
+    y = ggml_reshape_3d(ctx, y, cout, stride * (L + m - 1), y->ne[2]);
+    y = ggml_view_3d(ctx, y, cout, out_len, y->ne[2], y->nb[1], y->nb[2], crop * y->nb[1]);
     return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);
 }
 

@@ -1,5 +1,5 @@
 // Channel-major 1-D convolutions: activations [C, T] (ne0 = C, every frame's channels
-// contiguous). Per-channel parameters broadcast as whole rows and 1x1 convs are plain matrix
+// contiguous), or [C, T, B] for B independent sequences (a batch): every conv here takes both. Per-channel parameters broadcast as whole rows and 1x1 convs are plain matrix
 // products, so deep conv stacks run without im2col or transposes:
 //   - full convs are a sum over kernel taps of matrix products with shifted views of the input;
 //   - depthwise convs are a sum over taps of per-channel scalings of shifted views;

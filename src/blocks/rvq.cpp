@@ -4,6 +4,13 @@
 
 #include <cmath>
 
+ggml_tensor * codec_codes_row(ggml_context * ctx, ggml_tensor * codes, int q) {
+    const int64_t T = codes->ne[0], B = codes->ne[2];
+    if (B == 1) return ggml_view_1d(ctx, codes, T, q * codes->nb[1]);
+    ggml_tensor * rows = ggml_view_2d(ctx, codes, T, B, codes->nb[2], q * codes->nb[1]);  // [T, B], strided
+    return ggml_reshape_1d(ctx, ggml_cont(ctx, rows), T * B);
+}
+
 void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
                                  ggml_tensor * z, std::vector<ggml_tensor *> & codes) {
     ggml_tensor * residual = z;  // [C, T]
@@ -29,12 +36,11 @@ void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_
 
 ggml_tensor * codec_rvq_factorized_decode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq,
                                           ggml_tensor * codes) {
-    const int64_t T = codes->ne[0];
     const int n_q = (int) codes->ne[1];
     ggml_tensor * sum = nullptr;
     for (int q = 0; q < n_q; ++q) {
         const codec_vq_factorized & l = vq[q];
-        ggml_tensor * row = ggml_view_1d(ctx, codes, T, q * codes->nb[1]);
+        ggml_tensor * row = codec_codes_row(ctx, codes, q);
         ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, row);                          // [D, T]
         ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b);      // [C, T]
         sum = sum ? ggml_add(ctx, sum, out) : out;

@@ -17,10 +17,16 @@ struct codec_vq_factorized {
     ggml_tensor * cb_norm_sq = nullptr; // [N]    squared norms of cb_norm (converter)
 };
 
+// Code row q of codes I32 [T, n_q] or, for a batch, [T, n_q, B]: I32 [T * B], sequence after
+// sequence, so the per-frame lookups below see the batch as more frames.
+ggml_tensor * codec_codes_row(ggml_context * ctx, ggml_tensor * codes, int q);
+
+// The quantizers work frame by frame: a batch [C, T, B] passes through them reshaped to [C, T * B].
 // Encodes the latent z ([C, T]) with the first n_q stages; appends one I32 [T] code row per stage.
 void codec_rvq_factorized_encode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq, int n_q,
                                  ggml_tensor * z, std::vector<ggml_tensor *> & codes);
 
-// Sum of the first n_q stages' projected codebook vectors for codes I32 [T, n_q]; returns [C, T].
+// Sum of the first n_q stages' projected codebook vectors for codes I32 [T, n_q] (or [T, n_q, B]);
+// returns [C, T] (or [C, T * B]).
 ggml_tensor * codec_rvq_factorized_decode(ggml_context * ctx, const std::vector<codec_vq_factorized> & vq,
                                           ggml_tensor * codes);

@@ -2,6 +2,7 @@
 
 #include "model_loader.h"
 #include "ops/argmax_first.h"
+#include "rvq.h"
 
 codec_vq_euclidean codec_load_vq_euclidean(codec_model_loader & ld, const std::string & prefix, int dim, int size) {
     codec_vq_euclidean v;
@@ -27,10 +28,9 @@ void codec_rvq_euclidean_encode(ggml_context * ctx, const std::vector<codec_vq_e
 
 ggml_tensor * codec_rvq_euclidean_decode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq,
                                          ggml_tensor * codes, int row0, int n) {
-    const int64_t T = codes->ne[0];
     ggml_tensor * sum = nullptr;
     for (int q = 0; q < n; ++q) {
-        ggml_tensor * row = ggml_view_1d(ctx, codes, T, (row0 + q) * codes->nb[1]);
+        ggml_tensor * row = codec_codes_row(ctx, codes, row0 + q);
         ggml_tensor * e = ggml_get_rows(ctx, vq[q].embed, row);  // [D, T]
         sum = sum ? ggml_add(ctx, sum, e) : e;
     }

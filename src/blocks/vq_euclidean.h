@@ -21,7 +21,8 @@ codec_vq_euclidean codec_load_vq_euclidean(codec_model_loader & ld, const std::s
 void codec_rvq_euclidean_encode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq, int n,
                                 ggml_tensor * x, std::vector<ggml_tensor *> & codes);
 
-// Sum over stages of embed[codes[q]] for codes I32 [T, n_rows] rows row0..row0+n-1, stage q = row - row0;
-// returns [D, T] (summed in stage order, as the reference).
+// Sum over stages of embed[codes[q]] for codes I32 [T, n_rows] (or [T, n_rows, B]) rows
+// row0..row0+n-1, stage q = row - row0; returns [D, T] (or [D, T * B]), summed in stage order as
+// the reference. A batch goes through the encode reshaped to [D, T * B] (per-frame search).
 ggml_tensor * codec_rvq_euclidean_decode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq,
                                          ggml_tensor * codes, int row0, int n);

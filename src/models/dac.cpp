@@ -167,19 +167,20 @@ bool dac_encode(const codec_model & model, codec_graph & g, const codec_graph_re
         }
     }
     ggml_context * ctx = g.ctx;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
-    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);  // [C, T] from here on
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);
+    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);  // [C, T, B] from here on
     for (const auto & b : m.enc_blocks) {
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
         x = snake(ctx, model, x, b.snake1);
         x = codec_cm_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
     }
     x = snake(ctx, model, x, m.enc_snake);
-    x = codec_cm_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [latent, T]
+    x = codec_cm_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [latent, T, B]
+    const int64_t T = x->ne[1], B = x->ne[2];
 
     std::vector<ggml_tensor *> codes;
-    codec_rvq_factorized_encode(ctx, m.vq, req.n_q, x, codes);
-    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    codec_rvq_factorized_encode(ctx, m.vq, req.n_q, ggml_reshape_2d(ctx, x, x->ne[0], T * B), codes);
+    for (ggml_tensor * c : codes) codec_graph_output(g, ggml_reshape_2d(ctx, c, T, B), "codes");
     return true;
 }
 
@@ -188,8 +189,8 @@ bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_re
     ggml_context * ctx = g.ctx;
     ggml_tensor * x;
     if (req.kind == CODEC_GRAPH_DECODE) {
-        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
-        x = codec_rvq_factorized_decode(ctx, m.vq, codes);
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes", req.n_batch);
+        x = ggml_reshape_3d(ctx, codec_rvq_factorized_decode(ctx, m.vq, codes), m.vq[0].out_b->ne[0], req.n_frames, req.n_batch);
     } else {
         ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");  // PyTorch's [C, T]
         x = ggml_cont(ctx, ggml_transpose(ctx, lat));
@@ -203,8 +204,8 @@ bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_re
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
     }
     x = snake(ctx, model, x, m.dec_snake);
-    x = codec_cm_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);  // [1, T]: also [T, 1]
-    codec_graph_output(g, ggml_reshape_2d(ctx, ggml_tanh(ctx, x), x->ne[1], 1), "pcm");
+    x = codec_cm_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);  // [1, T, B]: also [T, 1, B]
+    codec_graph_output(g, ggml_reshape_3d(ctx, ggml_tanh(ctx, x), x->ne[1], 1, x->ne[2]), "pcm");
     return true;
 }
 
@@ -266,5 +267,5 @@ void dac_destroy(void * p) { delete (dac_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_dac = {
-    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size, dac_stream,
+    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size, dac_stream, /*batch =*/ true,
 };
