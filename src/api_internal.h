@@ -40,6 +40,11 @@ codec_status codec_check_encode(codec_context * ctx, const float * pcm, int64_t 
 codec_status codec_check_decode(codec_context * ctx, int32_t n_q, int32_t n_frames, const char * rows = "codebooks");
 // Every code of rows [0, n_q) x [0, n_frames) (row stride n_frames) indexes the codebook.
 codec_status codec_check_codes(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames);
+// Multi-rate codes (a decoder assumed): data and row_len set, n_q / n_frames in range, each
+// row_len in [1, n_frames], every valid code in range.
+codec_status codec_check_levels(codec_context * ctx, const codec_codes * codes);
+// Appends the valid part of each row (row_len[q] codes), row after row: a multi-rate decode's input.
+void codec_pack_levels(const codec_codes * codes, std::vector<int32_t> & packed);
 
 // Planar [ch][n] PCM -> interleaved [n][ch] in dst.
 void codec_interleave(const float * planar, int64_t n, int32_t ch, std::vector<float> & dst);

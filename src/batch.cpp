@@ -12,7 +12,7 @@ using batch_item = codec_context::batch_item;
 
 bool graph_batches(const codec_model & m) {
     const codec_hparams & hp = m.hparams;
-    return m.ops->batch && !hp.continuous && !hp.multi_rate && !hp.has_scales;
+    return m.ops->batch && !hp.continuous && !hp.has_scales;
 }
 
 // Input indices grouped by key, each group in input order.
@@ -65,32 +65,48 @@ codec_status encode_group(codec_context * ctx, const std::vector<int32_t> & idx,
     if (const codec_status st = codec_run_graph(ctx, req, {{planar.data(), planar.size() * sizeof(float)}}, &g); st != CODEC_OK) {
         return st;
     }
-    const int64_t T = g->outputs.empty() ? 0 : g->outputs[0]->ne[0];
+    // Row q: I32 [T_q, B]; multi-rate rows differ in T_q (shorter rows zero-padded, as codec_encode).
+    int64_t T = 0;
     bool shapes_ok = g->outputs.size() == (size_t) n_q;
-    for (ggml_tensor * o : g->outputs) shapes_ok = shapes_ok && o->ne[0] == T && o->ne[1] == B && o->type == GGML_TYPE_I32;
+    for (ggml_tensor * o : g->outputs) {
+        shapes_ok = shapes_ok && o->ne[1] == B && o->type == GGML_TYPE_I32;
+        T = std::max(T, o->ne[0]);
+    }
     if (!shapes_ok) return codec_fail(ctx, CODEC_ERR_BACKEND, "batched encode graph has the wrong outputs (model bug)");
-    std::vector<int32_t> rows((size_t) (T * B));
+    for (int64_t b = 0; b < B; ++b) {
+        batch_item & it = ctx->batch[idx[b]];
+        it.codes.assign((size_t) (n_q * T), 0);
+        it.row_len.resize((size_t) n_q);
+    }
+    std::vector<int32_t> rows;
     for (int32_t q = 0; q < n_q; ++q) {
+        const int64_t Tq = g->outputs[q]->ne[0];
+        rows.resize((size_t) (Tq * B));
         ggml_backend_tensor_get(g->outputs[q], rows.data(), 0, ggml_nbytes(g->outputs[q]));
         for (int64_t b = 0; b < B; ++b) {
             batch_item & it = ctx->batch[idx[b]];
-            it.codes.resize((size_t) (n_q * T));
-            std::copy(rows.begin() + b * T, rows.begin() + (b + 1) * T, it.codes.begin() + q * T);
-            it.row_len.assign((size_t) n_q, (int32_t) T);
+            std::copy(rows.begin() + b * Tq, rows.begin() + (b + 1) * Tq, it.codes.begin() + q * T);
+            it.row_len[q] = (int32_t) Tq;
         }
     }
     return CODEC_OK;
 }
 
-// Inputs idx (all n_q x n_frames plain codes, checked) through one graph with the batch axis.
+// Inputs idx (codes of one shape, checked) through one graph with the batch axis. Each input's rows
+// go in back to back (multi-rate rows: their row_len codes each, as codec_decode_codes packs them).
 codec_status decode_group(codec_context * ctx, const std::vector<int32_t> & idx, const codec_codes * codes) {
     const codec_hparams & hp = ctx->model->hparams;
-    const int32_t n_q = codes[idx[0]].n_q, n_frames = codes[idx[0]].n_frames;
-    const int64_t B = (int64_t) idx.size(), per = (int64_t) n_q * n_frames;
-    std::vector<int32_t> packed((size_t) (per * B));
-    for (int64_t b = 0; b < B; ++b) std::copy(codes[idx[b]].data, codes[idx[b]].data + per, packed.begin() + b * per);
-    codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
+    const codec_codes & c0 = codes[idx[0]];
+    const int64_t B = (int64_t) idx.size();
+    codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, c0.n_q, c0.n_frames);
     req.n_batch = (int32_t) B;
+    if (hp.multi_rate) req.row_len.assign(c0.row_len, c0.row_len + c0.n_q);
+    std::vector<int32_t> packed;
+    for (int64_t b = 0; b < B; ++b) {
+        const codec_codes & c = codes[idx[b]];
+        if (hp.multi_rate) codec_pack_levels(&c, packed);
+        else packed.insert(packed.end(), c.data, c.data + (size_t) c.n_q * c.n_frames);
+    }
     codec_graph * g = nullptr;
     if (const codec_status st = codec_run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g); st != CODEC_OK) {
         return st;
@@ -106,13 +122,20 @@ codec_status decode_group(codec_context * ctx, const std::vector<int32_t> & idx,
     return CODEC_OK;
 }
 
-// Plain codes (no row lengths that differ, no scales) of a model with a batch graph, checked.
-bool plain_codes(const codec_codes & c) {
-    if (c.n_scales != 0 || c.scales) return false;
+// The checks of codec_decode_codes for a model with a batch graph (no scales).
+codec_status check_batch_codes(codec_context * ctx, const codec_codes & c) {
+    const codec_hparams & hp = ctx->model->hparams;
+    if (c.n_scales != 0 || c.scales) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales");
+    if (hp.multi_rate) return codec_check_levels(ctx, &c);
+    if (const codec_status st = codec_check_decode(ctx, c.n_q, c.n_frames); st != CODEC_OK) return st;
+    if (!c.data) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
     for (int32_t q = 0; c.row_len && q < c.n_q; ++q) {
-        if (c.row_len[q] != c.n_frames) return false;
+        if (c.row_len[q] != c.n_frames) {
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d but this model's code rows all have n_frames = %d",
+                                                                    q, c.row_len[q], c.n_frames));
+        }
     }
-    return true;
+    return codec_check_codes(ctx, c.data, c.n_q, c.n_frames);
 }
 
 }  // namespace
@@ -174,19 +197,17 @@ extern "C" codec_status codec_decode_batch(codec_context * ctx, const codec_code
         if (n_batch < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_batch = %d: nothing to decode", n_batch));
         const bool graphs = graph_batches(*ctx->model);
         for (int32_t i = 0; i < n_batch && graphs; ++i) {  // the graph path's checks (others: codec_decode_codes checks)
-            const codec_codes & c = codes[i];
-            codec_status st = codec_check_decode(ctx, c.n_q, c.n_frames);
-            if (st == CODEC_OK && !c.data) st = codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
-            if (st == CODEC_OK && !plain_codes(c)) {
-                st = codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's codes have no per-chunk scales and full rows (row_len == n_frames)");
-            }
-            if (st == CODEC_OK) st = codec_check_codes(ctx, c.data, c.n_q, c.n_frames);
-            if (st != CODEC_OK) return failed_input(ctx, st, i);
+            if (const codec_status st = check_batch_codes(ctx, codes[i]); st != CODEC_OK) return failed_input(ctx, st, i);
         }
         ctx->batch.assign((size_t) n_batch, batch_item{});
         codec_perf perf = {};
-        const auto key = [&](int32_t i) { return graphs ? std::make_pair(codes[i].n_q, codes[i].n_frames) : std::make_pair(-1, -1 - i); };
-        for (const auto & idx : group_by<std::pair<int32_t, int32_t>>(n_batch, key)) {
+        const auto key = [&](int32_t i) {  // the shape: n_q, n_frames, row lengths (one group per input without graphs)
+            const codec_codes & c = codes[i];
+            std::vector<int32_t> k = {graphs ? c.n_q : -1 - i, c.n_frames};
+            if (graphs && ctx->model->hparams.multi_rate) k.insert(k.end(), c.row_len, c.row_len + c.n_q);
+            return k;
+        };
+        for (const auto & idx : group_by<std::vector<int32_t>>(n_batch, key)) {
             if (idx.size() > 1) {
                 if (const codec_status st = decode_group(ctx, idx, codes); st != CODEC_OK) return failed_input(ctx, st, idx[0]);
             } else {

@@ -537,32 +537,44 @@ extern "C" codec_status codec_encode_latent(codec_context * ctx, const float * p
     });
 }
 
-// Multi-rate codes: checks each row's valid part, packs the rows back to back; the model's
-// builder checks the lengths against its structure (e.g. SNAC's vq_strides).
+codec_status codec_check_levels(codec_context * ctx, const codec_codes * codes) {
+    const int32_t cb = ctx->model->hparams.codebook_size;
+    if (!codes->data) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
+    if (!codes->row_len) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "this model's code levels have different lengths: set codes->row_len");
+    if (const codec_status st = codec_check_decode(ctx, codes->n_q, codes->n_frames, "code levels"); st != CODEC_OK) return st;
+    for (int32_t q = 0; q < codes->n_q; ++q) {
+        const int32_t len = codes->row_len[q];
+        if (len < 1 || len > codes->n_frames) {
+            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [1, n_frames = %d]", q, len, codes->n_frames));
+        }
+        const int32_t * row = codes->data + (size_t) q * codes->n_frames;
+        for (int32_t t = 0; t < len; ++t) {
+            if (row[t] < 0 || row[t] >= cb) {
+                return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("code %d at level %d, index %d is out of range [0, %d)", row[t], q, t, cb));
+            }
+        }
+    }
+    return CODEC_OK;
+}
+
+void codec_pack_levels(const codec_codes * codes, std::vector<int32_t> & packed) {
+    for (int32_t q = 0; q < codes->n_q; ++q) {
+        const int32_t * row = codes->data + (size_t) q * codes->n_frames;
+        packed.insert(packed.end(), row, row + codes->row_len[q]);
+    }
+}
+
+// Multi-rate codes: the rows' valid parts back to back; the model's builder checks the lengths
+// against its structure (e.g. SNAC's vq_strides).
 static codec_status decode_rows(codec_context * ctx, const codec_codes * codes, codec_audio * out) {
     return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
         if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (!codes->data) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes->data is NULL");
-        const int32_t n_q = codes->n_q, n_frames = codes->n_frames;
-        if (const codec_status st = codec_check_decode(ctx, n_q, n_frames, "code levels"); st != CODEC_OK) return st;
-        codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, n_q, n_frames);
-        req.row_len.assign(codes->row_len, codes->row_len + n_q);
+        if (const codec_status st = codec_check_levels(ctx, codes); st != CODEC_OK) return st;
+        codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE, hp, codes->n_q, codes->n_frames);
+        req.row_len.assign(codes->row_len, codes->row_len + codes->n_q);
         std::vector<int32_t> packed;
-        for (int32_t q = 0; q < n_q; ++q) {
-            const int32_t len = req.row_len[q];
-            if (len < 1 || len > n_frames) {
-                return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("row_len[%d] = %d is outside [1, n_frames = %d]", q, len, n_frames));
-            }
-            const int32_t * row = codes->data + (size_t) q * n_frames;
-            for (int32_t t = 0; t < len; ++t) {
-                if (row[t] < 0 || row[t] >= hp.codebook_size) {
-                    return codec_fail(ctx, CODEC_ERR_INVALID_ARG,
-                                codec_fmt("code %d at level %d, index %d is out of range [0, %d)", row[t], q, t, hp.codebook_size));
-                }
-            }
-            packed.insert(packed.end(), row, row + len);
-        }
+        codec_pack_levels(codes, packed);
         codec_graph * g = nullptr;
         const codec_status st = codec_run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g);
         if (st != CODEC_OK) return st;

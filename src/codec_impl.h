@@ -94,7 +94,9 @@ struct codec_arch_ops {
     // The builders take req.n_batch > 1 (codec_encode_batch / codec_decode_batch): n_batch inputs
     // of one shape in one graph, the batch as the inputs' and outputs' last axis: encode PCM
     // [n_in, channels, B] -> code rows I32 [n_frames, B]; decode codes I32 [n_frames, n_q, B] -> PCM
-    // [n_out, channels, B]. Models without it run batches one input at a time.
+    // [n_out, channels, B]. Multi-rate codes: encode rows I32 [row_len[q], B]; decode input each
+    // sequence's rows back to back, I32 [sum of req.row_len, 1, B]. Models with per-chunk scales
+    // or continuous latents, and models without the flag, run batches one input at a time.
     bool   batch = false;
 };
 
