@@ -29,6 +29,13 @@ codec_status failed_input(codec_context * ctx, codec_status st, int32_t i) {
     return codec_fail(ctx, st, codec_fmt("input %d: ", i) + ctx->last_error);
 }
 
+// A group's graph failed: every input of the group is named ("inputs 0, 3: ...").
+codec_status failed_group(codec_context * ctx, codec_status st, const std::vector<int32_t> & idx) {
+    std::string names = "inputs ";
+    for (size_t k = 0; k < idx.size(); ++k) names += (k ? ", " : "") + std::to_string(idx[k]);
+    return codec_fail(ctx, st, names + ": " + ctx->last_error);
+}
+
 // The perf of a batch: the sum of its graphs' calls.
 void add_perf(codec_perf & sum, const codec_perf & p) {
     sum.build_ms += p.build_ms;
@@ -164,7 +171,7 @@ extern "C" codec_status codec_encode_batch(codec_context * ctx, const float * co
         for (const auto & idx : group_by<int64_t>(n_batch, [&](int32_t i) { return graphs ? n_samples[i] : -1 - i; })) {
             if (idx.size() > 1) {
                 if (const codec_status st = encode_group(ctx, idx, pcm, n_samples[idx[0]], n_q); st != CODEC_OK) {
-                    return failed_input(ctx, st, idx[0]);
+                    return failed_group(ctx, st, idx);
                 }
             } else {
                 codec_codes c;
@@ -209,7 +216,7 @@ extern "C" codec_status codec_decode_batch(codec_context * ctx, const codec_code
         };
         for (const auto & idx : group_by<std::vector<int32_t>>(n_batch, key)) {
             if (idx.size() > 1) {
-                if (const codec_status st = decode_group(ctx, idx, codes); st != CODEC_OK) return failed_input(ctx, st, idx[0]);
+                if (const codec_status st = decode_group(ctx, idx, codes); st != CODEC_OK) return failed_group(ctx, st, idx);
             } else {
                 codec_audio a;
                 if (const codec_status st = codec_decode_codes(ctx, &codes[idx[0]], &a); st != CODEC_OK) return failed_input(ctx, st, idx[0]);
