@@ -18,21 +18,28 @@ ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake
     return ggml_add(ctx, x, ggml_mul(ctx, ggml_sqr(ctx, sn), s.beta));
 }
 
+ggml_tensor * codec_mul_mat_window(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x, int64_t off, int64_t n) {
+    const int64_t B = x->ne[2];
+    if (B > 1 && x->nb[2] != x->nb[1] * x->ne[1]) x = ggml_cont(ctx, x);
+    const int64_t T = x->ne[1];
+    ggml_tensor * p = ggml_mul_mat(ctx, w, ggml_view_2d(ctx, x, x->ne[0], (B - 1) * T + n, x->nb[1], off * x->nb[1]));
+    return B == 1 ? p : ggml_view_3d(ctx, p, p->ne[0], n, B, p->nb[1], T * p->nb[1], 0);
+}
+
 // "Same" stride-1 convs (output length == input length) without padding the input: the centre
 // tap covers every output frame, each other tap is added onto the frames it reaches. Zero
 // padding is a slow per-element op in ggml; this costs only the taps' own products.
-// tap(j, view) returns tap j's contribution for the given input view.
+// tap(j, off, n) returns tap j's contribution from input frames [off, off + n) of each sequence.
 template <typename F>
 static ggml_tensor * same_conv_taps(ggml_context * ctx, ggml_tensor * x, int64_t n_taps, int pad, int dilation, F && tap) {
     const int64_t T = x->ne[1];
     const int64_t centre = pad / dilation;
-    ggml_tensor * y = tap(centre, x);
+    ggml_tensor * y = tap(centre, 0, T);
     for (int64_t j = 0; j < n_taps; ++j) {
         const int64_t shift = j * dilation - pad;  // output frame t reads input frame t + shift
         const int64_t n = T - (shift < 0 ? -shift : shift);
         if (j == centre || n <= 0) continue;
-        ggml_tensor * src = ggml_view_3d(ctx, x, x->ne[0], n, x->ne[2], x->nb[1], x->nb[2], (shift > 0 ? shift : 0) * x->nb[1]);
-        y = ggml_acc_inplace(ctx, y, tap(j, src), y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
+        y = ggml_acc_inplace(ctx, y, tap(j, shift > 0 ? shift : 0, n), y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
     }
     return y;
 }
@@ -48,24 +55,27 @@ ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
     const int64_t t_out = codec_conv1d_out_len(T, (int) K, stride, dilation, 2 * pad);
     if (t_out < 1) return nullptr;
     if (is_same_conv(n_taps, stride, pad, dilation)) {
-        ggml_tensor * y = same_conv_taps(ctx, x, n_taps, pad, dilation, [&](int64_t j, ggml_tensor * xv) {
-            return ggml_mul_mat(ctx, ggml_view_2d(ctx, w, cin, cout, w->nb[1], j * w->nb[2]), xv);
+        ggml_tensor * y = same_conv_taps(ctx, x, n_taps, pad, dilation, [&](int64_t j, int64_t off, int64_t n) {
+            return codec_mul_mat_window(ctx, ggml_view_2d(ctx, w, cin, cout, w->nb[1], j * w->nb[2]), x, off, n);
         });
         return b ? ggml_add(ctx, y, b) : y;
     }
     // Frames the taps read: tap group j of output t covers frames (t + j) * s .. + s - 1
     // (stride 1: frame t + j * dilation).
     const int64_t need = s > 1 ? (t_out + n_taps - 1) * s : t_out + (n_taps - 1) * dilation;
+    const int64_t B = x->ne[2];
+    int64_t right = std::max<int64_t>(0, need - T - pad);
+    if (B > 1) right += (s - (T + pad + right) % s) % s;  // whole stride blocks per sequence: the batch reshapes below
     ggml_tensor * xp = x;
-    if (pad > 0 || need > T) xp = ggml_pad_ext(ctx, x, 0, 0, pad, (int) std::max<int64_t>(0, need - T - pad), 0, 0, 0, 0);
-    // [Cin * s, need / s, B]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
-    xp = ggml_view_3d(ctx, xp, cin * s, need / s, xp->ne[2], xp->nb[1] * s, xp->nb[2], 0);
+    if (pad > 0 || right > 0) xp = ggml_pad_ext(ctx, x, 0, 0, pad, (int) right, 0, 0, 0, 0);
+    // [Cin * s, frames / s, B]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
+    if (B > 1) xp = ggml_reshape_3d(ctx, ggml_is_contiguous(xp) ? xp : ggml_cont(ctx, xp), cin * s, xp->ne[1] / s, B);
+    else xp = ggml_view_2d(ctx, xp, cin * s, need / s, xp->nb[1] * s, 0);
     ggml_tensor * y = nullptr;
     for (int64_t j = 0; j < n_taps; ++j) {
         const int64_t off = s > 1 ? j : j * dilation;
-        ggml_tensor * xv = ggml_view_3d(ctx, xp, cin * s, t_out, xp->ne[2], xp->nb[1], xp->nb[2], off * xp->nb[1]);
         ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cout, w->nb[1], j * w->nb[2]);
-        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout, T_out, B]
+        ggml_tensor * p = codec_mul_mat_window(ctx, wj, xp, off, t_out);  // [Cout, T_out, B]
         y = y ? ggml_add(ctx, y, p) : p;
     }
     if (b) y = ggml_add(ctx, y, b);
@@ -121,10 +131,10 @@ ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggm
     ggml_tensor * y = nullptr;
     for (int64_t j = 0; j < m; ++j) {
         ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cols, w->nb[1], j * w->nb[2]);
-        ggml_tensor * xv = ggml_view_3d(ctx, xp, xp->ne[0], L + m - 1, xp->ne[2], xp->nb[1], xp->nb[2], (m - 1 - j) * xp->nb[1]);
-        ggml_tensor * p = ggml_mul_mat(ctx, wj, xv);  // [Cout * s, L + m - 1, B]
+        ggml_tensor * p = codec_mul_mat_window(ctx, wj, xp, m - 1 - j, L + m - 1);  // [Cout * s, L + m - 1, B]
         y = y ? ggml_add(ctx, y, p) : p;
     }
+    if (!ggml_is_contiguous(y)) y = ggml_cont(ctx, y);
     y = ggml_reshape_3d(ctx, y, cout, stride * (L + m - 1), y->ne[2]);
     y = ggml_view_3d(ctx, y, cout, out_len, y->ne[2], y->nb[1], y->nb[2], crop * y->nb[1]);
     return b ? ggml_add(ctx, y, b) : ggml_cont(ctx, y);

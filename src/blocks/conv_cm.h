@@ -35,6 +35,13 @@ int64_t codec_conv1d_out_len(int64_t n, int k, int stride, int dilation, int pad
 // (`cpu` false) the stock-op composition.
 ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake_w & s, bool cpu);
 
+// w x over a window: frames [off, off + n) of every sequence of x [K, T, B] (w [K, N]) -> [N, n, B].
+// A batch runs as ONE product over its sequences' frames back to back, so the right-hand side is
+// contiguous: ggml's fast GEMM (llamafile sgemm) takes only contiguous ones, per-sequence views
+// would fall to its slow dot-product loop. The products that straddle two sequences are computed
+// and dropped (the result is a strided view). B == 1: exactly the product with the window.
+ggml_tensor * codec_mul_mat_window(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x, int64_t off, int64_t n);
+
 // y = conv1d(x, w) + b, zero padding `pad` on both sides. x [Cin, T] -> [Cout, T_out].
 // stride > 1 needs dilation 1 and a kernel that is a multiple of the stride. Returns nullptr
 // (and the caller reports it) when the padded input is shorter than the kernel.
