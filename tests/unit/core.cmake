@@ -30,6 +30,7 @@ set_tests_properties(make_tiny_model PROPERTIES FIXTURES_SETUP tiny_model TIMEOU
 add_executable(codec_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_model_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_api_errors.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_batch.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_threads.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_snac_errors.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_encodec_errors.cpp
