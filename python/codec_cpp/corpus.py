@@ -250,14 +250,22 @@ class EncodeActor:
         rows: Dict[str, list] = {f.name: [] for f in codes_schema()}
         errs: Dict[str, list] = {f.name: [] for f in errors_schema()}
         seconds = 0.0
-        for r in batch.to_pylist():
+        items = batch.to_pylist()
+        pcms = [None if r["error"] is not None else np.asarray(r["pcm"], dtype=np.float32) for r in items]
+        if m.channels > 1:
+            pcms = [None if x is None else x.reshape(-1, m.channels) for x in pcms]
+        # One batch call (same-length files share a graph); if any file fails it, each file alone
+        # so that only the bad ones become error rows.
+        ok = [x for x in pcms if x is not None]
+        try:
+            done = iter(m.encode_batch(ok, n_q=self.n_q, workers=1) if ok else [])
+        except Exception:  # noqa: BLE001
+            done = None
+        for r, pcm in zip(items, pcms):
             stage, err = "read", r["error"]
             if err is None:
                 try:
-                    pcm = np.asarray(r["pcm"], dtype=np.float32)
-                    if m.channels > 1:
-                        pcm = pcm.reshape(-1, m.channels)
-                    codes = m.encode(pcm, n_q=self.n_q)
+                    codes = next(done) if done is not None else m.encode(pcm, n_q=self.n_q)
                 except Exception as e:  # noqa: BLE001
                     stage, err = "encode", f"{type(e).__name__}: {e}"
             if err is not None:

@@ -46,7 +46,10 @@ def corpus_dir(tmp_path_factory):
         good.append(str(p))
     (d / "spk0" / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(64))
     (d / "spk1" / "empty.flac").write_bytes(b"")
-    return d, sorted(good), sorted([str(d / "spk0" / "corrupt.wav"), str(d / "spk1" / "empty.flac")])
+    # Reads fine but is too short to encode: its batch falls back to one call per file.
+    sf.write(d / "spk2" / "one_sample.wav", np.zeros((1, 1), np.float32) + 0.1, 16000, subtype="FLOAT")
+    bad = [str(d / "spk0" / "corrupt.wav"), str(d / "spk1" / "empty.flac"), str(d / "spk2" / "one_sample.wav")]
+    return d, sorted(good), sorted(bad)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,7 @@ def test_encode_matches_cli_and_resumes(ray_local, corpus_dir, model, tmp_path):
     assert n == len(good) and sorted(rows) == good
     errs = corpus.read_errors_table(str(out)).to_pylist()
     assert sorted(e["path"] for e in errs) == bad and all(e["error"] for e in errs)
+    assert [e["stage"] for e in errs if e["path"].endswith("one_sample.wav")] == ["encode"]
     sha = corpus.file_sha256(model)
     cli = _cli()
     m = codec_cpp.Model(model, n_threads=1)
