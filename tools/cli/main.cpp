@@ -3,6 +3,7 @@
 // Exit status: 0 success, 1 runtime/library error, 2 usage error.
 // stdout carries only `info` output; progress, timings and errors go to stderr.
 #include "audio_io.h"
+#include "cli.h"
 #include "npy.h"
 #include "npz.h"
 
@@ -23,30 +24,10 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-constexpr int kExitOk    = 0;
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
+namespace cli {
 
 // ---------------------------------------------------------------------------------------
 // Options
-
-enum Flag : unsigned {
-    F_MODEL     = 1u << 0,
-    F_IN        = 1u << 1,
-    F_OUT       = 1u << 2,
-    F_CODES     = 1u << 3,
-    F_CODES_OUT = 1u << 4,
-    F_NQ        = 1u << 5,
-    F_SUBTYPE   = 1u << 6,
-    F_THREADS   = 1u << 7,
-    F_GPU       = 1u << 8,
-    F_BANDWIDTH = 1u << 9,
-    F_SCALES    = 1u << 10,
-    F_BLOCK     = 1u << 11,
-    F_ONE_SHOT  = 1u << 12,
-};
 
 struct FlagSpec {
     const char * name;
@@ -71,17 +52,6 @@ const FlagSpec kFlags[] = {
     {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
     {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 1): memory stays bounded by the block, whatever the input's length"},
     {"--one-shot",  F_ONE_SHOT,  nullptr, "process the whole input in one call instead of streaming it in blocks"},
-};
-
-struct Options {
-    std::string model, in, out, codes, codes_out, subtype;
-    int         n_q     = 0;  // 0: all
-    double      bandwidth = 0;  // kbps; 0: not given
-    std::string scales;       // scales file; "": next to the codes file
-    int         threads = 0;  // 0: all cores
-    bool        gpu     = false;
-    double      block_seconds = 1.0;  // stream block length
-    bool        one_shot = false;     // --one-shot: whole input in one call
 };
 
 struct Command {
@@ -254,17 +224,6 @@ ParseResult parse_args(int argc, char ** argv, int first, const Command & c, Opt
 // ---------------------------------------------------------------------------------------
 // Library helpers
 
-struct ModelFree {
-    void operator()(codec_model * m) const { codec_model_free(m); }
-};
-struct ContextFree {
-    void operator()(codec_context * c) const { codec_context_free(c); }
-};
-using ModelPtr   = std::unique_ptr<codec_model, ModelFree>;
-using ContextPtr = std::unique_ptr<codec_context, ContextFree>;
-
-using Clock = std::chrono::steady_clock;
-
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -387,20 +346,33 @@ int n_q_or_all(const Options & o, const codec_model * m) {
     return o.n_q > 0 ? o.n_q : codec_model_n_q(m);
 }
 
-struct Codes {
-    std::vector<int32_t> data;
-    int32_t              n_q      = 0;
-    int32_t              n_frames = 0;
-    std::vector<float>   scales;  // per-chunk scales (EnCodec 48 kHz), else empty
-    std::vector<int32_t> row_len; // multi-rate codes (SNAC): each row's length, else empty
-};
-
 // Scales travel beside the codes: "x.npy" -> "x.scales.npy" unless --scales names the file.
 std::string scales_path(const std::string & codes_path, const std::string & given) {
     if (!given.empty()) return given;
     const std::string ext = ".npy";
     const bool has_ext = codes_path.size() >= ext.size() && codes_path.compare(codes_path.size() - ext.size(), ext.size(), ext) == 0;
     return (has_ext ? codes_path.substr(0, codes_path.size() - ext.size()) : codes_path) + ".scales.npy";
+}
+
+Codes codes_from(const codec_codes & c) {
+    Codes codes;
+    codes.n_q      = c.n_q;
+    codes.n_frames = c.n_frames;
+    codes.data.assign(c.data, c.data + size_t(c.n_q) * size_t(c.n_frames));
+    codes.scales.assign(c.scales, c.scales + (c.scales ? c.n_scales : 0));
+    codes.row_len.assign(c.row_len, c.row_len + (c.row_len ? c.n_q : 0));
+    return codes;
+}
+
+codec_codes codes_view(const Codes & codes) {
+    codec_codes c = {};
+    c.n_q      = codes.n_q;
+    c.n_frames = codes.n_frames;
+    c.data     = codes.data.data();
+    c.n_scales = int32_t(codes.scales.size());
+    c.scales   = codes.scales.empty() ? nullptr : codes.scales.data();
+    c.row_len  = codes.row_len.empty() ? nullptr : codes.row_len.data();
+    return c;
 }
 
 bool run_encode(codec_context * ctx, const std::vector<float> & pcm, int64_t n_frames, int n_q,
@@ -413,24 +385,13 @@ bool run_encode(codec_context * ctx, const std::vector<float> & pcm, int64_t n_f
         return false;
     }
     print_timing("encode", seconds_since(t0), audio_secs);
-    // Copy: the context owns out.data only until its next call.
-    codes.n_q      = out.n_q;
-    codes.n_frames = out.n_frames;
-    codes.data.assign(out.data, out.data + size_t(out.n_q) * size_t(out.n_frames));
-    codes.scales.assign(out.scales, out.scales + (out.scales ? out.n_scales : 0));
-    codes.row_len.assign(out.row_len, out.row_len + (out.row_len ? out.n_q : 0));
+    codes = codes_from(out);
     return true;
 }
 
 bool run_decode(codec_context * ctx, const Codes & codes, codec_audio & audio, std::string & err) {
     const auto t0 = Clock::now();
-    codec_codes in = {};
-    in.n_q      = codes.n_q;
-    in.n_frames = codes.n_frames;
-    in.data     = codes.data.data();
-    in.n_scales = int32_t(codes.scales.size());
-    in.scales   = codes.scales.empty() ? nullptr : codes.scales.data();
-    in.row_len  = codes.row_len.empty() ? nullptr : codes.row_len.data();
+    const codec_codes in = codes_view(codes);
     const codec_status st = codes.scales.empty() && codes.row_len.empty()
                                 ? codec_decode(ctx, in.data, in.n_q, in.n_frames, &audio)
                                 : codec_decode_codes(ctx, &in, &audio);
@@ -474,7 +435,7 @@ bool check_codes_path(const codec_model * m, const std::string & path, std::stri
     return true;
 }
 
-bool write_codes(const std::string & path, const Codes & codes, std::string & err, const std::string & scales = "") {
+bool write_codes(const std::string & path, const Codes & codes, std::string & err, const std::string & scales) {
     if (npz_path(path) && !codes.scales.empty()) {  // check_codes_path refuses this first; never write NPY bytes to an .npz
         err = "codes with per-chunk scales cannot be written to an .npz: '" + path + "'";
         return false;
@@ -1138,15 +1099,15 @@ int run(int argc, char ** argv) {
     return cmd->run(o);
 }
 
-}  // namespace
+}  // namespace cli
 
 int main(int argc, char ** argv) {
     try {
-        return run(argc, argv);
+        return cli::run(argc, argv);
     } catch (const std::bad_alloc &) {
         std::fprintf(stderr, "error: out of memory\n");
     } catch (const std::exception & e) {
         std::fprintf(stderr, "error: %s\n", e.what());
     }
-    return kExitError;
+    return cli::kExitError;
 }
