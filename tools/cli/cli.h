@@ -31,6 +31,9 @@ enum Flag : unsigned {
     F_SCALES    = 1u << 10,
     F_BLOCK     = 1u << 11,
     F_ONE_SHOT  = 1u << 12,
+    F_LIST      = 1u << 13,
+    F_OUT_DIR   = 1u << 14,
+    F_BATCH     = 1u << 15,
 };
 
 struct Options {
@@ -42,6 +45,12 @@ struct Options {
     bool        gpu     = false;
     double      block_seconds = 1.0;  // stream block length
     bool        one_shot = false;     // --one-shot: whole input in one call
+    // Several files (batch.h): every --in / --codes in order (in / codes hold the last one).
+    std::vector<std::string> inputs;
+    std::string list;         // --list: a file of input paths, one per line ("-": stdin)
+    std::string out_dir;      // --out-dir: outputs named after the inputs
+    int         batch   = 8;  // --batch: inputs per batch call
+    unsigned    given   = 0;  // Flag bits of the options on the command line
 };
 
 struct Codes {

@@ -3,6 +3,7 @@
 // Exit status: 0 success, 1 runtime/library error, 2 usage error.
 // stdout carries only `info` output; progress, timings and errors go to stderr.
 #include "audio_io.h"
+#include "batch.h"
 #include "cli.h"
 #include "npy.h"
 #include "npz.h"
@@ -38,9 +39,9 @@ struct FlagSpec {
 
 const FlagSpec kFlags[] = {
     {"--model",     F_MODEL,     "M",     "model file (GGUF)"},
-    {"--in",        F_IN,        "AUDIO", "input audio (wav, flac, ogg, mp3, ...); resampled and mixed to the model's format"},
+    {"--in",        F_IN,        "AUDIO", "input audio (wav, flac, ogg, mp3, ...); resampled and mixed to the model's format; repeat for several files"},
     {"--codes",     F_CODES,     "NPY",   "input codes, int32 [n_q, n_frames] (.npy); multi-rate models (SNAC): .npz, one array per level; "
-                                          "continuous models (Pocket TTS's Mimi, Soprano): the latent, float32 [latent_dim, n_frames] (.npy)"},
+                                          "continuous models (Pocket TTS's Mimi, Soprano): the latent, float32 [latent_dim, n_frames] (.npy); repeat for several files"},
     {"--out",       F_OUT,       "PATH",  "output file"},
     {"--codes-out", F_CODES_OUT, "NPY",   "also write the codes, int32 [n_q, n_frames] (.npy, or .npz: one array per level; "
                                           "continuous models: the latent, float32 [latent_dim, n_frames] .npy)"},
@@ -52,7 +53,15 @@ const FlagSpec kFlags[] = {
     {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
     {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 1): memory stays bounded by the block, whatever the input's length"},
     {"--one-shot",  F_ONE_SHOT,  nullptr, "process the whole input in one call instead of streaming it in blocks"},
+    {"--list",      F_LIST,      "FILE",  "several files: input paths, one per line, after any given on the command line "
+                                          "(blank lines and lines starting with # skipped; '-': stdin)"},
+    {"--out-dir",   F_OUT_DIR,   "DIR",   "several files: write each output into DIR (created if missing), named after its input"},
+    {"--batch",     F_BATCH,     "N",     "several files: inputs per library call (default 8); memory grows with N"},
 };
+
+// Options of the several-files form only (batch.h), and of the one-file form only.
+constexpr unsigned kMulti  = F_LIST | F_OUT_DIR | F_BATCH;
+constexpr unsigned kSingle = F_OUT | F_CODES_OUT | F_SCALES | F_BLOCK;
 
 struct Command {
     const char * name;
@@ -72,12 +81,12 @@ constexpr unsigned kStream = F_BLOCK | F_ONE_SHOT;
 
 const Command kCommands[] = {
     {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
-    {"encode", "audio -> codes (.npy; .npz for multi-rate models; continuous models: float32 latent .npy)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon | kStream,
+    {"encode", "audio -> codes (.npy; .npz for multi-rate models; continuous models: float32 latent .npy)", F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_SCALES | kCommon | kStream | kMulti,
      F_MODEL | F_IN | F_OUT, cmd_encode},
-    {"decode", "codes (.npy or .npz; continuous models: float32 latent .npy) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon | kStream,
+    {"decode", "codes (.npy or .npz; continuous models: float32 latent .npy) -> audio", F_MODEL | F_CODES | F_OUT | F_SUBTYPE | F_SCALES | kCommon | kStream | kMulti,
      F_MODEL | F_CODES | F_OUT, cmd_decode},
     {"roundtrip", "audio -> codes -> audio",
-     F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon | kStream, F_MODEL | F_IN | F_OUT,
+     F_MODEL | F_IN | F_OUT | F_NQ | F_BANDWIDTH | F_CODES_OUT | F_SUBTYPE | kCommon | kStream | kMulti, F_MODEL | F_IN | F_OUT,
      cmd_roundtrip},
 };
 
@@ -90,12 +99,23 @@ void print_main_usage(std::FILE * f) {
 void print_command_usage(std::FILE * f, const Command & c) {
     std::fprintf(f, "usage: codec-cli %s", c.name);
     for (const FlagSpec & fl : kFlags) {
-        if (!(c.allowed & fl.id)) continue;
+        if (!(c.allowed & fl.id) || (fl.id & kMulti)) continue;
         const bool req = c.required & fl.id;
         std::fprintf(f, " %s%s%s%s%s", req ? "" : "[", fl.name, fl.value ? " " : "",
                      fl.value ? fl.value : "", req ? "" : "]");
     }
-    std::fprintf(f, "\n\n%s\n\noptions:\n", c.summary);
+    if (c.allowed & F_OUT_DIR) {  // the several-files form: inputs repeated or listed, outputs named after them
+        std::fprintf(f, "\n       codec-cli %s", c.name);
+        for (const FlagSpec & fl : kFlags) {
+            if (!(c.allowed & fl.id) || (fl.id & kSingle)) continue;
+            const bool req = fl.id == F_MODEL || fl.id == F_OUT_DIR, rep = fl.id == F_IN || fl.id == F_CODES;
+            std::fprintf(f, " %s%s%s%s%s%s", req ? "" : "[", fl.name, fl.value ? " " : "", fl.value ? fl.value : "",
+                         req ? "" : "]", rep ? "..." : "");
+        }
+    }
+    std::fprintf(f, "\n\n%s\n", c.summary);
+    if (c.allowed & F_OUT_DIR) batch_print_help(f, c.allowed & F_IN, c.allowed & F_SUBTYPE);
+    std::fprintf(f, "\noptions:\n");
     for (const FlagSpec & fl : kFlags) {
         if (!(c.allowed & fl.id)) continue;
         std::string lhs = std::string(fl.name) + (fl.value ? std::string(" ") + fl.value : "");
@@ -118,9 +138,17 @@ bool parse_int(const std::string & s, long long lo, long long hi, int & out) {
 bool set_value(Options & o, Flag id, const std::string & v, std::string & err) {
     switch (id) {
         case F_MODEL:     o.model = v; break;
-        case F_IN:        o.in = v; break;
+        case F_IN:        o.in = v; o.inputs.push_back(v); break;
         case F_OUT:       o.out = v; break;
-        case F_CODES:     o.codes = v; break;
+        case F_CODES:     o.codes = v; o.inputs.push_back(v); break;
+        case F_LIST:      o.list = v; break;
+        case F_OUT_DIR:   o.out_dir = v; break;
+        case F_BATCH:
+            if (!parse_int(v, 1, 4096, o.batch)) {
+                err = "--batch needs an integer in [1, 4096], got '" + v + "'";
+                return false;
+            }
+            break;
         case F_CODES_OUT: o.codes_out = v; break;
         case F_SUBTYPE:
             if (v != "pcm16" && v != "pcm24" && v != "float") {
@@ -212,9 +240,13 @@ ParseResult parse_args(int argc, char ** argv, int first, const Command & c, Opt
         }
         if (!set_value(o, spec->id, value, err)) return ParseResult::Error;
     }
+    o.given = seen;
+    // The several-files form stands in for the one-file one: --list for --in / --codes, --out-dir for --out.
+    const unsigned alt = (seen & F_LIST ? F_IN | F_CODES : 0u) | (seen & F_OUT_DIR ? F_OUT : 0u);
     for (const FlagSpec & fl : kFlags) {
-        if ((c.required & fl.id) && !(seen & fl.id)) {
+        if ((c.required & fl.id) && !(seen & fl.id) && !(alt & fl.id)) {
             err = std::string("missing required option '") + fl.name + "'";
+            if (fl.id == F_OUT && (c.allowed & F_OUT_DIR)) err += " (several files: --out-dir)";
             return ParseResult::Error;
         }
     }
@@ -971,6 +1003,7 @@ int cmd_info(const Options & o) {
 }
 
 int cmd_encode(const Options & o) {
+    if (batch_mode(o)) return batch_run(o, true, false);
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
@@ -996,6 +1029,7 @@ int cmd_encode(const Options & o) {
 }
 
 int cmd_decode(const Options & o) {
+    if (batch_mode(o)) return batch_run(o, false, true);
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
@@ -1021,6 +1055,7 @@ int cmd_decode(const Options & o) {
 }
 
 int cmd_roundtrip(const Options & o) {
+    if (batch_mode(o)) return batch_run(o, true, true);
     std::string err;
     ModelPtr m = load_model(o, err);
     if (!m) return fail(err);
@@ -1054,6 +1089,7 @@ int cmd_roundtrip(const Options & o) {
 
 // Catches bad --out / --codes-out choices before loading a model or computing anything.
 bool check_outputs(const Command & c, const Options & o, std::string & err) {
+    if ((c.allowed & F_OUT_DIR) && !batch_check_usage(o, c.allowed & F_SUBTYPE, err)) return false;
     if ((c.allowed & F_SUBTYPE) && !o.out.empty() && !audio_check_output(o.out, o.subtype, err)) {
         return false;
     }
