@@ -3,7 +3,8 @@
 // last stride window (EncodecConv1d._get_extra_padding_for_conv1d); transposed convs trim their
 // kernel - stride overlap from the right (trim_right_ratio 1).
 //
-// Activations are channel-major [C, T] (ne0 = C): a conv is a sum over kernel taps (or stride
+// Activations are channel-major [C, T] (ne0 = C), or [C, T, B] for a batch of B sequences (one
+// shot, not the mono conv), each computed as alone: a conv is a sum over kernel taps (or stride
 // blocks of taps) of weight-first matrix products with shifted views of the input, so there is
 // no im2col and no transpose, 1x1 convs are one product, and the transformer and quantizer
 // that follow use the same layout. Weight layouts (written by the converter):
@@ -32,7 +33,7 @@ int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride);
 // Output length of a causal conv on n >= 1 frames: ceil(n / stride) for k_eff >= stride.
 int64_t codec_causal_conv1d_out_len(int64_t n, int k_eff, int stride);
 
-// Pads x [C, T] in time with `left` and `right` frames. Reflect handles inputs not longer than
+// Pads x [C, T] (or [C, T, B]) in time with `left` and `right` frames. Reflect handles inputs not longer than
 // the pad as EncodecConv1d._pad1d does: zero-extend on the right, reflect, drop the extension.
 ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode);
 

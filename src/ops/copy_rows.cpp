@@ -37,12 +37,13 @@ void concat_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
 
 void pad_replicate_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const ggml_tensor * x = dst->src[0];
-    const int64_t left = (int64_t) (intptr_t) userdata, T = x->ne[1];
+    const int64_t left = (int64_t) (intptr_t) userdata, T = x->ne[1], ne1 = dst->ne[1];
     int64_t r0, r1;
-    share(dst->ne[1], ith, nth, r0, r1);
+    share(ne1 * dst->ne[2], ith, nth, r0, r1);
     for (int64_t r = r0; r < r1; ++r) {
-        const int64_t t = r < left ? 0 : (r - left < T ? r - left : T - 1);
-        std::memcpy((char *) dst->data + r * dst->nb[1], row(x, t, 0, 0), dst->ne[0] * sizeof(float));
+        const int64_t i1 = r % ne1, i2 = r / ne1;
+        const int64_t t = i1 < left ? 0 : (i1 - left < T ? i1 - left : T - 1);
+        std::memcpy((char *) dst->data + i1 * dst->nb[1] + i2 * dst->nb[2], row(x, t, i2, 0), dst->ne[0] * sizeof(float));
     }
 }
 
@@ -63,14 +64,14 @@ ggml_tensor * codec_concat(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
 }
 
 ggml_tensor * codec_pad_replicate(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, bool cpu) {
-    const int64_t C = x->ne[0], T = x->ne[1];
-    if (!cpu || !rows_contiguous_f32(x) || ggml_n_dims(x) > 2) {
-        ggml_tensor * first = ggml_view_2d(ctx, x, C, 1, x->nb[1], 0);
-        ggml_tensor * last = ggml_view_2d(ctx, x, C, 1, x->nb[1], (T - 1) * x->nb[1]);
-        ggml_tensor * y = left > 0 ? ggml_concat(ctx, ggml_repeat_4d(ctx, first, C, left, 1, 1), x, 1) : x;
-        return right > 0 ? ggml_concat(ctx, y, ggml_repeat_4d(ctx, last, C, right, 1, 1), 1) : y;
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
+    if (!cpu || !rows_contiguous_f32(x) || ggml_n_dims(x) > 3) {
+        ggml_tensor * first = ggml_view_3d(ctx, x, C, 1, B, x->nb[1], x->nb[2], 0);
+        ggml_tensor * last = ggml_view_3d(ctx, x, C, 1, B, x->nb[1], x->nb[2], (T - 1) * x->nb[1]);
+        ggml_tensor * y = left > 0 ? ggml_concat(ctx, ggml_repeat_4d(ctx, first, C, left, B, 1), x, 1) : x;
+        return right > 0 ? ggml_concat(ctx, y, ggml_repeat_4d(ctx, last, C, right, B, 1), 1) : y;
     }
     ggml_tensor * args[1] = {x};
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, C, T + left + right, 1, 1, args, 1, pad_replicate_rows, GGML_N_TASKS_MAX,
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, C, T + left + right, B, 1, args, 1, pad_replicate_rows, GGML_N_TASKS_MAX,
                           (void *) (intptr_t) left);
 }

@@ -12,5 +12,6 @@
 // ggml_concat(a, b, dim) of F32 tensors whose rows (dim 0) are contiguous; the result is contiguous.
 ggml_tensor * codec_concat(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, int dim, bool cpu);
 
-// x [C, T] with `left` copies of its first frame before it and `right` of its last after it: [C, T + left + right].
+// x [C, T, B] with `left` copies of each sequence's first frame before it and `right` of its last
+// after it: [C, T + left + right, B].
 ggml_tensor * codec_pad_replicate(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, bool cpu);
