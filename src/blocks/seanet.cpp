@@ -12,11 +12,17 @@ ggml_tensor * codec_seanet_elu(ggml_context * ctx, ggml_tensor * x, bool cpu) {
     return codec_elu(ctx, x, cpu);
 }
 
-// GroupNorm(1, C) on x [C, T]: one mean and variance over all C*T values, then w * x + b per channel.
+// GroupNorm(1, C) on x [C, T, B]: one mean and variance over each sequence's C*T values, then
+// w * x + b per channel.
 static ggml_tensor * time_group_norm(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b) {
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
-    ggml_tensor * y = ggml_norm(ctx, ggml_reshape_1d(ctx, x, ggml_nelements(x)), 1e-5f);
-    return ggml_add(ctx, ggml_mul(ctx, ggml_reshape_2d(ctx, y, x->ne[0], x->ne[1]), w), b);
+    ggml_tensor * y = ggml_norm(ctx, ggml_reshape_2d(ctx, x, x->ne[0] * x->ne[1], x->ne[2]), 1e-5f);
+    return ggml_add(ctx, ggml_mul(ctx, ggml_reshape(ctx, y, x), w), b);
+}
+
+// Frames a .. a + n - 1 of x [C, T, B] (a view).
+static ggml_tensor * frames(ggml_context * ctx, ggml_tensor * x, int64_t a, int64_t n) {
+    return ggml_view_3d(ctx, x, x->ne[0], n, x->ne[2], x->nb[1], x->nb[2], a * x->nb[1]);
 }
 
 static ggml_tensor * tap(ggml_context * ctx, ggml_tensor * w, int64_t j) {  // tap j of a stride-1 conv: [Cin, Cout]
@@ -30,25 +36,25 @@ static ggml_tensor * tap(ggml_context * ctx, ggml_tensor * w, int64_t j) {  // t
 // first and `right` last outputs from padded k_eff-frame edge slices and overwrite them.
 static ggml_tensor * same_length_conv(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, int dilation,
                                       int64_t left, int64_t right, codec_pad_mode mode) {
-    const int64_t cin = x->ne[0], T = x->ne[1], n = w->ne[2], k_eff = (n - 1) * dilation + 1, j0 = left / dilation;
-    ggml_tensor * y = ggml_mul_mat(ctx, tap(ctx, w, j0), x);  // [Cout, T]
+    const int64_t T = x->ne[1], n = w->ne[2], k_eff = (n - 1) * dilation + 1, j0 = left / dilation;
+    ggml_tensor * y = ggml_mul_mat(ctx, tap(ctx, w, j0), x);  // [Cout, T, B]
     for (int64_t j = n - 1; j >= 0; --j) {
         const int64_t shift = j * dilation - left;  // output t reads frame t + shift
         const int64_t len = T - (shift < 0 ? -shift : shift);
         if (j == j0 || len <= 0) continue;
-        ggml_tensor * p = ggml_mul_mat(ctx, tap(ctx, w, j), ggml_view_2d(ctx, x, cin, len, x->nb[1], (shift > 0 ? shift : 0) * x->nb[1]));
+        ggml_tensor * p = codec_mul_mat_window(ctx, tap(ctx, w, j), x, shift > 0 ? shift : 0, len);
         y = ggml_acc_inplace(ctx, y, p, y->nb[1], y->nb[2], y->nb[3], (shift < 0 ? -shift : 0) * y->nb[1]);
     }
+    // (ggml_set_2d takes y's ne2 stride: the edges of every sequence of a batch at once)
     if (mode != CODEC_PAD_CONSTANT && left > 0) {  // outputs 0 .. left - 1
-        ggml_tensor * e = codec_pad_time_cm(ctx, ggml_view_2d(ctx, x, cin, k_eff, x->nb[1], 0), left, 0, mode);
-        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, left + 1]
-        y = ggml_set_2d_inplace(ctx, y, ggml_view_2d(ctx, e, e->ne[0], left, e->nb[1], 0), y->nb[1], 0);
+        ggml_tensor * e = codec_pad_time_cm(ctx, frames(ctx, x, 0, k_eff), left, 0, mode);
+        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, left + 1, B]
+        y = ggml_set_2d_inplace(ctx, y, frames(ctx, e, 0, left), y->nb[1], 0);
     }
     if (mode != CODEC_PAD_CONSTANT && right > 0) {  // outputs T - right .. T - 1
-        ggml_tensor * e = codec_pad_time_cm(ctx, ggml_view_2d(ctx, x, cin, k_eff, x->nb[1], (T - k_eff) * x->nb[1]), 0, right, mode);
-        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, right + 1]
-        y = ggml_set_2d_inplace(ctx, y, ggml_view_2d(ctx, e, e->ne[0], right, e->nb[1], e->nb[1]), y->nb[1],
-                                (T - right) * y->nb[1]);
+        ggml_tensor * e = codec_pad_time_cm(ctx, frames(ctx, x, T - k_eff, k_eff), 0, right, mode);
+        e = codec_cm_conv1d(ctx, e, w, nullptr, 1, 0, dilation);  // [Cout, right + 1, B]
+        y = ggml_set_2d_inplace(ctx, y, frames(ctx, e, 1, right), y->nb[1], (T - right) * y->nb[1]);
     }
     return b ? ggml_add(ctx, y, b) : y;
 }
@@ -82,7 +88,7 @@ ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, 
         xc = ch == 1 ? ggml_reshape_2d(ctx, xc, n + left, 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
         return codec_drop_front(ctx, codec_seanet_conv_in(ctx, sn, c, xc), left);
     }
-    const int64_t T = x->ne[0], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
+    const int64_t T = x->ne[0], B = x->ne[2], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
     const int64_t right = sn.causal ? 0 : (K - 1) / 2, left = K - 1 - right;
     // Output t of the im2col reads frames t - p0 .. t - p0 + K8 - 1; the first K8 - K taps are zero.
     int64_t p0 = left + K8 - K;  // zeros: im2col's own (symmetric, >= right) padding
@@ -92,25 +98,25 @@ ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, 
             if (extra > 0) x = ggml_pad_ext(ctx, x, 0, (int) extra, 0, 0, 0, 0, 0, 0);
             if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
             x = ggml_pad_reflect_1d(ctx, x, (int) left, (int) right);
-            if (extra > 0) x = ggml_cont(ctx, ggml_view_2d(ctx, x, x->ne[0] - extra, x->ne[1], x->nb[1], 0));
-        } else {  // edge frames: pad channel-major ([T, 1] is [1, T] for mono)
+            if (extra > 0) x = ggml_cont(ctx, ggml_view_3d(ctx, x, x->ne[0] - extra, x->ne[1], B, x->nb[1], x->nb[2], 0));
+        } else {  // edge frames: pad channel-major ([T, 1, B] is [1, T, B] for mono)
             if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
-            ggml_tensor * xc = cin == 1 ? ggml_reshape_2d(ctx, x, 1, T) : ggml_cont(ctx, ggml_transpose(ctx, x));
+            ggml_tensor * xc = cin == 1 ? ggml_reshape_3d(ctx, x, 1, T, B) : ggml_cont(ctx, ggml_transpose(ctx, x));
             xc = ggml_cont(ctx, codec_pad_time_cm(ctx, xc, left, right, sn.pad));
-            x = cin == 1 ? ggml_reshape_2d(ctx, xc, xc->ne[1], 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
+            x = cin == 1 ? ggml_reshape_3d(ctx, xc, xc->ne[1], 1, B) : ggml_cont(ctx, ggml_transpose(ctx, xc));
         }
         p0 = K8 - K;
     }
-    ggml_tensor * col = ggml_im2col(ctx, c.w, x, 1, 0, (int) p0, 0, 1, 0, false, GGML_TYPE_F32);  // [K8 * Cin, >= T]
-    col = ggml_view_2d(ctx, col, K8 * cin, T, col->nb[1], 0);
-    ggml_tensor * y = ggml_add(ctx, ggml_mul_mat(ctx, ggml_reshape_2d(ctx, c.w, K8 * cin, cout), col), c.b);  // [Cout, T]
+    ggml_tensor * col = ggml_im2col(ctx, c.w, x, 1, 0, (int) p0, 0, 1, 0, false, GGML_TYPE_F32);  // [K8 * Cin, >= T, B]
+    ggml_tensor * y = codec_mul_mat_window(ctx, ggml_reshape_2d(ctx, c.w, K8 * cin, cout), col, 0, T);
+    y = ggml_add(ctx, y, c.b);  // [Cout, T, B]
     return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;
 }
 
 ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
                                  codec_stream_io * io) {
     const int s = c.stride;
-    const int64_t L = x->ne[1], K = c.w->ne[2] * s, cout = c.w->ne[1] / s, pad_total = K - s;
+    const int64_t L = x->ne[1], K = c.w->ne[2] * s, pad_total = K - s;
     // math.ceil(padding_total * trim_right_ratio), in double like Python
     const int64_t right = sn.causal ? (int64_t) std::ceil((double) pad_total * (double) sn.trim_right_ratio) : pad_total / 2;
     const int64_t left = pad_total - right, full = (L - 1) * s + K;
@@ -126,7 +132,7 @@ ggml_tensor * codec_seanet_convt(ggml_context * ctx, const codec_seanet & sn, co
     ggml_tensor * y = codec_cm_conv_transpose1d(ctx, x, c.w, c.b, s, 0, full);
     y = time_group_norm(ctx, y, c.norm_w, c.norm_b);  // over the untrimmed output, as the reference
     if (pad_total == 0) return y;
-    return ggml_cont(ctx, ggml_view_2d(ctx, y, cout, full - pad_total, y->nb[1], left * y->nb[1]));
+    return ggml_cont(ctx, frames(ctx, y, left, full - pad_total));
 }
 
 ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_resblock & r,

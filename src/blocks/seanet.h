@@ -10,8 +10,10 @@
 //   - resnet block: x + conv1x1(elu(conv_k,dilated(elu(x)))), shortcut a 1x1 conv or identity;
 //   - encoder stage: resnet blocks, ELU, strided conv (k = 2 * stride, channels doubled);
 //   - decoder stage: ELU, transposed conv (k = 2 * stride, channels halved), resnet blocks.
-// Activations are [C, T] (ne0 = C); weights use causal_conv.h's layouts. The first conv reads
-// time-major PCM [T, Cin] (the API's planar audio) through an im2col, weight [K8, Cin, Cout]
+// Activations are [C, T] (ne0 = C), or [C, T, B] for a batch of B sequences of one length (each
+// computed as alone, time-group norms per sequence; streaming is one sequence); weights use
+// causal_conv.h's layouts. The first conv reads time-major PCM [T, Cin] (the API's planar audio;
+// a batch [T, Cin, B]) through an im2col, weight [K8, Cin, Cout]
 // F32, K8 = K rounded up to a multiple of 8 with zero taps prepended (a GEMM depth ggml's SIMD
 // kernels take; K = 7 runs several times slower).
 #pragma once
