@@ -76,8 +76,8 @@ void codec_rope_tables_at(ggml_context * ctx, ggml_tensor * inv_freq, ggml_tenso
 
 ggml_tensor * codec_rope_neox(ggml_context * ctx, ggml_tensor * x, ggml_tensor * cos, ggml_tensor * sin) {
     const int64_t half = x->ne[0] / 2;
-    ggml_tensor * x1 = ggml_view_3d(ctx, x, half, x->ne[1], x->ne[2], x->nb[1], x->nb[2], 0);
-    ggml_tensor * x2 = ggml_view_3d(ctx, x, half, x->ne[1], x->ne[2], x->nb[1], x->nb[2], half * x->nb[0]);
+    ggml_tensor * x1 = ggml_view_4d(ctx, x, half, x->ne[1], x->ne[2], x->ne[3], x->nb[1], x->nb[2], x->nb[3], 0);
+    ggml_tensor * x2 = ggml_view_4d(ctx, x, half, x->ne[1], x->ne[2], x->ne[3], x->nb[1], x->nb[2], x->nb[3], half * x->nb[0]);
     // x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]
     ggml_tensor * y1 = ggml_sub(ctx, ggml_mul(ctx, x1, cos), ggml_mul(ctx, x2, sin));
     ggml_tensor * y2 = ggml_add(ctx, ggml_mul(ctx, x2, cos), ggml_mul(ctx, x1, sin));
@@ -145,34 +145,52 @@ static attn_blocks make_blocks(ggml_context * ctx, int64_t T, int window) {
     return a;
 }
 
-// q, k, v [hd, H, T] -> attention output [hd * H, T].
+// Keys (or values) of every query block from x [hd, H, (nb + 1) * B, S], padded with one block
+// in front: block b's are padded blocks b and b + 1 (P == B) -> [hd, H, 2B, nb * S].
+static ggml_tensor * block_keys(ggml_context * ctx, ggml_tensor * x, int64_t B, int64_t nb) {
+    const int64_t hd = x->ne[0], H = x->ne[1], S = x->ne[3];
+    const size_t blk = B * x->nb[2];
+    if (S == 1) {  // blocks as ne3, joined along time (ggml's concat splits its threads over ne2: 2B frames)
+        return ggml_concat(ctx, ggml_view_4d(ctx, x, hd, H, B, nb, x->nb[1], x->nb[2], blk, 0),
+                           ggml_view_4d(ctx, x, hd, H, B, nb, x->nb[1], x->nb[2], blk, blk), 2);
+    }
+    // a batch: each sequence's blocks are apart from the next one's by its padding block, so
+    // frames (hd * H values) as rows, [frame, B, nb, S] views, joined per block, sequence-major
+    ggml_tensor * prev = ggml_view_4d(ctx, x, hd * H, B, nb, S, x->nb[2], blk, x->nb[3], 0);
+    ggml_tensor * cur = ggml_view_4d(ctx, x, hd * H, B, nb, S, x->nb[2], blk, x->nb[3], blk);
+    return ggml_reshape_4d(ctx, ggml_concat(ctx, prev, cur, 1), hd, H, 2 * B, nb * S);
+}
+
+// q, k, v [hd, H, T, S] (S independent sequences) -> attention output [hd * H, T, S]. The S * nb
+// blocks run as ne3, sequence-major, so the [L, B, 1, nb] mask broadcasts over sequences.
 static ggml_tensor * blocked_attention(ggml_context * ctx, const attn_blocks & a, ggml_tensor * q, ggml_tensor * k,
                                        ggml_tensor * v, float scale) {
-    const int64_t hd = q->ne[0], H = q->ne[1], T = a.T, B = a.B, P = a.P, nb = a.nb, L = P + B;
+    const int64_t hd = q->ne[0], H = q->ne[1], S = q->ne[3], T = a.T, B = a.B, P = a.P, nb = a.nb, L = P + B;
     const int64_t tail = nb * B - T;
     if (tail > 0) q = ggml_pad_ext(ctx, q, 0, 0, 0, 0, 0, (int) tail, 0, 0);
     if (P > 0 || tail > 0) {
         k = ggml_pad_ext(ctx, k, 0, 0, 0, 0, (int) P, (int) tail, 0, 0);
         v = ggml_pad_ext(ctx, v, 0, 0, 0, 0, (int) P, (int) tail, 0, 0);
     }
-    if (P > 0) {  // keys of block b: padded blocks b and b + 1 (P == B)
-        k = ggml_concat(ctx, ggml_view_4d(ctx, k, hd, H, B, nb, k->nb[1], k->nb[2], B * k->nb[2], 0),
-                        ggml_view_4d(ctx, k, hd, H, B, nb, k->nb[1], k->nb[2], B * k->nb[2], B * k->nb[2]), 2);
-        v = ggml_concat(ctx, ggml_view_4d(ctx, v, hd, H, B, nb, v->nb[1], v->nb[2], B * v->nb[2], 0),
-                        ggml_view_4d(ctx, v, hd, H, B, nb, v->nb[1], v->nb[2], B * v->nb[2], B * v->nb[2]), 2);
+    if (P > 0) {
+        k = block_keys(ctx, k, B, nb);
+        v = block_keys(ctx, v, B, nb);
     } else {
-        k = ggml_reshape_4d(ctx, k, hd, H, L, nb);
-        v = ggml_reshape_4d(ctx, v, hd, H, L, nb);
+        k = ggml_reshape_4d(ctx, k, hd, H, L, nb * S);
+        v = ggml_reshape_4d(ctx, v, hd, H, L, nb * S);
     }
-    q = ggml_permute(ctx, ggml_reshape_4d(ctx, q, hd, H, B, nb), 0, 2, 1, 3);  // [hd, B, H, nb]
-    k = ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3));                       // [hd, L, H, nb]
-    ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));        // [L, hd, H, nb]
-    ggml_tensor * kq = ggml_mul_mat(ctx, k, q);                                  // [L, B, H, nb]
-    kq = ggml_soft_max_ext(ctx, kq, a.mask, scale, 0.0f);                        // softmax(kq * scale + mask)
-    ggml_tensor * o = ggml_mul_mat(ctx, vt, kq);                                 // [hd, B, H, nb]
-    o = ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3));                       // [hd, H, B, nb]
-    o = ggml_reshape_2d(ctx, o, hd * H, nb * B);
-    if (tail > 0) o = ggml_view_2d(ctx, o, hd * H, T, o->nb[1], 0);
+    q = ggml_permute(ctx, ggml_reshape_4d(ctx, q, hd, H, B, nb * S), 0, 2, 1, 3);  // [hd, B, H, nb S]
+    k = ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3));                           // [hd, L, H, nb S]
+    ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));            // [L, hd, H, nb S]
+    ggml_tensor * kq = ggml_mul_mat(ctx, k, q);                                      // [L, B, H, nb S]
+    kq = ggml_soft_max_ext(ctx, kq, a.mask, scale, 0.0f);                            // softmax(kq * scale + mask)
+    ggml_tensor * o = ggml_mul_mat(ctx, vt, kq);                                     // [hd, B, H, nb S]
+    o = ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3));                           // [hd, H, B, nb S]
+    o = ggml_reshape_3d(ctx, o, hd * H, nb * B, S);
+    if (tail > 0) {  // the first T frames; a batch's are strided, made contiguous for o_proj's GEMM
+        o = ggml_view_3d(ctx, o, hd * H, T, S, o->nb[1], o->nb[2], 0);
+        if (S > 1) o = ggml_cont(ctx, o);
+    }
     return o;
 }
 
@@ -229,18 +247,17 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
 }
 
 // Non-causal attention over all T keys, queries in blocks of k_full_block frames (the scores of
-// one block at a time: memory linear in T for a fixed block). q, k, v [hd, H, T] -> [hd * H, T].
+// one block at a time: memory linear in T for a fixed block). q, k, v [hd, H, T, S] -> [hd * H, T, S].
 static const int64_t k_full_block = 512;
 
 static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, float scale) {
-    const int64_t hd = q->ne[0], H = q->ne[1], T = q->ne[2];
-    k = ggml_reshape_4d(ctx, k, hd, H, T, 1);
-    v = ggml_reshape_4d(ctx, v, hd, H, T, 1);
+    const int64_t hd = q->ne[0], H = q->ne[1], T = q->ne[2], S = q->ne[3];
     std::vector<ggml_tensor *> o;
     for (int64_t s = 0; s < T; s += k_full_block) {
         const int64_t n = std::min(k_full_block, T - s);
-        ggml_tensor * qb = ggml_view_4d(ctx, q, hd, H, n, 1, q->nb[1], q->nb[2], q->nb[3], (size_t) s * q->nb[2]);
-        o.push_back(codec_attention(ctx, qb, k, v, scale));  // [hd * H, n]
+        ggml_tensor * qb = ggml_view_4d(ctx, q, hd, H, n, S, q->nb[1], q->nb[2], q->nb[3], (size_t) s * q->nb[2]);
+        ggml_tensor * ob = codec_attention(ctx, qb, k, v, scale);  // [hd * H, n * S]
+        o.push_back(S > 1 ? ggml_reshape_3d(ctx, ob, hd * H, n, S) : ob);
     }
     return codec_concat_tree(ctx, o, 1);
 }
@@ -248,7 +265,7 @@ static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_te
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
                                         codec_stream_io * io) {
     if (io && tr.window > 0 && tr.causal) return transformer_stream(ctx, tr, x, io);
-    const int64_t T = x->ne[1];
+    const int64_t T = x->ne[1], S = x->ne[2];
     const int H = tr.n_head, hd = tr.head_dim;
     const float scale = 1.0f / std::sqrt((float) hd);
     ggml_tensor * cos = nullptr, * sin = nullptr;
@@ -258,9 +275,9 @@ ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transfor
     if (tr.causal) blocks = make_blocks(ctx, T, tr.window);  // mask shared by every layer
     for (const codec_transformer_layer & l : tr.layers) {
         ggml_tensor * h = layer_norm(ctx, tr, x, l.ln1_w, l.ln1_b);
-        ggml_tensor * q = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T));
-        ggml_tensor * k = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T));
-        ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
+        ggml_tensor * q = rope(ggml_reshape_4d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T, S));
+        ggml_tensor * k = rope(ggml_reshape_4d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T, S));
+        ggml_tensor * v = ggml_reshape_4d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T, S);
         ggml_tensor * a = tr.causal ? blocked_attention(ctx, blocks, q, k, v, scale) : full_attention(ctx, q, k, v, scale);
         ggml_tensor * o = ggml_mul_mat(ctx, l.wo, a);
         x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);

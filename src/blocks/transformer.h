@@ -8,7 +8,7 @@
 // down(silu(gate(h)) * up(h)); both stream with the same KV cache. XCodec2's decoder layer:
 // RMSNorm, fc1/fc2 MLP with SiLU, no RoPE (see inv_freq), attention over every frame (non-causal;
 // one-shot only). Activations are channel-major [C, T] (ne0 = C) so every projection is one
-// matrix product.
+// matrix product (and for a batch [C, T, S] one product over all sequences).
 #pragma once
 
 #include <ggml.h>
@@ -60,6 +60,7 @@ void codec_load_transformer_swiglu(codec_model_loader & ld, const std::string & 
 struct codec_stream_io;
 
 // x [C, T] -> [C, T]; positions 0..T-1 (one non-streaming pass, as the reference's forward).
+// A batch x [C, T, S] of S sequences -> [C, T, S], each attending to its own frames only.
 // Causal attention runs in query blocks of `window` frames, so memory grows linearly with T;
 // non-causal attention in query blocks that each see all T keys.
 // Streaming (io set, window > 0): positions continue from the previous block and every layer
@@ -73,5 +74,5 @@ void codec_rope_tables(ggml_context * ctx, ggml_tensor * inv_freq, int64_t p0, i
 // The same for positions given as a graph tensor pos [1, n] (F32, whole numbers).
 void codec_rope_tables_at(ggml_context * ctx, ggml_tensor * inv_freq, ggml_tensor * pos, ggml_tensor ** cos,
                           ggml_tensor ** sin);
-// Rotates x [hd, H, T] by the tables (rotate_half convention: pairs (i, i + hd/2)).
+// Rotates x [hd, H, T] (or [hd, H, T, S]) by the tables (rotate_half convention: pairs (i, i + hd/2)).
 ggml_tensor * codec_rope_neox(ggml_context * ctx, ggml_tensor * x, ggml_tensor * cos, ggml_tensor * sin);
