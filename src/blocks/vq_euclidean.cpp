@@ -13,16 +13,22 @@ codec_vq_euclidean codec_load_vq_euclidean(codec_model_loader & ld, const std::s
 
 void codec_rvq_euclidean_encode(ggml_context * ctx, const std::vector<codec_vq_euclidean> & vq, int n,
                                 ggml_tensor * x, std::vector<ggml_tensor *> & codes) {
-    ggml_tensor * residual = x;
+    const int64_t D = x->ne[0], T = x->ne[1], B = x->ne[2];
+    ggml_tensor * residual = x;  // [D, T, B]
     for (int q = 0; q < n; ++q) {
         const codec_vq_euclidean & l = vq[q];
-        ggml_tensor * dot = ggml_mul_mat(ctx, l.embed, residual);                    // [N, T]
-        ggml_tensor * r_sq = ggml_sum_rows(ctx, ggml_sqr(ctx, residual));            // [1, T]
+        ggml_tensor * dot = ggml_mul_mat(ctx, l.embed, residual);                    // [N, T, B]
+        ggml_tensor * r_sq = ggml_sum_rows(ctx, ggml_sqr(ctx, residual));            // [1, T, B]
+        if (B > 1) {  // the product per sequence (T columns, as alone), the search frame by frame
+            dot = ggml_reshape_2d(ctx, dot, dot->ne[0], T * B);
+            r_sq = ggml_reshape_2d(ctx, r_sq, 1, T * B);
+        }
         ggml_tensor * dist = ggml_add(ctx, ggml_add(ctx, ggml_scale(ctx, dot, -2.0f), r_sq), l.embed_sq);
         ggml_tensor * idx = codec_argmax_first(ctx, ggml_scale(ctx, dist, -1.0f));   // argmin, first on ties
         codes.push_back(idx);
         if (q + 1 == n) break;  // the last residual is unused
-        residual = ggml_sub(ctx, residual, ggml_get_rows(ctx, l.embed, idx));
+        ggml_tensor * e = ggml_get_rows(ctx, l.embed, idx);                          // [D, T * B]
+        residual = ggml_sub(ctx, residual, B > 1 ? ggml_reshape_3d(ctx, e, D, T, B) : e);
     }
 }
 
