@@ -2,7 +2,8 @@
 // Module tree mirrors transformers' modeling_encodec.py; tensor names are its state-dict keys.
 // The 48 kHz model encodes 1 s chunks (stride chunk * (1 - overlap)) each normalized by its RMS,
 // and decodes them with a linear overlap-add; every step is a graph op. The only CPU-side
-// bookkeeping is the chunk layout (offsets and lengths, integers).
+// bookkeeping is the chunk layout (offsets and lengths, integers). Batches of same-length inputs
+// (codec_encode_batch / codec_decode_batch) run as one graph with a batch axis, 24 kHz only.
 #include "encodec.h"
 
 #include "blocks/chunked.h"
@@ -183,12 +184,17 @@ bool encodec_init(codec_model & model, codec_model_loader & ld, std::string & er
     return true;
 }
 
-// ---- graph pieces; activations are channel-major [C, T]
+// ---- graph pieces; activations are channel-major [C, T], or [C, T, B] for a batch (24 kHz:
+// one chunk per input; chunked models, whose chunks and scales vary per input, are not batched)
 
 // EncodecLSTM (output + input) over chunks; chunks with equal frame counts step together.
 // Streaming (io set) there is one chunk, and the LSTM carries h and c between blocks.
 void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, std::vector<ggml_tensor *> & xs, bool cpu,
                codec_stream_io * io = nullptr) {
+    if (xs.size() == 1) {  // one chunk, or a batch [C, T, B] (its sequences step together already)
+        xs[0] = ggml_add(ctx, codec_lstm(ctx, lstm, xs[0], cpu, io), xs[0]);
+        return;
+    }
     std::map<int64_t, std::vector<size_t>> groups;
     for (size_t i = 0; i < xs.size(); ++i) groups[xs[i]->ne[1]].push_back(i);
     for (const auto & [T, idx] : groups) {
@@ -200,16 +206,17 @@ void lstm_skip(ggml_context * ctx, const std::vector<codec_lstm_layer> & lstm, s
     }
 }
 
-// One chunk's normalization (EncodecModel._encode_frame): x / (rms(mean over channels) + 1e-8).
+// One chunk's normalization (EncodecModel._encode_frame): x / (rms(mean over channels) + 1e-8),
+// per sequence of a batch [T, C, B] (scale [1, 1, B]).
 ggml_tensor * normalize(ggml_context * ctx, ggml_tensor * x, ggml_tensor ** scale) {
     const int64_t T = x->ne[0], C = x->ne[1];
     ggml_tensor * mono = nullptr;
     for (int64_t c = 0; c < C; ++c) {
-        ggml_tensor * ch = ggml_view_2d(ctx, x, T, 1, x->nb[1], c * x->nb[1]);
+        ggml_tensor * ch = ggml_view_3d(ctx, x, T, 1, x->ne[2], x->nb[1], x->nb[2], c * x->nb[1]);
         mono = mono ? ggml_add(ctx, mono, ch) : ch;
     }
     if (C > 1) mono = ggml_scale(ctx, mono, 1.0f / (float) C);  // exact for C = 2
-    *scale = ggml_scale_bias(ctx, ggml_sqrt(ctx, ggml_mean(ctx, ggml_sqr(ctx, mono))), 1.0f, 1e-8f);  // [1, 1]
+    *scale = ggml_scale_bias(ctx, ggml_sqrt(ctx, ggml_mean(ctx, ggml_sqr(ctx, mono))), 1.0f, 1e-8f);  // [1, 1, B]
     return ggml_div(ctx, x, *scale);
 }
 
@@ -235,7 +242,11 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
     const int64_t n = req.n_in;
     const bool cpu = !model.on_gpu;
     const int64_t stride = m.chunk_length ? m.chunk_stride : n, len_max = m.chunk_length ? m.chunk_length : n;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm");
+    if (req.n_batch > 1 && m.chunk_length) {
+        err = "chunked EnCodec encodes one input per graph (batch API bug)";
+        return false;
+    }
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, n, hp.channels, "pcm", req.n_batch);  // [n, ch, B]
     codec_stream_io * io = stream_io(m, g);
     const int64_t end = whole_chunks(m, req) ? n - (m.chunk_length - m.chunk_stride) : n;
     if (end < 1) {
@@ -257,12 +268,12 @@ bool encodec_encode(const codec_model & model, codec_graph & g, const codec_grap
         zs.push_back(codec_seanet_encode(ctx, m.sn, m.enc, xi, cpu, io));
     }
     lstm_skip(ctx, m.enc_lstm, zs, cpu, io);
-    for (auto & z : zs) z = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, z, cpu), io);  // [H, F_i]
-    ggml_tensor * z = codec_concat_tree(ctx, zs, 1);  // [H, F]: chunks back to back
+    for (auto & z : zs) z = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, z, cpu), io);  // [H, F_i, B]
+    ggml_tensor * z = codec_concat_tree(ctx, zs, 1);  // [H, F, B]: chunks back to back
 
     std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.vq, req.n_q, z, codes);
-    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    for (ggml_tensor * c : codes) codec_graph_output(g, req.n_batch > 1 ? ggml_reshape_2d(ctx, c, z->ne[1], req.n_batch) : c, "codes");
     if (hp.has_scales) {
         // Chunked but not normalized: scale 1 per chunk, so decode needs no special case.
         ggml_tensor * s = m.normalize ? codec_concat_tree(ctx, scales, 0)
@@ -289,10 +300,15 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
     } else if (req.kind == CODEC_GRAPH_DECODE && !decode_layout(m, req.n_frames, req.n_scales, hp.hop_size, frames, err)) {
         return false;
     }
+    if (req.n_batch > 1 && (m.chunk_length || req.kind != CODEC_GRAPH_DECODE)) {
+        err = "chunked EnCodec and latents decode one input per graph (batch API bug)";
+        return false;
+    }
     if (req.kind == CODEC_GRAPH_DECODE) {
-        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes", req.n_batch);
         if (hp.has_scales) scales = codec_graph_input(g, GGML_TYPE_F32, req.n_scales, 1, "scales");
-        z = codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q);  // [H, F]
+        z = codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, req.n_q);  // [H, F * B]
+        if (req.n_batch > 1) z = ggml_reshape_3d(ctx, z, z->ne[0], req.n_frames, req.n_batch);
     } else {
         if (hp.has_scales) {
             err = "this EnCodec model decodes per-chunk scaled codes: use codec_decode_codes, not a latent";
@@ -341,9 +357,9 @@ bool encodec_decode(const codec_model & model, codec_graph & g, const codec_grap
         y = codec_linear_overlap_add(ctx, ys, m.chunk_stride, err);
         if (!y) return false;
     }
-    // [C, T] -> the API's time-major [T, C]: free for mono
+    // [C, T, B] -> the API's time-major [T, C, B]: free for mono
     if (!ggml_is_contiguous(y)) y = ggml_cont(ctx, y);
-    y = y->ne[0] == 1 ? ggml_reshape_2d(ctx, y, y->ne[1], 1) : ggml_cont(ctx, ggml_transpose(ctx, y));
+    y = y->ne[0] == 1 ? ggml_reshape_3d(ctx, y, y->ne[1], 1, y->ne[2]) : ggml_cont(ctx, ggml_transpose(ctx, y));
     codec_graph_output(g, y, "pcm");
     return true;
 }
@@ -435,4 +451,5 @@ void encodec_destroy(void * p) { delete (encodec_model *) p; }
 
 const codec_arch_ops codec_arch_encodec = {
     "encodec", encodec_create, encodec_destroy, encodec_init, encodec_encode, encodec_decode, encodec_graph_size, encodec_stream,
+    /*batch =*/ true,  // 24 kHz; codec_encode_batch runs chunked (has_scales) models one input at a time
 };
