@@ -2,6 +2,7 @@
 // (semantic + acoustic Euclidean codebooks with 1x1 projections) -> depthwise transposed
 // upsample -> transformer -> causal SEANet decoder. Module tree mirrors transformers'
 // modeling_mimi.py; tensor names are the published checkpoint's (quantizer names shortened).
+// Batches of same-length inputs run as one graph, activations [C, T, B] throughout.
 // Pocket TTS's Mimi (arch pocket_mimi, transformers PocketTTSAudioTokenizerModel) is the same
 // model without a quantizer: the downsample (stride 16) outputs a continuous latent (32 channels,
 // 12.5 Hz), the decoder projects it back to the hidden size (latent_proj, 1x1) before the
@@ -119,9 +120,10 @@ bool mimi_init(codec_model & model, codec_model_loader & ld, std::string & err) 
     return codec_mimi_load(*(codec_mimi *) model.impl, ld, model.hparams, err);
 }
 
-// Time-major [T, C] (the API's PCM) <-> channel-major [C, T] (everything inside); free for mono.
+// Time-major [T, C] (the API's PCM) <-> channel-major [C, T] (everything inside), or [.., .., B]
+// for a batch; free for mono.
 ggml_tensor * transpose(ggml_context * ctx, ggml_tensor * x) {
-    if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_2d(ctx, x, x->ne[1], x->ne[0]);
+    if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_3d(ctx, x, x->ne[1], x->ne[0], x->ne[2]);
     return ggml_cont(ctx, ggml_transpose(ctx, x));
 }
 
@@ -141,10 +143,11 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
         err = codec_fmt("n_q = %d: this model always encodes its %d semantic codebooks", req.n_q, m.n_sem);
         return false;
     }
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm");  // time-major [T, ch]
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, hp.channels, "pcm", req.n_batch);  // time-major [T, ch, B]
     std::vector<ggml_tensor *> codes;
     codec_mimi_encode_codes(g.ctx, m, x, req.n_q, !model.on_gpu, g.io, codes);
-    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    const int64_t B = req.n_batch;
+    for (ggml_tensor * c : codes) codec_graph_output(g, B > 1 ? ggml_reshape_2d(g.ctx, c, c->ne[0] / B, B) : c, "codes");
     return true;
 }
 
@@ -153,7 +156,7 @@ bool mimi_encode(const codec_model & model, codec_graph & g, const codec_graph_r
 ggml_tensor * codec_mimi_encode_latent(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, bool cpu,
                                        codec_stream_io * io) {
     x = codec_seanet_encode(ctx, m.sn, m.enc, codec_seanet_conv_in(ctx, m.sn, m.enc_in, x, io), cpu, io);
-    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [C, T]
+    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [C, T, B]
     x = codec_transformer_forward(ctx, m.enc_tr, x, io);
     return codec_causal_conv1d(ctx, x, m.downsample, nullptr, m.stride, 1, CODEC_PAD_REPLICATE, io);  // as the reference
 }
@@ -175,22 +178,27 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
     const codec_mimi & m = *(const codec_mimi *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
-    ggml_tensor * x;  // [C, T]
+    ggml_tensor * x;  // [C, T, B]
     if (m.latent > 0 && req.kind != CODEC_GRAPH_DECODE_LATENT) {
         err = "this model decodes continuous latents (codec_decode_latent), not codes: it has no codebook";
         return false;
     }
     if (req.kind == CODEC_GRAPH_DECODE) {
-        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes");
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes", req.n_batch);
         const int n_sem = std::min(req.n_q, m.n_sem);
-        ggml_tensor * z = ggml_mul_mat(ctx, m.semantic.output_proj,
-                                       codec_rvq_euclidean_decode(ctx, m.semantic.layers, codes, 0, n_sem));
-        if (req.n_q > m.n_sem) {
-            ggml_tensor * a = codec_rvq_euclidean_decode(ctx, m.acoustic.layers, codes, m.n_sem, req.n_q - m.n_sem);
-            z = ggml_add(ctx, z, ggml_mul_mat(ctx, m.acoustic.output_proj, a));
-        }
+        // [D, F * B] -> [D, F, B]: the projections per sequence, as alone
+        const auto sum = [&](const codec_mimi_rvq & rvq, int row0, int n) {
+            ggml_tensor * e = codec_rvq_euclidean_decode(ctx, rvq.layers, codes, row0, n);
+            return ggml_mul_mat(ctx, rvq.output_proj, ggml_reshape_3d(ctx, e, e->ne[0], req.n_frames, req.n_batch));
+        };
+        ggml_tensor * z = sum(m.semantic, 0, n_sem);
+        if (req.n_q > m.n_sem) z = ggml_add(ctx, z, sum(m.acoustic, m.n_sem, req.n_q - m.n_sem));
         x = z;
     } else {
+        if (req.n_batch > 1) {
+            err = "latents decode one input per graph (batch API bug)";
+            return false;
+        }
         x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent"));
         if (m.latent_proj) x = ggml_mul_mat(ctx, m.latent_proj, x);  // [latent, T] -> [C, T]
     }
@@ -198,7 +206,7 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
     x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride, io);
     x = codec_transformer_forward(ctx, m.dec_tr, x, io);
     x = codec_seanet_decode(ctx, m.sn, m.dec, codec_seanet_conv1d(ctx, m.sn, m.dec_in, x, io), cpu, io);
-    x = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, x, cpu), io);  // [ch, N]
+    x = codec_seanet_conv1d(ctx, m.sn, m.dec_out, codec_seanet_elu(ctx, x, cpu), io);  // [ch, N, B]
     codec_graph_output(g, transpose(ctx, x), "pcm");
     return true;
 }
@@ -250,7 +258,7 @@ bool pocket_init(codec_model & model, codec_model_loader & ld, std::string & err
 }  // namespace
 
 const codec_arch_ops codec_arch_mimi = {
-    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
+    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream, /*batch =*/ true,
 };
 
 const codec_arch_ops codec_arch_pocket_mimi = {

@@ -42,10 +42,12 @@ struct codec_mimi {
 // Reads the mimi.* keys and declares the tensors of the halves hp says the file has (hp: the
 // codec.* values of the Mimi part: n_q, codebook size/dim, latent_dim = hidden, channels, hop).
 bool codec_mimi_load(codec_mimi & m, codec_model_loader & ld, const codec_hparams & hp, std::string & err);
-// Encoder graph up to the downsample: time-major PCM x [T, ch] -> latent [C (or latent), frames].
+// Encoder graph up to the downsample: time-major PCM x [T, ch] -> latent [C (or latent), frames]
+// (a batch: x [T, ch, B] -> [C, frames, B]).
 ggml_tensor * codec_mimi_encode_latent(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, bool cpu,
                                        codec_stream_io * io);
-// Encoder graph: time-major PCM x [T, ch] -> n_q code rows I32 [frames] appended to codes.
+// Encoder graph: time-major PCM x [T, ch] -> n_q code rows I32 [frames] appended to codes
+// (a batch: x [T, ch, B] -> rows I32 [frames * B], sequence after sequence).
 void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, int n_q, bool cpu,
                              codec_stream_io * io, std::vector<ggml_tensor *> & codes);
 
