@@ -1,8 +1,8 @@
 """Batch calls (codec_encode_batch / codec_decode_batch through Model.encode_batch / decode_batch):
-each result equals the one-input call, for a model with a batch graph (DAC: same-length inputs in
-one graph) and for models that run batches one input at a time (EnCodec 48 kHz: per-chunk scales,
-stereo); one batched result is also checked against the PyTorch reference's own batched call;
-bad inputs name the input."""
+each result equals the one-input call, for models with a batch graph (DAC, EnCodec 24 kHz, Mimi:
+same-length inputs in one graph, which really runs as one) and for models that run batches one
+input at a time (EnCodec 48 kHz: per-chunk scales, stereo); one batched result is also checked
+against the PyTorch reference's own batched call; bad inputs name the input."""
 import ctypes
 
 import numpy as np
@@ -44,20 +44,64 @@ def same_codes(a, b):
     return a.shape == b.shape and np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("arch,variant,graph", [("dac", "24khz", True), ("encodec", "48khz", False)])
+GRAPHS = [("dac", "24khz"), ("encodec", "24khz"), ("mimi", "mimi")]
+
+
+@pytest.mark.parametrize("arch,variant,graph", [(a, v, True) for a, v in GRAPHS] + [("encodec", "48khz", False)])
 def test_batch_equals_one_by_one(arch, variant, graph):
     _, m = model(arch, variant)
     assert m.batch_graph is graph
     xs = inputs(m.encode_sample_rate, m.encode_hop_size, m.channels)
     one = [m.encode(x) for x in xs]
-    batch = m.encode_batch(xs)
+    batch = m.encode_batch(xs, workers=1)  # one context: the same-length inputs share a graph on any machine
     assert all(same_codes(a, b) for a, b in zip(one, batch))
     dec_one = [m.decode(c) for c in one]
-    dec_batch = m.decode_batch(batch)
+    dec_batch = m.decode_batch(batch, workers=1)
     worst = min(snr_db(a, b) for a, b in zip(dec_one, dec_batch))
     assert all(a.shape == b.shape for a, b in zip(dec_one, dec_batch))
     record(f"{arch}-{variant} decode_batch vs one by one", "min SNR dB", worst)
     assert worst >= 90.0
+
+
+class _Perf(ctypes.Structure):  # codec_perf (include/codec.h)
+    _fields_ = [("build_ms", ctypes.c_double), ("alloc_ms", ctypes.c_double), ("compute_ms", ctypes.c_double),
+                ("io_ms", ctypes.c_double), ("gflop", ctypes.c_double), ("n_nodes", ctypes.c_int32),
+                ("compute_buffer", ctypes.c_size_t)]
+
+
+def perf(m):
+    """codec_context_perf of the last call on m's only context (max_contexts=1)."""
+    m._lib.codec_context_perf.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Perf)]
+    p = _Perf()
+    m._lib.codec_context_perf(m._ctx, ctypes.byref(p))
+    return p
+
+
+def one_graph(path, one_call, batch_call):
+    """On a fresh context: one input, then the batch; perf of both and the batch's result."""
+    m = codec_cpp.Model(path, n_threads=2, max_contexts=1)
+    one_call(m)
+    p1 = perf(m)
+    out = batch_call(m)
+    pb = perf(m)
+    m.close()
+    assert pb.n_nodes > 0 and pb.gflop > 2.5 * p1.gflop
+    # the graph's compute buffer holds the three sequences; one by one would reuse the single
+    # input's (a context's buffer only grows)
+    assert pb.compute_buffer > 2 * p1.compute_buffer, (pb.compute_buffer, p1.compute_buffer)
+    return out
+
+
+@pytest.mark.parametrize("arch,variant", GRAPHS)
+def test_batch_runs_as_one_graph(arch, variant):
+    """Three inputs of one length run as one graph, encode and decode."""
+    paths, m = model(arch, variant)
+    xs = inputs(m.sample_rate, m.hop_size)
+    same = [xs[0], xs[1], xs[3]]
+    codes = one_graph(paths["f32"], lambda f: f.encode(same[0]), lambda f: f.encode_batch(same, workers=1))
+    assert all(np.array_equal(c, m.encode(x)) for c, x in zip(codes, same))
+    audio = one_graph(paths["f32"], lambda f: f.decode(codes[0]), lambda f: f.decode_batch(codes, workers=1))
+    assert all(np.array_equal(a, m.decode(c)) for a, c in zip(audio, codes))
 
 
 def test_batch_graph_against_reference_batch():
