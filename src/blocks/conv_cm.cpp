@@ -20,6 +20,10 @@ ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake
 
 ggml_tensor * codec_mul_mat_window(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x, int64_t off, int64_t n) {
     const int64_t B = x->ne[2];
+    if (B > 1 && n < 2) {  // one frame: ggml's GEMM refuses single columns, so each sequence's alone
+        // call runs the dot-product loop; the strided per-sequence views keep the batch on it too
+        return ggml_mul_mat(ctx, w, ggml_view_3d(ctx, x, x->ne[0], n, B, x->nb[1], x->nb[2], off * x->nb[1]));
+    }
     if (B > 1 && x->nb[2] != x->nb[1] * x->ne[1]) x = ggml_cont(ctx, x);
     const int64_t T = x->ne[1];
     ggml_tensor * p = ggml_mul_mat(ctx, w, ggml_view_2d(ctx, x, x->ne[0], (B - 1) * T + n, x->nb[1], off * x->nb[1]));

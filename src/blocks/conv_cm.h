@@ -40,6 +40,7 @@ ggml_tensor * codec_snake(ggml_context * ctx, ggml_tensor * x, const codec_snake
 // contiguous: ggml's fast GEMM (llamafile sgemm) takes only contiguous ones, per-sequence views
 // would fall to its slow dot-product loop. The products that straddle two sequences are computed
 // and dropped (the result is a strided view). B == 1: exactly the product with the window.
+// Windows of one frame stay per-sequence views: the GEMM refuses n < 2 for a sequence alone.
 ggml_tensor * codec_mul_mat_window(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x, int64_t off, int64_t n);
 
 // y = conv1d(x, w) + b, zero padding `pad` on both sides. x [Cin, T] -> [Cout, T_out].
