@@ -11,7 +11,7 @@ namespace {
 
 // Fused step t of the CPU path. y [2H, T, B] holds the states: column t gets h_t in rows
 // 0 .. H - 1 and c_t in rows H .. 2H - 1 (written in place, so no per-step tensors to join);
-// xp = x W_ih^T + b [4H, T, B] (gates i, f, o, g); mm = W_hh h_{t-1} [4H, B], null at t = 0
+// xp = x W_ih^T + b [4H, T, B] (gates i, f, o, g); mm = W_hh h_{t-1} [4H, 1, B], null at t = 0
 // (zero state). Per element exactly the stock graph's float operations: gates = xp + mm,
 // sigmoid 1 / (1 + expf(-v)), tanhf, c = f * c + i * g (two rounded products), h = o * tanh(c).
 // x_off: xp's column of step t is t - x_off (1 when y starts with a carried state column).
@@ -21,7 +21,7 @@ void lstm_step(ggml_tensor * y, const ggml_tensor * xp, const ggml_tensor * mm, 
     const int64_t per = (H + nth - 1) / nth, j0 = per * ith, j1 = std::min(H, j0 + per);
     for (int64_t col = 0; col < B; ++col) {
         const float * ga = (const float *) ((const char *) xp->data + (t - x_off) * xp->nb[1] + col * xp->nb[2]);
-        const float * gb = mm ? (const float *) ((const char *) mm->data + col * mm->nb[1]) : nullptr;
+        const float * gb = mm ? (const float *) ((const char *) mm->data + col * mm->nb[2]) : nullptr;
         float * out = (float *) ((char *) y->data + t * y->nb[1] + col * y->nb[2]);
         const float * cp = t > 0 ? (const float *) ((const char *) out - y->nb[1]) + H : nullptr;
         for (int64_t j = j0; j < j1; ++j) {
@@ -58,6 +58,13 @@ void step_carried(ggml_tensor * dst, const ggml_tensor *, const ggml_tensor * xp
     lstm_step(dst, xp, mm, (int64_t) (intptr_t) t, ith, nth, 1);
 }
 
+// h of column t of the CPU path's states y [2H, T, B], as [H, 1, B]: one column per sequence, so
+// W_hh h is one product per sequence as alone (a [H, B] right-hand side would take ggml's GEMM
+// for B >= 2 with f16 weights, which rounds differently than the single column's dot products).
+ggml_tensor * h_prev(ggml_context * ctx, ggml_tensor * y, int64_t t) {
+    return ggml_view_3d(ctx, y, y->ne[0] / 2, 1, y->ne[2], y->nb[1], y->nb[2], t * y->nb[1]);
+}
+
 }  // namespace
 
 // One layer of a stream: the recurrence starts from the slot's [h; c] ([2H, 1, B]) and leaves its
@@ -71,7 +78,7 @@ static ggml_tensor * lstm_layer_stream(ggml_context * ctx, const codec_lstm_laye
     if (cpu) {
         y = ggml_concat(ctx, st, ggml_view_3d(ctx, xp, 2 * H, T, B, xp->nb[1], xp->nb[2], 0), 1);  // [2H, T + 1, B]
         for (int64_t t = 1; t <= T; ++t) {
-            ggml_tensor * hp = ggml_view_2d(ctx, y, H, B, y->nb[2], (t - 1) * y->nb[1]);
+            ggml_tensor * hp = h_prev(ctx, y, t - 1);
             y = ggml_map_custom3_inplace(ctx, y, xp, ggml_mul_mat(ctx, l.w_hh, hp), step_carried, GGML_N_TASKS_MAX,
                                          (void *) (intptr_t) t);
         }
@@ -112,7 +119,7 @@ ggml_tensor * codec_lstm(ggml_context * ctx, const std::vector<codec_lstm_layer>
             ggml_tensor * y = ggml_map_custom2(ctx, ggml_view_3d(ctx, xp, 2 * H, T, B, xp->nb[1], xp->nb[2], 0), xp,
                                                step_first, GGML_N_TASKS_MAX, nullptr);
             for (int64_t t = 1; t < T; ++t) {
-                ggml_tensor * hp = ggml_view_2d(ctx, y, H, B, y->nb[2], (t - 1) * y->nb[1]);  // h_{t-1} [H, B]
+                ggml_tensor * hp = h_prev(ctx, y, t - 1);
                 y = ggml_map_custom3_inplace(ctx, y, xp, ggml_mul_mat(ctx, l.w_hh, hp), step_next, GGML_N_TASKS_MAX,
                                              (void *) (intptr_t) t);
             }
