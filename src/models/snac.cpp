@@ -2,7 +2,11 @@
 // attention, noise blocks, and a multi-scale RVQ whose level q runs at 1/vq_strides[q] of the
 // latent frame rate. Module tree mirrors snac/layers.py; tensor names are its state-dict keys.
 // Activations are channel-major [C, T] (blocks/conv_cm.h): SNAC is mostly 1x1 and depthwise
-// convs, which are then plain matrix products and row-broadcast scalings.
+// convs, which are then plain matrix products and row-broadcast scalings. A batch of B sequences
+// (codec_arch_ops::batch) is [C, T, B] throughout; the frame-wise parts (the quantizer's
+// projections and lookups, the windowed attention) see it as [C, T * B]: neither the windows
+// (T is a multiple of the window) nor the pooling groups (T is a multiple of every stride) cross
+// from one sequence into the next.
 #include "snac.h"
 
 #include "blocks/attention.h"
@@ -185,7 +189,8 @@ ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const snac
     return ggml_add(ctx, x, y);  // same length: the padding keeps it
 }
 
-// repeat_interleave(stride) along time of a channel-major [C, T] -> [C, T * stride].
+// repeat_interleave(stride) along time of a channel-major [C, T] -> [C, T * stride]
+// (T frames of B sequences back to back: each sequence's frames repeated in place).
 ggml_tensor * repeat_frames(ggml_context * ctx, ggml_tensor * x, int stride) {
     if (stride == 1) return x;
     const int64_t C = x->ne[0], T = x->ne[1];
@@ -194,12 +199,23 @@ ggml_tensor * repeat_frames(ggml_context * ctx, ggml_tensor * x, int stride) {
     return ggml_reshape_2d(ctx, r, C, T * stride);
 }
 
-// VectorQuantize.forward on the residual r [T, C]: average-pool by the stride, project, pick the
-// nearest l2-normalized code (as blocks/rvq.cpp), project back and repeat to full rate ([C, T]).
+// The windowed attention on [C, T, B]: windows never span two sequences (T % window == 0), so
+// the sequences back to back ([C, T * B]) are the same windows.
+ggml_tensor * local_attn(ggml_context * ctx, const codec_local_mha & a, ggml_tensor * x) {
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
+    if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
+    ggml_tensor * y = codec_local_mha_forward(ctx, a, ggml_reshape_2d(ctx, x, C, T * B));
+    return ggml_reshape_3d(ctx, y, C, T, B);
+}
+
+// VectorQuantize.forward on the residual r [T, C, B]: average-pool by the stride, project, pick
+// the nearest l2-normalized code (as blocks/rvq.cpp), project back and repeat to full rate
+// ([C, T * B]). The codes: I32 [T/s * B], sequence after sequence.
 ggml_tensor * vq_stage(ggml_context * ctx, const codec_vq_factorized & l, int stride, ggml_tensor * r,
                        bool need_out, ggml_tensor ** idx_out) {
     ggml_tensor * z = stride > 1 ? ggml_pool_1d(ctx, r, GGML_OP_POOL_AVG, stride, stride, 0) : r;
-    z = ggml_cont(ctx, ggml_transpose(ctx, z));                                       // [C, T/s]
+    z = ggml_cont(ctx, ggml_transpose(ctx, z));                                       // [C, T/s, B]
+    z = ggml_reshape_2d(ctx, z, z->ne[0], z->ne[1] * z->ne[2]);                      // [C, T/s * B]
     ggml_tensor * e = ggml_add(ctx, ggml_mul_mat(ctx, l.in_w, z), l.in_b);            // [D, T/s]
     ggml_tensor * norm = ggml_clamp(ctx, ggml_sqrt(ctx, ggml_sum_rows(ctx, ggml_sqr(ctx, e))), 1e-12f, INFINITY);
     ggml_tensor * en = ggml_div(ctx, e, norm);
@@ -218,24 +234,25 @@ bool snac_encode(const codec_model & model, codec_graph & g, const codec_graph_r
     const snac_model & m = *(const snac_model *) model.impl;
     ggml_context * ctx = g.ctx;
     const int64_t n_pad = (req.n_in + m.pad_to - 1) / m.pad_to * m.pad_to;  // SNAC.preprocess: right zero-pad
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);  // [n_in, 1, B]
     if (n_pad > req.n_in) x = ggml_pad(ctx, x, (int) (n_pad - req.n_in), 0, 0, 0);
-    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);  // [C, T] from here on
+    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);  // [C, T, B] from here on
     for (const auto & b : m.enc_blocks) {
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
         x = snake(ctx, model, x, b.snake);
         x = codec_cm_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1);
     }
-    if (m.window > 0) x = codec_local_mha_forward(ctx, m.enc_attn, x);
-    x = codec_cm_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 3, 1);  // [latent, T]
+    if (m.window > 0) x = local_attn(ctx, m.enc_attn, x);
+    x = codec_cm_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 3, 1);  // [latent, T, B]
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
 
-    // The quantizer's average pooling runs over time: keep its residual time-major ([T, C]).
+    // The quantizer's average pooling runs over time: keep its residual time-major ([T, C, B]).
     ggml_tensor * residual = ggml_cont(ctx, ggml_transpose(ctx, x));
     for (int q = 0; q < req.n_q; ++q) {
         ggml_tensor * idx = nullptr;
         ggml_tensor * out = vq_stage(ctx, m.vq[q], m.vq_strides[q], residual, q + 1 < req.n_q, &idx);
-        codec_graph_output(g, idx, "codes");
-        if (out) residual = ggml_sub(ctx, residual, ggml_transpose(ctx, out));
+        codec_graph_output(g, ggml_reshape_2d(ctx, idx, T / m.vq_strides[q], B), "codes");  // [T/s, B]
+        if (out) residual = ggml_sub(ctx, residual, ggml_transpose(ctx, ggml_reshape_3d(ctx, out, C, T, B)));
     }
     (void) err;
     return true;
@@ -272,19 +289,25 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
         }
         int64_t total = 0;
         for (int q = 0; q < req.n_q; ++q) total += req.row_len[q];
-        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, total, 1, "codes");  // levels back to back
+        // Levels back to back, one sequence after another: [total, 1, B].
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, total, 1, "codes", req.n_batch);
+        const int64_t B = req.n_batch;
         ggml_tensor * sum = nullptr;
         int64_t off = 0;
         for (int q = 0; q < req.n_q; ++q) {  // ResidualVectorQuantize.from_codes
             const codec_vq_factorized & l = m.vq[q];
-            ggml_tensor * row = ggml_view_1d(ctx, codes, req.row_len[q], off * ggml_element_size(codes));
-            off += req.row_len[q];
-            ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, row);                     // [D, n_q]
-            ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b); // [C, n_q]
-            out = repeat_frames(ctx, out, m.vq_strides[q]);                             // [C, n]
+            const int64_t len = req.row_len[q];
+            ggml_tensor * row = B == 1 ? ggml_view_1d(ctx, codes, len, off * ggml_element_size(codes))
+                                       : ggml_reshape_1d(ctx, ggml_cont(ctx, ggml_view_2d(ctx, codes, len, B, codes->nb[2],
+                                                                                          off * ggml_element_size(codes))),
+                                                         len * B);  // [len * B], sequence after sequence
+            off += len;
+            ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, row);                     // [D, len * B]
+            ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b); // [C, len * B]
+            out = repeat_frames(ctx, out, m.vq_strides[q]);                             // [C, n * B]
             sum = sum ? ggml_add(ctx, sum, out) : out;
         }
-        x = sum;  // [C, n]
+        x = ggml_reshape_3d(ctx, sum, sum->ne[0], n, B);  // [C, n, B]
     } else {
         if (m.window > 0 && n % m.window != 0) {
             err = codec_fmt("%lld latent frames is not a multiple of the attention window %d", (long long) n, m.window);
@@ -295,7 +318,7 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
     }
     x = codec_cm_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 3, 1);
     x = codec_cm_conv1d(ctx, x, m.dec_conv_in.w, m.dec_conv_in.b, 1, 0, 1);
-    if (m.window > 0) x = codec_local_mha_forward(ctx, m.dec_attn, x);
+    if (m.window > 0) x = local_attn(ctx, m.dec_attn, x);
     for (const auto & b : m.dec_blocks) {
         x = snake(ctx, model, x, b.snake);
         // ConvTranspose1d(k = 2s, padding = ceil(s/2), output_padding = s % 2): T*s samples.
@@ -303,8 +326,8 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
         for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
     }
     x = snake(ctx, model, x, m.dec_snake);
-    x = codec_cm_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);  // [1, T]: also [T, 1]
-    codec_graph_output(g, ggml_reshape_2d(ctx, ggml_tanh(ctx, x), x->ne[1], 1), "pcm");
+    x = codec_cm_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);  // [1, T, B]: also [T, 1, B]
+    codec_graph_output(g, ggml_reshape_3d(ctx, ggml_tanh(ctx, x), x->ne[1], 1, x->ne[2]), "pcm");
     return true;
 }
 
@@ -376,5 +399,5 @@ void snac_destroy(void * p) { delete (snac_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_snac = {
-    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size, snac_stream,
+    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size, snac_stream, /*batch =*/ true,
 };
