@@ -1,5 +1,5 @@
 // ConvNeXt block (Vocos / WavTokenizer / Soprano, and Qwen3-TTS's tokenizer decoder), on
-// channel-major x [C, T]:
+// channel-major x [C, T] (non-causal, not streaming: also a batch [C, T, B], each sequence as alone):
 //   x + gamma * pwconv2(gelu(pwconv1(norm(dwconv(x)))))
 // dwconv: depthwise, kernel K, stride 1, either centered (non-causal: (K - 1) / 2 zeros each
 // side, Vocos) or causal (K - 1 zeros on the left, Qwen3's CausalConvNet). norm: LayerNorm over

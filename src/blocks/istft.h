@@ -25,7 +25,8 @@ struct codec_istft {
 int64_t codec_istft_out_len(const codec_istft & s, int64_t T);
 
 // Vocos' head after its linear layer: x [N + 2, T] holds log-magnitudes (first N/2 + 1 rows)
-// and phases (the rest); magnitude = min(exp(.), 100). Returns the signal [n_out].
+// and phases (the rest); magnitude = min(exp(.), 100). Returns the signal [n_out]. A batch x
+// [N + 2, T, B] (B sequences of T frames) returns [n_out, B].
 ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_tensor * x);
 
 // The whole ISTFTHead: its linear layer (dim -> N + 2) and the inverse STFT.
@@ -34,7 +35,7 @@ struct codec_vocos_head {
     codec_istft istft;
 };
 
-// x [dim, T] -> the signal [n_out].
+// x [dim, T] -> the signal [n_out] (a batch [dim, T, B] -> [n_out, B]).
 ggml_tensor * codec_vocos_head_forward(ggml_context * ctx, const codec_vocos_head & h, ggml_tensor * x);
 
 class codec_model_loader;

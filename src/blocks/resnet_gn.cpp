@@ -5,14 +5,15 @@
 
 #include <cmath>
 
-// Group g holds channels [g * C/G, (g + 1) * C/G) of every frame: [C/G, G, T] -> [C/G, T, G]
-// makes each group one contiguous row for ggml_norm (mean, then the biased variance, as torch).
+// Group g holds channels [g * C/G, (g + 1) * C/G) of every frame: [C/G, G, T, B] -> [C/G, T, G, B]
+// makes each group of each sequence one contiguous row for ggml_norm (mean, then the biased
+// variance, as torch).
 ggml_tensor * codec_group_norm(ggml_context * ctx, ggml_tensor * x, const codec_group_norm_w & n, int groups, float eps) {
-    const int64_t C = x->ne[0], T = x->ne[1], cg = C / groups;
-    ggml_tensor * g = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, x, cg, groups, T), 0, 2, 1, 3));  // [cg, T, G]
-    g = ggml_norm(ctx, ggml_reshape_2d(ctx, g, cg * T, groups), eps);
-    g = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, g, cg, T, groups), 0, 2, 1, 3));  // [cg, G, T]
-    return ggml_add(ctx, ggml_mul(ctx, ggml_reshape_2d(ctx, g, C, T), n.w), n.b);
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2], cg = C / groups;
+    ggml_tensor * g = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, x, cg, groups, T, B), 0, 2, 1, 3));  // [cg, T, G, B]
+    g = ggml_norm(ctx, ggml_reshape_2d(ctx, g, cg * T, groups * B), eps);
+    g = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, g, cg, T, groups, B), 0, 2, 1, 3));  // [cg, G, T, B]
+    return ggml_add(ctx, ggml_mul(ctx, ggml_reshape_3d(ctx, g, C, T, B), n.w), n.b);
 }
 
 ggml_tensor * codec_gn_resblock_forward(ggml_context * ctx, const codec_gn_resblock & r, ggml_tensor * x, int groups, float eps) {
@@ -24,14 +25,15 @@ ggml_tensor * codec_gn_resblock_forward(ggml_context * ctx, const codec_gn_resbl
 }
 
 ggml_tensor * codec_attn_block_forward(ggml_context * ctx, const codec_attn_block & a, ggml_tensor * x, int groups, float eps) {
-    const int64_t C = x->ne[0], T = x->ne[1];
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
     ggml_tensor * h = codec_group_norm(ctx, x, a.norm, groups, eps);
     const auto proj = [&](ggml_tensor * w, ggml_tensor * b, ggml_tensor * in) { return ggml_add(ctx, ggml_mul_mat(ctx, w, in), b); };
-    ggml_tensor * q = ggml_reshape_4d(ctx, proj(a.q_w, a.q_b, h), C, 1, T, 1);  // one head of C channels
-    ggml_tensor * k = ggml_reshape_4d(ctx, proj(a.k_w, a.k_b, h), C, 1, T, 1);
-    ggml_tensor * v = ggml_reshape_4d(ctx, proj(a.v_w, a.v_b, h), C, 1, T, 1);
-    ggml_tensor * o = codec_attention(ctx, q, k, v, 1.0f / std::sqrt((float) C));  // [C, T]
-    return ggml_add(ctx, x, proj(a.o_w, a.o_b, o));
+    ggml_tensor * q = ggml_reshape_4d(ctx, proj(a.q_w, a.q_b, h), C, 1, T, B);  // one head of C channels, per sequence
+    ggml_tensor * k = ggml_reshape_4d(ctx, proj(a.k_w, a.k_b, h), C, 1, T, B);
+    ggml_tensor * v = ggml_reshape_4d(ctx, proj(a.v_w, a.v_b, h), C, 1, T, B);
+    ggml_tensor * o = codec_attention(ctx, q, k, v, 1.0f / std::sqrt((float) C));  // [C, T * B]
+    o = proj(a.o_w, a.o_b, o);
+    return ggml_add(ctx, x, B == 1 ? o : ggml_reshape_3d(ctx, o, C, T, B));
 }
 
 codec_group_norm_w codec_load_group_norm(codec_model_loader & ld, const std::string & prefix, int dim) {

@@ -1,9 +1,10 @@
 // Blocks of the Vocos-family pos_net (WavTokenizer's backbone, taken from the LDM/VQGAN
-// "ResnetBlock" and "AttnBlock"), channel-major [C, T]:
-//   - GroupNorm(groups, C, eps) over (C / groups channels x T frames) per group, with affine;
+// "ResnetBlock" and "AttnBlock"), channel-major [C, T], or [C, T, B] for B sequences of one
+// length (a batch: each computed as alone):
+//   - GroupNorm(groups, C, eps) over (C / groups channels x T frames) per group (and sequence), with affine;
 //   - ResNet block: x + conv2(silu(gn2(conv1(silu(gn1(x)))))), convs k3 "same", no time embedding
 //     (dropout is identity at inference), in == out channels (identity shortcut);
-//   - single-head self-attention over the whole sequence: x + proj(softmax(q^T k / sqrt(C)) v)
+//   - single-head self-attention over each whole sequence: x + proj(softmax(q^T k / sqrt(C)) v)
 //     with q, k, v, proj 1x1 convs on GroupNorm(x).
 #pragma once
 
