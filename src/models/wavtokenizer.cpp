@@ -6,6 +6,9 @@
 // prefixes shortened (the converter's table).
 // The 40 tokens/s model encodes with hop 640 ([8,5,4,4]) and decodes 600 samples per frame
 // (its head's hop): codec.hop_size is the encoder's, wavtokenizer.head_hop the decoder's.
+// Batches (codec_arch_ops::batch): the decoder runs [C, F, B] throughout (the pos_net's group
+// norms and attention per sequence); the encoder's SEANet convs run sequence by sequence in the
+// one graph, the LSTM steps the sequences together and the codebook search sees [H, F * B].
 #include "wavtokenizer.h"
 
 #include "blocks/convnext.h"
@@ -15,6 +18,7 @@
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
 #include "blocks/attention.h"
+#include "blocks/chunked.h"
 
 #include <algorithm>
 #include <cmath>
@@ -129,16 +133,26 @@ bool wt_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     const wavtokenizer_model & m = *(const wavtokenizer_model *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm");
-    x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x);                 // [C, T]
-    x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu);                // [D, F]
-    ggml_tensor * s = ggml_reshape_3d(ctx, x, x->ne[0], x->ne[1], 1);
-    x = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, s, cpu), s);        // SLSTM: lstm(x) + x
-    x = ggml_reshape_2d(ctx, x, x->ne[0], x->ne[1]);
-    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu));  // [H, F]
+    const int64_t B = req.n_batch;
+    ggml_tensor * in = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", B);  // [n_in, 1, B]
+    std::vector<ggml_tensor *> zs;
+    for (int64_t b = 0; b < B; ++b) {  // the SEANet convs one sequence at a time
+        ggml_tensor * x = B == 1 ? in : ggml_view_2d(ctx, in, req.n_in, 1, in->nb[1], b * in->nb[2]);
+        x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x);             // [C, T]
+        x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu);            // [D, F]
+        zs.push_back(ggml_reshape_3d(ctx, x, x->ne[0], x->ne[1], 1));
+    }
+    ggml_tensor * s = codec_concat_tree(ctx, zs, 2);                  // [D, F, B]
+    s = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, s, cpu), s);        // SLSTM: lstm(x) + x
+    const int64_t D = s->ne[0], F = s->ne[1];
+    zs.clear();
+    for (int64_t b = 0; b < B; ++b) {
+        ggml_tensor * x = B == 1 ? ggml_reshape_2d(ctx, s, D, F) : ggml_view_2d(ctx, s, D, F, s->nb[1], b * s->nb[2]);
+        zs.push_back(codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu)));  // [H, F]
+    }
     std::vector<ggml_tensor *> codes;
-    codec_rvq_euclidean_encode(ctx, m.vq, 1, x, codes);
-    codec_graph_output(g, codes[0], "codes");
+    codec_rvq_euclidean_encode(ctx, m.vq, 1, codec_concat_tree(ctx, zs, 1), codes);  // the search frame by frame: [H, F * B]
+    codec_graph_output(g, B == 1 ? codes[0] : ggml_reshape_2d(ctx, codes[0], F, B), "codes");
     return true;
 }
 
@@ -147,23 +161,30 @@ bool wt_decode(const codec_model & model, codec_graph & g, const codec_graph_req
     const codec_hparams & hp = model.hparams;
     ggml_context * ctx = g.ctx;
     ggml_tensor * x;
+    const int64_t B = req.n_batch;
+    if (B > 1 && req.kind != CODEC_GRAPH_DECODE) {
+        err = "WavTokenizer decodes latents one input per graph (batch API bug)";
+        return false;
+    }
     if (req.kind == CODEC_GRAPH_DECODE) {  // codes_to_features: the codebook rows
-        x = codec_rvq_euclidean_decode(ctx, m.vq, codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes"), 0, 1);
+        ggml_tensor * codes = codec_graph_input(g, GGML_TYPE_I32, req.n_frames, req.n_q, "codes", B);
+        x = codec_rvq_euclidean_decode(ctx, m.vq, codes, 0, 1);  // [D, F * B]
+        if (B > 1) x = ggml_reshape_3d(ctx, x, x->ne[0], req.n_frames, B);
     } else {
         x = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, hp.latent_dim, "latent")));
     }
-    x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, m.embed_kernel / 2, 1);  // [C, F]
+    x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, m.embed_kernel / 2, 1);  // [C, F, B]
     x = codec_gn_resblock_forward(ctx, m.pos_res[0], x, m.groups, m.eps);
     x = codec_gn_resblock_forward(ctx, m.pos_res[1], x, m.groups, m.eps);
-    x = codec_attn_block_forward(ctx, m.pos_attn, x, m.groups, m.eps);  // full self-attention over all frames
+    x = codec_attn_block_forward(ctx, m.pos_attn, x, m.groups, m.eps);  // full self-attention over each sequence's frames
     x = codec_gn_resblock_forward(ctx, m.pos_res[2], x, m.groups, m.eps);
     x = codec_gn_resblock_forward(ctx, m.pos_res[3], x, m.groups, m.eps);
     x = codec_group_norm(ctx, x, m.pos_norm, m.groups, m.eps);
     x = codec_ada_layer_norm(ctx, x, m.norm, m.cond, m.eps);
     for (const codec_convnext & b : m.convnext) x = codec_convnext_forward(ctx, b, x, m.cond);
     x = codec_layer_norm(ctx, x, m.final_w, m.final_b, m.eps);
-    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);        // [F * head_hop]
-    codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);        // [F * head_hop] (a batch: [F * head_hop, B])
+    codec_graph_output(g, ggml_reshape_3d(ctx, y, y->ne[0], 1, B), "pcm");
     return true;
 }
 
@@ -174,8 +195,9 @@ size_t wt_graph_size(const codec_model & model, const codec_graph_request & req)
         const int64_t frames = (req.n_in + model.hparams.hop_size - 1) / model.hparams.hop_size;
         const size_t taps = (size_t) std::max({sn.kernel, sn.last_kernel, sn.res_kernel, 2});
         const size_t n_convs = 2 + sn.ratios.size() * (3 * (size_t) sn.n_res + 1);
-        return 512 + 2 * (n_convs * (12 * taps + 48) + sn.ratios.size() * (2 * (size_t) sn.n_res + 1) + 64) +
-               codec_lstm_graph_size(m.n_lstm, (size_t) frames) + 64;
+        const size_t B = (size_t) std::max(1, req.n_batch);  // the convs per sequence, then joins
+        return 512 + 2 * B * (n_convs * (12 * taps + 48) + sn.ratios.size() * (2 * (size_t) sn.n_res + 1) + 64) +
+               codec_lstm_graph_size(m.n_lstm, (size_t) frames) + 64 + 8 * B;
     }
     // pos_net ~ 4 x 40 + 40, ConvNeXt ~ 16 + taps each, the head ~ 40 + 8 per hop of a frame.
     return 1024 + (size_t) m.n_layers * (32 + (size_t) m.dw_kernel) + (size_t) m.embed_kernel * 4 +
@@ -222,5 +244,5 @@ void wt_destroy(void * p) { delete (wavtokenizer_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_wavtokenizer = {
-    "wavtokenizer", wt_create, wt_destroy, wt_init, wt_encode, wt_decode, wt_graph_size, wt_stream,
+    "wavtokenizer", wt_create, wt_destroy, wt_init, wt_encode, wt_decode, wt_graph_size, wt_stream, /*batch =*/ true,
 };
