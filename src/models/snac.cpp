@@ -3,10 +3,11 @@
 // latent frame rate. Module tree mirrors snac/layers.py; tensor names are its state-dict keys.
 // Activations are channel-major [C, T] (blocks/conv_cm.h): SNAC is mostly 1x1 and depthwise
 // convs, which are then plain matrix products and row-broadcast scalings. A batch of B sequences
-// (codec_arch_ops::batch) is [C, T, B] throughout; the frame-wise parts (the quantizer's
-// projections and lookups, the windowed attention) see it as [C, T * B]: neither the windows
-// (T is a multiple of the window) nor the pooling groups (T is a multiple of every stride) cross
-// from one sequence into the next.
+// (codec_arch_ops::batch) is [C, T, B] throughout; the quantizer's projections run per sequence
+// ([D, T/s, B]: a sequence of one code stays a one-column product, as alone) and its code search
+// and lookups over all frames ([T/s * B]); the windowed attention sees [C, T * B]: neither the
+// windows (T is a multiple of the window) nor the pooling groups (T is a multiple of every
+// stride) cross from one sequence into the next.
 #include "snac.h"
 
 #include "blocks/attention.h"
@@ -215,19 +216,19 @@ ggml_tensor * vq_stage(ggml_context * ctx, const codec_vq_factorized & l, int st
                        bool need_out, ggml_tensor ** idx_out) {
     ggml_tensor * z = stride > 1 ? ggml_pool_1d(ctx, r, GGML_OP_POOL_AVG, stride, stride, 0) : r;
     z = ggml_cont(ctx, ggml_transpose(ctx, z));                                       // [C, T/s, B]
-    z = ggml_reshape_2d(ctx, z, z->ne[0], z->ne[1] * z->ne[2]);                      // [C, T/s * B]
-    ggml_tensor * e = ggml_add(ctx, ggml_mul_mat(ctx, l.in_w, z), l.in_b);            // [D, T/s]
+    const int64_t n = z->ne[1], B = z->ne[2];
+    ggml_tensor * e = ggml_add(ctx, ggml_mul_mat(ctx, l.in_w, z), l.in_b);            // [D, T/s, B]
     ggml_tensor * norm = ggml_clamp(ctx, ggml_sqrt(ctx, ggml_sum_rows(ctx, ggml_sqr(ctx, e))), 1e-12f, INFINITY);
     ggml_tensor * en = ggml_div(ctx, e, norm);
-    ggml_tensor * ec2 = ggml_scale(ctx, ggml_mul_mat(ctx, l.cb_norm, en), 2.0f);      // [N, T/s]
+    ggml_tensor * ec2 = ggml_scale(ctx, ggml_mul_mat(ctx, l.cb_norm, en), 2.0f);      // [N, T/s, B]
     ggml_tensor * dist = ggml_add(ctx, ggml_sub(ctx, ec2, ggml_sum_rows(ctx, ggml_sqr(ctx, en))), l.cb_norm_sq);
-    ggml_tensor * idx = codec_argmax_first(ctx, dist);                                // [T/s], first on ties
+    ggml_tensor * idx = codec_argmax_first(ctx, ggml_reshape_2d(ctx, dist, dist->ne[0], n * B));  // [T/s * B], first on ties
     *idx_out = idx;
     if (!need_out) return nullptr;  // the last level's residual update is unused
-    ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, idx);                           // [D, T/s]
+    ggml_tensor * zq = ggml_reshape_3d(ctx, ggml_get_rows(ctx, l.codebook, idx), e->ne[0], n, B);  // [D, T/s, B]
     zq = ggml_add(ctx, e, ggml_sub(ctx, zq, e));  // straight-through form, as the reference rounds it
-    ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b);       // [C, T/s]
-    return repeat_frames(ctx, out, stride);
+    ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b);       // [C, T/s, B]
+    return repeat_frames(ctx, ggml_reshape_2d(ctx, out, out->ne[0], n * B), stride);
 }
 
 bool snac_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
@@ -303,8 +304,9 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
                                                          len * B);  // [len * B], sequence after sequence
             off += len;
             ggml_tensor * zq = ggml_get_rows(ctx, l.codebook, row);                     // [D, len * B]
-            ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b); // [C, len * B]
-            out = repeat_frames(ctx, out, m.vq_strides[q]);                             // [C, n * B]
+            zq = ggml_reshape_3d(ctx, zq, zq->ne[0], len, B);                           // the product per sequence
+            ggml_tensor * out = ggml_add(ctx, ggml_mul_mat(ctx, l.out_w, zq), l.out_b); // [C, len, B]
+            out = repeat_frames(ctx, ggml_reshape_2d(ctx, out, out->ne[0], len * B), m.vq_strides[q]);  // [C, n * B]
             sum = sum ? ggml_add(ctx, sum, out) : out;
         }
         x = ggml_reshape_3d(ctx, sum, sum->ne[0], n, B);  // [C, n, B]
