@@ -6,9 +6,8 @@
 // prefixes shortened (the converter's table).
 // The 40 tokens/s model encodes with hop 640 ([8,5,4,4]) and decodes 600 samples per frame
 // (its head's hop): codec.hop_size is the encoder's, wavtokenizer.head_hop the decoder's.
-// Batches (codec_arch_ops::batch): the decoder runs [C, F, B] throughout (the pos_net's group
-// norms and attention per sequence); the encoder's SEANet convs run sequence by sequence in the
-// one graph, the LSTM steps the sequences together and the codebook search sees [H, F * B].
+// Batches (codec_arch_ops::batch): [C, T, B] throughout, each sequence computed as alone (the
+// pos_net's group norms and attention per sequence, the LSTM's sequences stepping together).
 #include "wavtokenizer.h"
 
 #include "blocks/convnext.h"
@@ -18,7 +17,6 @@
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
 #include "blocks/attention.h"
-#include "blocks/chunked.h"
 
 #include <algorithm>
 #include <cmath>
@@ -133,26 +131,14 @@ bool wt_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     const wavtokenizer_model & m = *(const wavtokenizer_model *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
-    const int64_t B = req.n_batch;
-    ggml_tensor * in = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", B);  // [n_in, 1, B]
-    std::vector<ggml_tensor *> zs;
-    for (int64_t b = 0; b < B; ++b) {  // the SEANet convs one sequence at a time
-        ggml_tensor * x = B == 1 ? in : ggml_view_2d(ctx, in, req.n_in, 1, in->nb[1], b * in->nb[2]);
-        x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x);             // [C, T]
-        x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu);            // [D, F]
-        zs.push_back(ggml_reshape_3d(ctx, x, x->ne[0], x->ne[1], 1));
-    }
-    ggml_tensor * s = codec_concat_tree(ctx, zs, 2);                  // [D, F, B]
-    s = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, s, cpu), s);        // SLSTM: lstm(x) + x
-    const int64_t D = s->ne[0], F = s->ne[1];
-    zs.clear();
-    for (int64_t b = 0; b < B; ++b) {
-        ggml_tensor * x = B == 1 ? ggml_reshape_2d(ctx, s, D, F) : ggml_view_2d(ctx, s, D, F, s->nb[1], b * s->nb[2]);
-        zs.push_back(codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu)));  // [H, F]
-    }
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);  // [n_in, 1, B]
+    x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x);                 // [C, T, B]
+    x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu);                // [D, F, B]
+    x = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, x, cpu), x);        // SLSTM: lstm(x) + x
+    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu));  // [H, F, B]
     std::vector<ggml_tensor *> codes;
-    codec_rvq_euclidean_encode(ctx, m.vq, 1, codec_concat_tree(ctx, zs, 1), codes);  // the search frame by frame: [H, F * B]
-    codec_graph_output(g, B == 1 ? codes[0] : ggml_reshape_2d(ctx, codes[0], F, B), "codes");
+    codec_rvq_euclidean_encode(ctx, m.vq, 1, x, codes);               // [F * B]
+    codec_graph_output(g, req.n_batch > 1 ? ggml_reshape_2d(ctx, codes[0], x->ne[1], req.n_batch) : codes[0], "codes");
     return true;
 }
 
@@ -195,9 +181,8 @@ size_t wt_graph_size(const codec_model & model, const codec_graph_request & req)
         const int64_t frames = (req.n_in + model.hparams.hop_size - 1) / model.hparams.hop_size;
         const size_t taps = (size_t) std::max({sn.kernel, sn.last_kernel, sn.res_kernel, 2});
         const size_t n_convs = 2 + sn.ratios.size() * (3 * (size_t) sn.n_res + 1);
-        const size_t B = (size_t) std::max(1, req.n_batch);  // the convs per sequence, then joins
-        return 512 + 2 * B * (n_convs * (12 * taps + 48) + sn.ratios.size() * (2 * (size_t) sn.n_res + 1) + 64) +
-               codec_lstm_graph_size(m.n_lstm, (size_t) frames) + 64 + 8 * B;
+        return 512 + 2 * (n_convs * (12 * taps + 48) + sn.ratios.size() * (2 * (size_t) sn.n_res + 1) + 64) +
+               codec_lstm_graph_size(m.n_lstm, (size_t) frames) + 64;
     }
     // pos_net ~ 4 x 40 + 40, ConvNeXt ~ 16 + taps each, the head ~ 40 + 8 per hop of a frame.
     return 1024 + (size_t) m.n_layers * (32 + (size_t) m.dw_kernel) + (size_t) m.embed_kernel * 4 +
