@@ -36,6 +36,25 @@ def inputs(sr, hop, channels=1):
     return out
 
 
+def dithered_inputs(rate):
+    """Five inputs [2 s, 2 s, 2 s + 123, 2 s, 1 s] (three of one length: one graph) of Gaussian
+    noise plus a uniform dither of one 16-bit step."""
+    rng = np.random.default_rng(2024)
+    lens = [2 * rate, 2 * rate, 2 * rate + 123, 2 * rate, rate]
+    return [(rng.standard_normal(n) * 0.3 + rng.uniform(-1, 1, n) / 32768).astype(np.float32) for n in lens]
+
+
+def assert_decode_batch_matches(model, codes, floor):
+    """decode_batch on one context equals decode of each item: same shape, SNR >= floor dB."""
+    got = model.decode_batch(codes, workers=1)
+    assert len(got) == len(codes)
+    for i, (a, c) in enumerate(zip(got, codes)):
+        b = model.decode(c)
+        assert a.shape == b.shape, f"input {i}: {a.shape} vs {b.shape}"
+        snr = snr_db(b, a)
+        assert snr >= floor, f"input {i}: {snr:.1f} dB vs the one-by-one decode"
+
+
 def same_codes(a, b):
     if isinstance(a, tuple):  # (codes, scales)
         return same_codes(a[0], b[0]) and np.array_equal(a[1], b[1])

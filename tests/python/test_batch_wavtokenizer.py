@@ -10,7 +10,7 @@ import pytest
 import codec_cpp
 import wavtokenizer as wt_fx
 from conftest import CACHE, snr_db
-from test_batch import one_graph
+from test_batch import assert_decode_batch_matches, dithered_inputs, one_graph
 
 DECODE_SNR_FLOOR = 90.0  # dB: float rounding at most (measured: equal)
 VARIANTS = ["75", "40"]
@@ -21,11 +21,7 @@ def setup(variant):
     if variant not in _cache:
         paths = wt_fx.make_model(CACHE, variant)
         model = codec_cpp.Model(paths["f32"], n_threads=2)
-        rate = model.sample_rate
-        rng = np.random.default_rng(2024)
-        lens = [2 * rate, 2 * rate, 2 * rate + 123, 2 * rate, rate]
-        # dithered noise: Gaussian noise plus a uniform dither of one 16-bit step
-        xs = [(rng.standard_normal(n) * 0.3 + rng.uniform(-1, 1, n) / 32768).astype(np.float32) for n in lens]
+        xs = dithered_inputs(model.sample_rate)
         _cache[variant] = (paths, model, xs, [model.encode(x) for x in xs])
     return _cache[variant]
 
@@ -50,13 +46,7 @@ def test_encode_batch_equals_one_by_one(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_decode_batch_matches_one_by_one(variant):
     _, model, _, one = setup(variant)
-    got = model.decode_batch(one, workers=1)
-    assert len(got) == len(one)
-    for i, (a, c) in enumerate(zip(got, one)):
-        b = model.decode(c)
-        assert a.shape == b.shape, f"input {i}: {a.shape} vs {b.shape}"
-        snr = snr_db(b, a)
-        assert snr >= DECODE_SNR_FLOOR, f"input {i}: {snr:.1f} dB vs the one-by-one decode"
+    assert_decode_batch_matches(model, one, DECODE_SNR_FLOOR)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
