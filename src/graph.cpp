@@ -160,6 +160,7 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
         if (cpu_ != backend_) backends[n++] = cpu_;
         sched_ = ggml_backend_sched_new(backends, nullptr, n, need, /*parallel =*/ false, /*op_offload =*/ false);
         sched_size_ = need;
+        sched_gen_++;
         if (!sched_) { err = "cannot create the backend scheduler"; return false; }
     }
     ggml_backend_sched_reset(sched_);
@@ -169,6 +170,20 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
     for (ggml_tensor * t = ggml_get_first_tensor(g.ctx); t; t = ggml_get_next_tensor(g.ctx, t)) {
         t->data = nullptr;
         t->buffer = nullptr;
+    }
+    // A graph new to this scheduler may need larger buffers. Reserve them first: when that
+    // allocation fails, ggml 0.20's alloc_graph goes on with a null buffer and crashes, whereas
+    // reserve returns false (the scheduler is then dropped: its allocator is left half-updated).
+    // Buffers only grow, so a graph reserved once fits until the scheduler is replaced.
+    if (g.reserved_in != sched_gen_) {
+        if (!ggml_backend_sched_reserve(sched_, g.gf)) {
+            ggml_backend_sched_free(sched_);
+            sched_ = nullptr;
+            sched_size_ = 0;
+            err = "cannot allocate compute buffers for the graph (out of memory: try a shorter input or a stream)";
+            return false;
+        }
+        g.reserved_in = sched_gen_;
     }
     if (!ggml_backend_sched_alloc_graph(sched_, g.gf)) {
         err = "cannot allocate compute buffers for the graph (out of memory?)";

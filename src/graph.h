@@ -61,6 +61,7 @@ struct codec_graph {
     codec_stream_io * io = nullptr;       // streaming graphs: where stateful blocks find their state
     int n_nodes = 0;
     int n_leafs = 0;
+    uint64_t reserved_in = 0;  // the scheduler generation whose buffers were sized for this graph
 
     codec_graph() = default;
     codec_graph(const codec_graph &) = delete;
@@ -116,6 +117,7 @@ private:
     set_threads_fn set_blas_threads_ = nullptr;
     ggml_backend_sched_t sched_ = nullptr;
     size_t sched_size_ = 0;
+    uint64_t sched_gen_ = 0;  // counts the schedulers created (codec_graph::reserved_in)
     int n_threads_ = 1;
     std::list<entry> cache_;  // most recently used first
     bool last_built_ = false;
