@@ -271,7 +271,8 @@ typedef struct codec_stream_info {
     int32_t lookahead_frames;  // frames of input past a frame that must arrive before that frame is output
     int32_t left_frames;       // context recomputed before each block (non-causal models)
     int32_t align_frames;      // blocks start at multiples of this many frames
-    int64_t state_bytes;       // carried state (0 until the first block ran)
+    int64_t state_bytes;       // carried state (0 until the first block ran; grows with the input only
+                               // where attention sees every past frame: Qwen3-TTS-Tokenizer's encoder)
     // The last block: graph build (0 when a cached graph was reused), allocation and compute time.
     double  last_build_ms, last_alloc_ms, last_compute_ms;
     int32_t n_blocks;          // blocks computed since the stream was created or reset

@@ -67,6 +67,10 @@ struct codec_stream_spec {
     // every `chunk` frames the state restarts, primed with the previous `chunk_left` frames
     // (their output dropped). 0: no chunks.
     int64_t chunk = 0, chunk_left = 0;
+    // Stateful models whose causal attention has no window (it sees every past frame): attention
+    // frames per stream frame. The stream grows the KV cache (codec_stream_io::kv_frames) so that
+    // it always holds every past frame: exact, and memory grows with the stream. 0: windowed.
+    int64_t kv_per_frame = 0;
     int64_t left = 0, right = 0, align = 1;
     int64_t chunk_samples = 0, chunk_stride = 0, chunk_frames = 0;  // chunked
     std::vector<int32_t> row_stride;

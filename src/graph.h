@@ -43,11 +43,13 @@ struct codec_graph_request {
     int64_t n_scales   = 0;        // decode of chunked codes: chunks (one scale each, a second input)
     int32_t stream     = 0;        // CODEC_STREAM_* flags: 0 for a one-shot (offline) graph
     int32_t n_batch    = 1;        // independent inputs of this shape in one graph (codec_arch_ops::batch)
+    int64_t kv_frames  = 0;        // streams of windowless attention: KV capacity and frames cached (codec_stream_io)
+    int64_t kv_pos     = 0;
 
     bool operator==(const codec_graph_request & o) const {
         return kind == o.kind && n_frames == o.n_frames && n_q == o.n_q && hop == o.hop &&
                n_in == o.n_in && latent_dim == o.latent_dim && row_len == o.row_len &&
-               n_scales == o.n_scales && stream == o.stream && n_batch == o.n_batch;
+               n_scales == o.n_scales && stream == o.stream && n_batch == o.n_batch && kv_frames == o.kv_frames && kv_pos == o.kv_pos;
     }
 };
 
@@ -100,6 +102,8 @@ public:
     bool compute(codec_graph & g, std::string & err);
     size_t compute_buffer_size() const;
     bool last_get_built() const { return last_built_; }
+    // Forgets every cached graph (a stream whose state tensors were re-created).
+    void drop_graphs() { cache_.clear(); }
 
 private:
     using set_threads_fn = void (*)(ggml_backend_t, int);

@@ -25,7 +25,7 @@ struct codec_stream {
     bool started = false;  // a block ran (stateful: the first block's padding is behind us)
 
     // Pending input from input index `base` on: PCM (interleaved) or codes (per row).
-    int64_t base = 0;        // samples (encode) or frames (decode) dropped from the front so far
+    int64_t base = 0;        // frames dropped from the front so far (stateful and window streams)
     int64_t emitted = 0;     // frames output so far (window models)
     std::vector<float> pcm;
     std::vector<std::vector<int32_t>> codes;  // row q: codes of frames [base / row_stride[q], ...)
@@ -76,10 +76,26 @@ int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 // Builds (or reuses) the graph of one block, uploads its input and computes it.
 using block_inputs = std::vector<std::pair<const void *, size_t>>;
 
+// Windowless attention (spec.kv_per_frame): before a block would see past frames the KV cache
+// cannot hold, doubles the cache (or more), which re-creates the state and so the graphs.
+void reserve_kv(codec_stream * s, codec_graph_request & req) {
+    if (s->spec.kv_per_frame <= 0) return;
+    const int64_t hop = s->hop();
+    const int64_t frames = codec_graph_is_encode(req.kind) ? (req.n_in + hop - 1) / hop : req.n_frames;
+    const int64_t need = (s->base + frames + 1) * s->spec.kv_per_frame;  // + 1: the flushed tail's padding
+    if (need > s->io.kv_frames) {  // at least two blocks' worth to start with, then doubling
+        s->io.grow_kv(std::max({need, 2 * s->io.kv_frames, 2 * s->block * s->spec.kv_per_frame}));
+        s->runner.drop_graphs();
+    }
+    req.kv_frames = s->io.kv_frames;
+    req.kv_pos = s->io.kv_pos;  // the graph's views and positions depend on it
+}
+
 codec_status run_block(codec_stream * s, codec_graph_request req, const block_inputs & inputs, codec_graph ** out) {
     const codec_model & m = *s->model;
     std::string err;
     const bool stateful = req.stream != 0;
+    if (stateful) reserve_kv(s, req);
     const auto build = [&](codec_graph & g, std::string & e) {
         if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0);
         return codec_graph_is_encode(req.kind) ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
@@ -94,7 +110,10 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
         s->broken = true;
         return fail(s, CODEC_ERR_BACKEND, s->io.error());
     }
-    if (stateful && !s->io.allocate(ggml_backend_dev_buffer_type(m.dev), err)) return fail(s, CODEC_ERR_NO_MEMORY, err);
+    if (stateful && !s->io.allocate(ggml_backend_dev_buffer_type(m.dev), err)) {
+        s->broken = true;  // a grown KV cache's state may be lost
+        return fail(s, CODEC_ERR_NO_MEMORY, err);
+    }
     if (g->inputs.size() != inputs.size()) return fail(s, CODEC_ERR_BACKEND, "stream graph input count mismatch (model bug)");
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (ggml_nbytes(g->inputs[i]) != inputs[i].second) return fail(s, CODEC_ERR_BACKEND, "stream graph input mismatch (model bug)");
@@ -107,6 +126,7 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
     t0 = clock::now();
     if (!s->runner.compute(*g, err)) return fail(s, CODEC_ERR_BACKEND, err);
     s->last_compute_ms = ms(t0);
+    if (stateful) s->io.commit();
     s->n_blocks++;
     s->broken = false;
     *out = g;
@@ -527,6 +547,10 @@ codec_status codec_stream_get_info(const codec_stream * s, codec_stream_info * o
 codec_status codec_stream_reset(codec_stream * s) {
     return guarded(s, [&]() -> codec_status {
         s->io.clear();
+        if (s->spec.kv_per_frame > 0 && s->io.kv_frames > 0) {  // a long stream's KV cache is not kept
+            s->io.drop_kv();
+            s->runner.drop_graphs();
+        }
         s->flushed = s->broken = s->started = false;
         s->base = s->emitted = s->primed_at = 0;
         s->n_blocks = 0;

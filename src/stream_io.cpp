@@ -4,13 +4,20 @@
 
 #include <ggml-alloc.h>
 
+#include <algorithm>
+
 namespace {
 constexpr size_t k_max_slots = 4096;  // far above any model's stateful blocks
 }
 
-codec_stream_io::~codec_stream_io() {
+codec_stream_io::~codec_stream_io() { release(); }
+
+void codec_stream_io::release() {
     if (buf_) ggml_backend_buffer_free(buf_);
     if (ctx_) ggml_free(ctx_);
+    buf_ = nullptr;
+    ctx_ = nullptr;
+    slots_.clear();
 }
 
 void codec_stream_io::begin(codec_graph & g, bool is_first, bool is_last) {
@@ -72,13 +79,58 @@ bool codec_stream_io::allocate(ggml_backend_buffer_type_t buft, std::string & er
         return false;
     }
     ggml_backend_buffer_clear(buf_, 0);
+    for (size_t i = 0; i < saved_.size() && i < slots_.size(); ++i) {  // after grow_kv
+        const saved_slot & o = saved_[i];
+        ggml_tensor * t = slots_[i];
+        if (t->ne[0] < o.ne[0] || t->ne[1] < o.ne[1] || t->ne[2] < o.ne[2]) {
+            err = "streaming state slot " + std::to_string(i) + " shrank when the KV cache grew (model bug)";
+            saved_.clear();
+            return false;
+        }
+        const int64_t d0 = t->ne[0] - o.ne[0], d1 = t->ne[1] - o.ne[1], d2 = t->ne[2] - o.ne[2];
+        std::vector<float> grown((size_t) ggml_nelements(t), 0.0f);
+        for (int64_t i2 = 0; i2 < o.ne[2]; ++i2)
+            for (int64_t i1 = 0; i1 < o.ne[1]; ++i1) {
+                const float * src = o.data.data() + (i2 * o.ne[1] + i1) * o.ne[0];
+                std::copy(src, src + o.ne[0], grown.begin() + ((i2 + d2) * t->ne[1] + i1 + d1) * t->ne[0] + d0);
+            }
+        ggml_backend_tensor_set(t, grown.data(), 0, ggml_nbytes(t));
+    }
+    if (saved_.size() > slots_.size()) {
+        err = "a streaming graph lost state when the KV cache grew (model bug)";
+        saved_.clear();
+        return false;
+    }
+    saved_.clear();
     return true;
+}
+
+void codec_stream_io::grow_kv(int64_t frames) {
+    if (frames <= kv_frames) return;
+    kv_frames = frames;
+    saved_.clear();
+    if (buf_) {  // unallocated slots (a build that failed before its compute) hold nothing
+        for (ggml_tensor * t : slots_) {
+            saved_slot o{{t->ne[0], t->ne[1], t->ne[2]}, std::vector<float>((size_t) ggml_nelements(t))};
+            ggml_backend_tensor_get(t, o.data.data(), 0, ggml_nbytes(t));
+            saved_.push_back(std::move(o));
+        }
+    }
+    release();
 }
 
 void codec_stream_io::clear() {
     if (buf_) ggml_backend_buffer_clear(buf_, 0);
+    saved_.clear();
+    kv_pos = kv_step = 0;
     first = true;
     last = false;
+}
+
+void codec_stream_io::drop_kv() {
+    saved_.clear();
+    release();
+    kv_frames = kv_pos = kv_step = 0;
 }
 
 size_t codec_stream_io::bytes() const { return buf_ ? ggml_backend_buffer_get_size(buf_) : 0; }

@@ -7,7 +7,9 @@
 // buffer and survive between graphs; a graph writes new state with codec_stream_io::write.
 //
 // The one rule that makes in-place state correct in any node order: a slot is read by exactly
-// one node, and that node is an ancestor of the slot's write (so the read runs first).
+// one node, and that node is an ancestor of the slot's write (so the read runs first). A KV cache
+// filled in place (attention without a window) is the other way round: the block writes a region
+// no earlier read covers, and reads the cache only through views of that write.
 #pragma once
 
 #include "blocks/causal_conv.h"
@@ -23,6 +25,11 @@ struct codec_graph;
 struct codec_stream_io {
     bool first = true;   // the stream's first block: left context is the one-shot call's padding
     bool last  = false;  // the input ends in this block (flush): right padding as the one-shot call
+    // Causal attention without a window (every past frame): the KV cache's capacity in frames,
+    // which the stream grows (grow_kv) before a block would need more (0: windowed attention);
+    // the frames cached so far, and the frames the graph being built adds (commit() counts them
+    // in once it computed).
+    int64_t kv_frames = 0, kv_pos = 0, kv_step = 0;
 
     ~codec_stream_io();
 
@@ -43,6 +50,16 @@ struct codec_stream_io {
     bool allocated() const { return buf_ != nullptr; }
     // Zeroes every slot (a reset stream starts again from the one-shot call's padding).
     void clear();
+    // Raises kv_frames: saves the slots and drops them; the next build creates them at the new
+    // capacity and allocate() restores them, each slot's content at the end of every axis that
+    // grew (a KV cache fills from the end). Graphs built before refer to the old slots.
+    void grow_kv(int64_t frames);
+    // After a block's graph computed: its frames are in the KV cache.
+    void commit() { kv_pos += kv_step; kv_step = 0; }
+    // Drops the slots and the KV capacity: a reset stream of windowless attention starts small.
+    void drop_kv();
+    // A builder reports a state it cannot carry (a model bug, reported by the stream).
+    void report(std::string msg) { if (err_.empty()) err_ = std::move(msg); }
     size_t bytes() const;
     // Non-empty when a build asked for a slot it may not have (a model bug, reported by the stream).
     const std::string & error() const { return err_; }
@@ -54,6 +71,9 @@ private:
     size_t cursor_ = 0;
     codec_graph * g_ = nullptr;
     std::string err_;
+    struct saved_slot { int64_t ne[3]; std::vector<float> data; };
+    std::vector<saved_slot> saved_;  // grow_kv: the slots to restore at the next allocate()
+    void release();
 };
 
 // x [C, T] without its first n frames: [C, T - n] (a view).

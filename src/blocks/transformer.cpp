@@ -246,6 +246,59 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
     return x;
 }
 
+// One streaming block of T frames without a window: every past frame is a key. The cache of
+// capacity C = io->kv_frames holds them in place, filled from the end: the block's keys go to
+// slots [C - pos - T, C - pos), in front of the older ones, so the block attends to one strided
+// view [C - pos - T, C) that starts at its own write (which orders the write first). Keys as
+// [hd, C, H], values transposed [C, hd, H]: the views feed the products without copies. pos
+// is the stream's host count (io->kv_pos), so each block builds its own graph.
+static ggml_tensor * transformer_stream_all_past(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
+                                                 codec_stream_io * io) {
+    const int64_t T = x->ne[1], pos = io->kv_pos, C = io->kv_frames, L = pos + T;
+    const int H = tr.n_head, hd = tr.head_dim;
+    const float scale = 1.0f / std::sqrt((float) hd);
+    if (L > C) {
+        io->report("a stream's KV cache is smaller than the frames it has seen (model bug)");
+        return x;
+    }
+    io->kv_step = T;
+    ggml_tensor * cos = nullptr, * sin = nullptr;
+    if (tr.inv_freq) codec_rope_tables(ctx, tr.inv_freq, pos, T, &cos, &sin);
+    const auto rope = [&](ggml_tensor * t) { return tr.inv_freq ? codec_rope_neox(ctx, t, cos, sin) : t; };
+    ggml_tensor * mask = nullptr;  // [L, T]: view key v < T is the block's frame v, visible iff v <= i; older keys all visible
+    {
+        ggml_tensor * v = ggml_arange(ctx, 0.0f, (float) L, 1.0f);
+        ggml_tensor * i = ggml_repeat_4d(ctx, ggml_reshape_2d(ctx, ggml_arange(ctx, 0.0f, (float) T, 1.0f), 1, T), L, T, 1, 1);
+        ggml_tensor * later = ggml_step(ctx, ggml_scale(ctx, ggml_sub(ctx, i, v), -1.0f));  // v > i
+        ggml_tensor * in_block = ggml_step(ctx, ggml_scale_bias(ctx, v, -1.0f, (float) T));  // v < T
+        ggml_tensor * blk = ggml_mul(ctx, later, in_block);
+        mask = ggml_log(ctx, ggml_scale_bias(ctx, blk, -1.0f, 1.0f));
+    }
+    const size_t f = sizeof(float), c0 = (size_t) (C - L);
+    for (const codec_transformer_layer & l : tr.layers) {
+        ggml_tensor * h = layer_norm(ctx, tr, x, l.ln1_w, l.ln1_b);
+        ggml_tensor * q = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T));
+        ggml_tensor * k = rope(ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T));
+        ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
+        ggml_tensor * kc = io->slot(hd, C, H), * vc = io->slot(C, hd, H);
+        ggml_tensor * kw = ggml_cpy(ctx, ggml_permute(ctx, k, 0, 2, 1, 3),  // [hd, T, H]
+                                    ggml_view_3d(ctx, kc, hd, T, H, hd * f, C * hd * f, c0 * hd * f));
+        ggml_tensor * vw = ggml_cpy(ctx, ggml_permute(ctx, v, 1, 2, 0, 3),  // [T, hd, H]
+                                    ggml_view_3d(ctx, vc, T, hd, H, C * f, C * hd * f, c0 * f));
+        ggml_tensor * kp = ggml_view_3d(ctx, kw, hd, L, H, hd * f, C * hd * f, 0);  // [hd, L, H]
+        ggml_tensor * vt = ggml_view_3d(ctx, vw, L, hd, H, C * f, C * hd * f, 0);   // [L, hd, H]
+        ggml_tensor * qp = ggml_permute(ctx, q, 0, 2, 1, 3);                        // [hd, T, H]
+        ggml_tensor * kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, kp, qp), mask, scale, 0.0f);  // [L, T, H]
+        ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3));  // [hd, H, T]
+        o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
+        x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
+
+        h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
+        x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
+    }
+    return x;
+}
+
 // Non-causal attention over all T keys, queries in blocks of k_full_block frames (the scores of
 // one block at a time: memory linear in T for a fixed block). q, k, v [hd, H, T, S] -> [hd * H, T, S].
 static const int64_t k_full_block = 512;
@@ -264,7 +317,7 @@ static ggml_tensor * full_attention(ggml_context * ctx, ggml_tensor * q, ggml_te
 
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
                                         codec_stream_io * io) {
-    if (io && tr.window > 0 && tr.causal) return transformer_stream(ctx, tr, x, io);
+    if (io && tr.causal) return tr.window > 0 ? transformer_stream(ctx, tr, x, io) : transformer_stream_all_past(ctx, tr, x, io);
     const int64_t T = x->ne[1], S = x->ne[2];
     const int H = tr.n_head, hd = tr.head_dim;
     const float scale = 1.0f / std::sqrt((float) hd);

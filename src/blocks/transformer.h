@@ -63,8 +63,9 @@ struct codec_stream_io;
 // A batch x [C, T, S] of S sequences -> [C, T, S], each attending to its own frames only.
 // Causal attention runs in query blocks of `window` frames, so memory grows linearly with T;
 // non-causal attention in query blocks that each see all T keys.
-// Streaming (io set, window > 0): positions continue from the previous block and every layer
-// keeps the last window - 1 keys and values (after RoPE) as state: a KV cache of fixed size.
+// Streaming (io set, causal): positions continue from the previous block and every layer keeps
+// the last window - 1 keys and values (after RoPE) as state: a KV cache of fixed size. Without a
+// window, io->kv_frames keys: a cache the stream grows (codec_stream_spec::kv_per_frame).
 ggml_tensor * codec_transformer_forward(ggml_context * ctx, const codec_transformer & tr, ggml_tensor * x,
                                         codec_stream_io * io = nullptr);
 

@@ -172,6 +172,25 @@ void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tens
     }
 }
 
+// Causal throughout (convs padded on the left only): state carried between blocks, any block
+// size. The downsample's replicate padding needs only the first frame, so the first block may be
+// one frame. With a sliding window a block's queries see window - 1 cached keys plus the block's
+// own: blocks of up to one window (in frames: the transformers run at stride x the frame rate)
+// keep that linear. Without one the KV cache grows to every past frame.
+void codec_mimi_stream_spec(const codec_mimi & m, codec_stream_spec & spec) {
+    if (m.window == 1 && m.n_layer > 0) {
+        spec.why = "its transformer's sliding window is 1 frame (mimi.sliding_window), which no stream state carries";
+        return;
+    }
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
+    spec.first_frames = 1;
+    if (m.window > 0 || m.n_layer == 0) {
+        spec.max_block = std::max<int64_t>(1, m.window / m.stride);
+    } else {
+        spec.kv_per_frame = m.stride;
+    }
+}
+
 namespace {
 
 bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
@@ -221,20 +240,8 @@ size_t mimi_graph_size(const codec_model & model, const codec_graph_request & re
     return req.stream ? 2 * n : n;  // streaming: context concats, state writes, the KV-cache mask
 }
 
-// Causal throughout (convs padded on the left only; the transformers' sliding window bounds the
-// KV cache): state carried between blocks, any block size. The downsample's replicate padding
-// needs only the first frame, so the first block may be one frame.
 void mimi_stream(const codec_model & model, bool, codec_stream_spec & spec) {
-    const codec_mimi & m = *(const codec_mimi *) model.impl;
-    if (m.window <= 1 && m.n_layer > 0) {
-        spec.why = "its transformer has no sliding window (mimi.sliding_window), so its KV cache would grow without bound";
-        return;
-    }
-    spec.kind = CODEC_STREAM_KIND_STATEFUL;
-    spec.first_frames = 1;
-    // A block's queries see window - 1 cached keys plus the block's own: blocks of up to one
-    // window (in frames: the transformers run at stride x the frame rate) keep that linear.
-    spec.max_block = std::max<int64_t>(1, m.window / m.stride);
+    codec_mimi_stream_spec(*(const codec_mimi *) model.impl, spec);
 }
 
 void * mimi_create() { return new codec_mimi(); }

@@ -50,6 +50,9 @@ ggml_tensor * codec_mimi_encode_latent(ggml_context * ctx, const codec_mimi & m,
 // (a batch: x [T, ch, B] -> rows I32 [frames * B], sequence after sequence).
 void codec_mimi_encode_codes(ggml_context * ctx, const codec_mimi & m, ggml_tensor * x, int n_q, bool cpu,
                              codec_stream_io * io, std::vector<ggml_tensor *> & codes);
+// How a Mimi streams (both directions, and the Qwen3 tokenizer's encoder): state carried, the
+// KV cache bounded by the sliding window or, without one, grown to every past frame.
+void codec_mimi_stream_spec(const codec_mimi & m, codec_stream_spec & spec);
 
 extern const codec_arch_ops codec_arch_mimi;
 // Pocket TTS's Mimi (transformers PocketTTSAudioTokenizerModel): the continuous variant.

@@ -233,23 +233,19 @@ size_t q3_graph_size(const codec_model & model, const codec_graph_request & req)
 }
 
 // The decoder streams (causal): state carried within one chunked_decode chunk and restarted at
-// each chunk (stream.cpp's chunk rule). The encoder would stream as Mimi's only with a window.
+// each chunk (stream.cpp's chunk rule). The encoder streams as a Mimi's; it attends to every past
+// frame (as qwen-tts's encode does without flash attention), so its KV cache grows with the stream.
 void q3_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const q3_model & m = *(const q3_model *) model.impl;
-    if (encode && m.enc.window <= 0 && m.enc.n_layer > 0) {
-        spec.why = "its encoder attends to every past frame (as qwen-tts's encode does without flash attention), "
-                   "so its KV cache would grow without bound";
+    if (encode) {
+        codec_mimi_stream_spec(m.enc, spec);
         return;
     }
     spec.kind = CODEC_STREAM_KIND_STATEFUL;
     spec.first_frames = 1;
-    if (encode) {
-        spec.max_block = std::max<int64_t>(1, m.enc.window / m.enc.stride);
-    } else {
-        spec.max_block = std::max<int64_t>(1, m.tr.window);
-        spec.chunk = m.chunk;
-        spec.chunk_left = m.chunk_left;
-    }
+    spec.max_block = std::max<int64_t>(1, m.tr.window);
+    spec.chunk = m.chunk;
+    spec.chunk_left = m.chunk_left;
 }
 
 void * q3_create() { return new q3_model(); }

@@ -113,5 +113,41 @@ def test_bad_input():
         model.decode(np.concatenate([c, c[:1]], axis=0))  # more codebooks than the model's
     with pytest.raises(Exception):
         model.encode(sig["speech"], n_q=model.n_q + 1)
-    with pytest.raises(Exception, match="stream"):
-        model.stream("encode")  # the encoder attends to all past frames: no bounded stream
+    # One-shot attention over every past frame holds T x T scores: far too long an input is
+    # refused (out of memory), and the context stays usable. 1500 s of the tiny model (hop 16):
+    # 144 TB of scores, beyond the address space, so no overcommit setting lets it through.
+    with pytest.raises(codec_cpp.CodecError, match="out of memory"):
+        model.encode(np.full(1500 * model.sample_rate, 0.01, dtype=np.float32))
+    np.testing.assert_array_equal(model.encode(sig["speech"]), codes["speech"])
+
+
+def _stream_encode(model, x, sizes, block_frames=0):
+    out, i, k = [], 0, 0
+    with model.stream("encode", block_frames=block_frames) as s:
+        while i < len(x):
+            s.push(x[i:i + sizes[k % len(sizes)]])
+            out.append(s.pull())
+            i, k = i + sizes[k % len(sizes)], k + 1
+        s.flush()
+        out.append(s.pull())
+    return np.concatenate(out, axis=1)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stream_encode(variant):
+    """The encoder attends to every past frame: its stream grows the KV cache so that it holds
+    them all, and equals the one-shot encode (and so the reference) for any chunking."""
+    paths, model, sig, codes, _ = setup(variant)
+    x, hop = sig["long"], model.hop_size
+    one = model.encode(x)
+    # (name, push sizes, block frames, input length): blocks of 4 frames build a graph per block
+    runs = [("odd", [3 * hop + 5, 17, 40000], 0, len(x)), ("blocks of 4", [25000, 3000], 4, min(len(x), 150 * hop + 1))]
+    if variant == "tiny":
+        runs.append(("one sample", [1], 0, 60 * hop + 3))
+    for name, sizes, block, n in runs:
+        got = _stream_encode(model, x[:n], sizes, block)
+        want = one if n == len(x) else model.encode(x[:n])
+        rate = float((got == want).mean())
+        record(f"qwen3-{variant} stream encode {name}", "codes equal vs one-shot", rate)
+        assert got.shape == want.shape and rate == 1.0, (name, rate)
+    assert float((one == codes["long"]).mean()) >= CODE_FLOOR

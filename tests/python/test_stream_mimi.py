@@ -188,3 +188,42 @@ def test_stream_five_minutes():
     snr = snr_db(model.decode(ref), stream_decode(model, ref, [500]))
     record("stream_mimi[tiny-5min]", "decode SNR vs one-shot dB", snr)
     assert snr >= DECODE_SNR_FLOOR
+
+
+def test_stream_without_sliding_window(tmp_path):
+    """A Mimi whose transformers attend to every past frame (mimi.sliding_window 0, as a checkpoint
+    with sliding_window null and the Qwen3 tokenizer's encoder): the stream's KV cache grows to hold
+    every frame, so any chunking still equals the one-shot call; blocks of 2 frames make it grow
+    many times. A reset drops the grown cache."""
+    from gguf import GGUFValueType
+    import gguf_edit
+    src = make_model("mimi", "tiny")["f32"]
+    path = gguf_edit.rewrite(src, str(tmp_path / "nowindow.gguf"), set_keys={"mimi.sliding_window": (0, GGUFValueType.UINT32)})
+    model, sig = codec_cpp.Model(path, n_threads=2), setup("tiny")[1]
+    x = sig["speech"][: 150 * model.hop_size + 11]
+    ref = model.encode(x)
+    assert float((ref == setup("tiny")[0].encode(x)).mean()) < 1.0, "the window no longer matters: the test proves little"
+    for name, sizes, block in [("one_sample", [1], 0), ("random", random_sizes(7, 3 * model.hop_size), 2),
+                               ("odd", [model.hop_size - 1, 17], 0)]:
+        if name == "one_sample":
+            got = stream_encode(model, x[: 40 * model.hop_size + 5], sizes)
+            np.testing.assert_array_equal(got, model.encode(x[: 40 * model.hop_size + 5]))
+            continue
+        got = stream_encode(model, x, sizes, block_frames=block)
+        rate = float((got == ref).mean())
+        record(f"stream_mimi[tiny-no-window-{name}]", "codes equal", rate)
+        assert got.shape == ref.shape and rate >= CODE_FLOOR, (name, rate)
+    for sizes, block in [([1], 0), (random_sizes(8, 9), 2)]:
+        snr = snr_db(model.decode(ref), stream_decode(model, ref, sizes, block_frames=block))
+        record("stream_mimi[tiny-no-window]", "decode SNR vs one-shot dB", snr)
+        assert snr >= DECODE_SNR_FLOOR, (sizes[:3], snr)
+    s = model.stream("encode", block_frames=2)
+    s.push(x)
+    grown = s.info["state_bytes"]
+    s.reset()
+    s.push(x[: 3 * model.hop_size])
+    assert s.info["state_bytes"] < grown
+    s.flush()
+    np.testing.assert_array_equal(s.pull(), model.encode(x[: 3 * model.hop_size]))
+    s.close()
+    model.close()

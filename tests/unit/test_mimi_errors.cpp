@@ -264,6 +264,44 @@ TEST_F(MimiErrors, StreamEqualsOneShotAndRefusesBadInput) {
 }
 
 // The documented lifetime: a stream needs its model, not its context.
+// Without a sliding window the transformers attend to every past frame: the stream's KV cache
+// grows (here from blocks of 2 frames, many times) and the codes still equal the one-shot call's;
+// a reset drops the grown cache.
+TEST_F(MimiErrors, StreamWithoutWindowGrowsItsCache) {
+    const std::string path = variant("nowindow", kv_edit([](gguf_context * g) { gguf_set_val_u32(g, "mimi.sliding_window", 0); }));
+    const LoadResult r = load_model(path);
+    ASSERT_NE(r.model, nullptr) << r.message;
+    CtxPtr ctx = new_context(r.model.get());
+    const std::vector<float> pcm = make_signal(16 * 60 + 5, 12);
+    codec_codes ref{};
+    ASSERT_EQ(codec_encode(ctx.get(), pcm.data(), (int64_t) pcm.size(), 4, &ref), CODEC_OK);
+    const std::vector<int32_t> want(ref.data, ref.data + (size_t) ref.n_q * ref.n_frames);
+    const std::vector<float> head(pcm.begin(), pcm.begin() + 16 * 3);
+    ASSERT_EQ(codec_encode(ctx.get(), head.data(), (int64_t) head.size(), 4, &ref), CODEC_OK);
+    const std::vector<int32_t> want_head(ref.data, ref.data + (size_t) ref.n_q * ref.n_frames);
+    codec_stream_params p = codec_stream_default_params();
+    p.n_q = 4;
+    p.block_frames = 2;
+    StreamPtr s(codec_stream_new(ctx.get(), p));
+    ASSERT_NE(s, nullptr) << codec_context_last_error(ctx.get());
+    codec_stream_info info{};
+    for (size_t step : {1, 7, 100}) {
+        SCOPED_TRACE("step " + std::to_string(step));
+        ASSERT_EQ(codec_stream_reset(s.get()), CODEC_OK);
+        ASSERT_EQ(codec_stream_get_info(s.get(), &info), CODEC_OK);
+        EXPECT_EQ(info.state_bytes, 0);
+        int32_t n_frames = 0;
+        EXPECT_EQ(stream_encode(s.get(), head, step, n_frames), want_head);
+        ASSERT_EQ(codec_stream_get_info(s.get(), &info), CODEC_OK);
+        const int64_t small = info.state_bytes;
+        ASSERT_EQ(codec_stream_reset(s.get()), CODEC_OK);
+        EXPECT_EQ(stream_encode(s.get(), pcm, step, n_frames), want);
+        EXPECT_EQ((size_t) n_frames * 4, want.size());
+        ASSERT_EQ(codec_stream_get_info(s.get(), &info), CODEC_OK);
+        EXPECT_GT(info.state_bytes, small);
+    }
+}
+
 TEST_F(MimiErrors, StreamOutlivesItsContext) {
     const LoadResult r = load_model(path_);
     ASSERT_NE(r.model, nullptr) << r.message;
