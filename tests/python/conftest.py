@@ -19,7 +19,8 @@ RESULTS = []  # (test, metric, value) rows printed at the end of the session
 
 import torch  # noqa: E402
 
-torch.set_num_threads(int(os.environ.get("CODEC_TEST_THREADS", "2")))
+THREADS = int(os.environ.get("CODEC_TEST_THREADS", "2"))  # torch's, and the models' where a test uses it
+torch.set_num_threads(THREADS)
 
 
 def record(test, metric, value):
