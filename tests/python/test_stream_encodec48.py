@@ -1,17 +1,24 @@
 """EnCodec 48 kHz streaming (chunked: 1 s chunks, each with its own scale, stitched by a linear
-overlap-add) against our one-shot calls: codes and scales identical, PCM within float rounding."""
+overlap-add) against our one-shot calls: codes and scales identical, PCM within float rounding.
+The long input (CODEC_STREAM_LONG_S seconds, default 10; the issue's 5 minutes with
+CODEC_STREAM_LONG_S=300) runs the published 48 kHz config against its one-shot calls."""
+import os
+import resource
+import time
+
 import numpy as np
 import pytest
 
 import codec_cpp
-from conftest import make_model, record, snr_db
+from conftest import THREADS, make_model, record, snr_db
 
+LONG_SECONDS = float(os.environ.get("CODEC_STREAM_LONG_S", "10"))
 _cache = {}
 
 
 def setup(variant):
     if variant not in _cache:
-        m = codec_cpp.Model(make_model("encodec", variant)["f32"], n_threads=2)
+        m = codec_cpp.Model(make_model("encodec", variant)["f32"], n_threads=THREADS)
         _cache[variant] = (m, int(m.meta("encodec.chunk_length")), int(m.meta("encodec.chunk_stride")))
     return _cache[variant]
 
@@ -72,6 +79,43 @@ def test_stream_chunked_equals_one_shot(variant):
             snr = snr_db(ref, y)
             record(f"stream_encodec48[{variant}-{n}-{sizes[0]}]", "decode SNR vs one-shot dB", snr)
             assert snr >= 90.0, (n, sizes, snr)
+
+
+def test_long_input():
+    """LONG_SECONDS of stereo noise under a slow loudness envelope (the chunks' scales vary) pushed
+    in ~1 s pieces off the chunk grid: codes and scales equal the one-shot's, PCM within rounding;
+    records stream vs one-shot time and the process's peak RSS (the one-shot's, run alone)."""
+    m, L, S = setup("48khz")
+    F = -(-L // m.hop_size)
+    n = int(LONG_SECONDS * m.sample_rate) + 123
+    rng = np.random.default_rng(13)
+    env = 0.02 + 0.3 * np.abs(np.sin(np.arange(n) * (2 * np.pi / (7.3 * m.sample_rate))))
+    x = (rng.standard_normal((n, 2)) * env[:, None]).astype(np.float32)
+    t = time.perf_counter()
+    ref_c, ref_s = m.encode(x)
+    t_enc = time.perf_counter() - t
+    t = time.perf_counter()
+    c, s = stream_encode(m, x, [m.sample_rate + 7])
+    t_senc = time.perf_counter() - t
+    np.testing.assert_array_equal(c, ref_c)
+    np.testing.assert_array_equal(s, ref_s)
+    t = time.perf_counter()
+    ref = m.decode(ref_c, ref_s)
+    t_dec = time.perf_counter() - t
+    t = time.perf_counter()
+    y = stream_decode(m, ref_c, ref_s, [F + 3], F)
+    t_sdec = time.perf_counter() - t
+    assert y.shape == ref.shape
+    snr = snr_db(ref, y)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tag = f"encodec-48khz long {LONG_SECONDS:.0f} s"
+    print(f"{tag}: codes and scales equal, SNR {snr:.1f} dB; encode one-shot {t_enc:.1f} s, stream {t_senc:.1f} s; "
+          f"decode one-shot {t_dec:.1f} s, stream {t_sdec:.1f} s; process peak RSS {rss:.0f} MB")
+    record(tag, "decode SNR vs one-shot dB", snr)
+    for k, v in (("one-shot encode s", t_enc), ("stream encode s", t_senc), ("one-shot decode s", t_dec),
+                 ("stream decode s", t_sdec), ("process peak RSS MB", rss)):
+        record(tag, k, v)
+    assert snr >= 90.0
 
 
 def test_stream_chunked_bad_input():
