@@ -142,12 +142,18 @@ codec_graph * codec_graph_runner::get(const codec_graph_request & req, const cod
     auto g = codec_graph_build_exact(build, max_tensors, err);
     if (!g) return nullptr;
     last_built_ = true;
+    allocated_ = nullptr;  // an evicted graph's address may be reused
     if (cache_.size() >= k_cache_size) cache_.pop_back();
     cache_.push_front({req, std::move(g)});
     return cache_.front().graph.get();
 }
 
 bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
+    // The graph allocated last, again: the scheduler still holds its splits and the buffer its
+    // tensors (what llama.cpp does when it reuses a graph). Re-planning it each call cost as
+    // much as computing a tiny model's graph.
+    if (&g == allocated_ && sched_) return true;
+    allocated_ = nullptr;
     // ggml's contract: the scheduler's hash set must hold every node and leaf of the graph.
     const size_t need = (size_t) g.n_nodes + (size_t) g.n_leafs;
     if (!sched_ || sched_size_ < need) {
@@ -189,6 +195,7 @@ bool codec_graph_runner::alloc(codec_graph & g, std::string & err) {
         err = "cannot allocate compute buffers for the graph (out of memory?)";
         return false;
     }
+    allocated_ = &g;
     return true;
 }
 
@@ -236,6 +243,7 @@ bool codec_graph_runner::compute(codec_graph & g, std::string & err) {
         }
     }
     if (st != GGML_STATUS_SUCCESS) {
+        allocated_ = nullptr;
         err = std::string("graph compute failed: ") + ggml_status_to_string(st);
         return false;
     }

@@ -125,4 +125,7 @@ private:
     int n_threads_ = 1;
     std::list<entry> cache_;  // most recently used first
     bool last_built_ = false;
+    // The graph the scheduler last allocated: run again, with no other graph in between, its
+    // tensors still have their places in the compute buffer, so alloc() keeps them.
+    const codec_graph * allocated_ = nullptr;
 };
