@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,17 @@ struct Model {
     const char * name;
     codec_model * model = nullptr;
     codec_context * ctxs[kContexts] = {};
+    std::map<uint64_t, codec_context *> keyed;  // ctx_keyed's, made on first use
     codec_context * ctx_for(uint64_t slot) const { return ctxs[slot % kContexts]; }
+    // One context per key (made on first use, kept to the end): a target that keys by the
+    // whole shape (length and n_q) sees each context run the same few graphs, all cached
+    // and already planned by the allocator, instead of rebuilding one in a run of four.
+    codec_context * ctx_keyed(uint64_t key) {
+        codec_context *& c = keyed[key];
+        if (!c) c = codec_context_new(model, codec_context_default_params());
+        if (!c) std::exit(2);
+        return c;
+    }
 };
 
 inline std::vector<Model> & models() {
@@ -96,6 +107,7 @@ inline std::vector<Model> & models() {
         ~Owner() {
             for (Model & m : ms) {
                 for (codec_context * c : m.ctxs) codec_context_free(c);
+                for (auto & kc : m.keyed) codec_context_free(kc.second);
                 codec_model_free(m.model);
             }
         }

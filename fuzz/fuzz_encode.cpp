@@ -39,7 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     // keep runs fast), sometimes any length; 0 and 1 always reachable.
     static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 319, 320, 511, 512};
     const int64_t n = nb >= 0xFFF0 ? (nb & 1) : (nb & 0x8000) ? nb % (kMaxSamples + 1) : lens[nb % 16];
-    codec_context * ctx = mm.ctx_for(nb % 16);  // the lens[] index
+    // A listed length encodes on a context of its own (length, n_q) and decodes on another:
+    // each keeps its one graph cached and planned. A length off the list encodes and decodes
+    // on one context per (length mod 16, n_q), which builds and alternates graphs as a caller's would.
+    const bool listed = nb < 0xFFF0 && !(nb & 0x8000);
+    const uint64_t key = ((listed ? nb % 16 : 16 + (uint64_t) n % 16) * 8 + (n_q >= 1 && n_q <= max_q ? (uint64_t) n_q : 0)) * 2;
+    codec_context * ctx = mm.ctx_keyed(key);
+    codec_context * dctx = listed ? mm.ctx_keyed(key + 1) : ctx;
 
     std::vector<float> pcm((size_t) (n * ch) + 1);
     bool finite = true;
@@ -65,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
         }
     }
     for (int32_t i = 0; i < codes.n_scales; ++i) codec_fuzz::check(std::isfinite(codes.scales[i]), "encode produced a non-finite scale");
-    // The codes live in the context until its next call: copy before decoding on it.
+    // The codes live in the context until its next call: copy before decoding (on it, or not).
     std::vector<int32_t> c(codes.data, codes.data + (size_t) codes.n_q * codes.n_frames);
     std::vector<int32_t> rl;
     if (codes.row_len) rl.assign(codes.row_len, codes.row_len + codes.n_q);
@@ -75,8 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     again.row_len = codes.row_len ? rl.data() : nullptr;
     again.scales = codes.scales ? sc.data() : nullptr;
     codec_audio audio{};
-    const codec_status dst = codec_decode_codes(ctx, &again, &audio);
-    if (dst != CODEC_OK) std::fprintf(stderr, "decode of encoded codes failed: %s\n", codec_context_last_error(ctx));
+    const codec_status dst = codec_decode_codes(dctx, &again, &audio);
+    if (dst != CODEC_OK) std::fprintf(stderr, "decode of encoded codes failed: %s\n", codec_context_last_error(dctx));
     codec_fuzz::check(dst == CODEC_OK, "codes from codec_encode do not decode");
     codec_fuzz::check(audio.n_samples >= 1 && audio.n_channels == ch, "decoded audio shape");
     return 0;
