@@ -63,7 +63,7 @@ struct Model {
     const char * name;
     codec_model * model = nullptr;
     codec_context * ctxs[kContexts] = {};
-    std::map<uint64_t, codec_context *> keyed;  // ctx_keyed's, made on first use
+    std::map<uint64_t, codec_context *> keyed{};  // ctx_keyed's, made on first use
     codec_context * ctx_for(uint64_t slot) const { return ctxs[slot % kContexts]; }
     // One context per key (made on first use, kept to the end): a target that keys by the
     // whole shape (length and n_q) sees each context run the same few graphs, all cached

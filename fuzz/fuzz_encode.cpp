@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     static const int32_t q_edge[] = {CODEC_N_Q_ALL, 0, -2, INT32_MIN, INT32_MAX, 1};
     const int32_t n_q = qb >= 0xFA ? (qb == 0xFF ? max_q + 1 : q_edge[qb - 0xFA]) : 1 + qb % max_q;
     const uint16_t nb = in.u16();
-    // Mostly lengths from a short list (a context caches 4 graphs: repeats skip the rebuild and
-    // keep runs fast), sometimes any length; 0 and 1 always reachable.
+    // Mostly lengths from a short list (their graphs stay built and planned: see below),
+    // sometimes any length; 0 and 1 always reachable.
     static const int64_t lens[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 319, 320, 511, 512};
     const int64_t n = nb >= 0xFFF0 ? (nb & 1) : (nb & 0x8000) ? nb % (kMaxSamples + 1) : lens[nb % 16];
     // A listed length encodes on a context of its own (length, n_q) and decodes on another:
