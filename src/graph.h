@@ -103,7 +103,7 @@ public:
     size_t compute_buffer_size() const;
     bool last_get_built() const { return last_built_; }
     // Forgets every cached graph (a stream whose state tensors were re-created).
-    void drop_graphs() { cache_.clear(); }
+    void drop_graphs() { cache_.clear(); allocated_ = nullptr; }
 
 private:
     using set_threads_fn = void (*)(ggml_backend_t, int);
