@@ -194,6 +194,21 @@ static ggml_tensor * blocked_attention(ggml_context * ctx, const attn_blocks & a
     return o;
 }
 
+// The rest of a streaming layer once its keys kp [hd, L, H] and transposed values vt [L, hd, H]
+// are in place: the queries q [hd, H, T] attend (mask [L, T]), then the output projection and MLP.
+static ggml_tensor * stream_layer_rest(ggml_context * ctx, const codec_transformer & tr, const codec_transformer_layer & l,
+                                       ggml_tensor * x, ggml_tensor * q, ggml_tensor * kp, ggml_tensor * vt, ggml_tensor * mask) {
+    const int64_t T = x->ne[1];
+    const float scale = 1.0f / std::sqrt((float) tr.head_dim);
+    ggml_tensor * qp = ggml_permute(ctx, q, 0, 2, 1, 3);  // [hd, T, H]
+    ggml_tensor * kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, kp, qp), mask, scale, 0.0f);  // [L, T, H]
+    ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3));  // [hd, H, T]
+    o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, (int64_t) tr.head_dim * tr.n_head, T));
+    x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
+    ggml_tensor * h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
+    return ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
+}
+
 // One streaming block of T frames. Keys of layer l: the cached W = window - 1 frames before the
 // block, then the block's own; key j (0 <= j < W + T) of query i is d = i + W - j frames back,
 // visible iff 0 <= d < window and the key exists (j >= W - pos, pos = frames before the block).
@@ -201,7 +216,6 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
                                         codec_stream_io * io) {
     const int64_t T = x->ne[1], W = tr.window - 1, L = W + T;
     const int H = tr.n_head, hd = tr.head_dim;
-    const float scale = 1.0f / std::sqrt((float) hd);
 
     ggml_tensor * pos_slot = io->slot(1);
     ggml_tensor * pos = ggml_scale(ctx, pos_slot, 1.0f);  // the slot's one reader (stream_io.h)
@@ -232,16 +246,8 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
         io->write(ctx, ggml_view_3d(ctx, k, hd, H, W, k->nb[1], k->nb[2], T * k->nb[2]), kc);
         io->write(ctx, ggml_view_3d(ctx, v, hd, H, W, v->nb[1], v->nb[2], T * v->nb[2]), vc);
 
-        ggml_tensor * qp = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [hd, T, H]
-        ggml_tensor * kp = ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3));  // [hd, L, H]
-        ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));  // [L, hd, H]
-        ggml_tensor * kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, kp, qp), mask, scale, 0.0f);  // [L, T, H]
-        ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3));  // [hd, H, T]
-        o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
-        x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
-
-        h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
-        x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
+        x = stream_layer_rest(ctx, tr, l, x, q, ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3)),  // [hd, L, H]
+                              ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3)), mask);            // [L, hd, H]
     }
     return x;
 }
@@ -256,7 +262,6 @@ static ggml_tensor * transformer_stream_all_past(ggml_context * ctx, const codec
                                                  codec_stream_io * io) {
     const int64_t T = x->ne[1], pos = io->kv_pos, C = io->kv_frames, L = pos + T;
     const int H = tr.n_head, hd = tr.head_dim;
-    const float scale = 1.0f / std::sqrt((float) hd);
     if (L > C) {
         io->report("a stream's KV cache is smaller than the frames it has seen (model bug)");
         return x;
@@ -285,16 +290,8 @@ static ggml_tensor * transformer_stream_all_past(ggml_context * ctx, const codec
                                     ggml_view_3d(ctx, kc, hd, T, H, hd * f, C * hd * f, c0 * hd * f));
         ggml_tensor * vw = ggml_cpy(ctx, ggml_permute(ctx, v, 1, 2, 0, 3),  // [T, hd, H]
                                     ggml_view_3d(ctx, vc, T, hd, H, C * f, C * hd * f, c0 * f));
-        ggml_tensor * kp = ggml_view_3d(ctx, kw, hd, L, H, hd * f, C * hd * f, 0);  // [hd, L, H]
-        ggml_tensor * vt = ggml_view_3d(ctx, vw, L, hd, H, C * f, C * hd * f, 0);   // [L, hd, H]
-        ggml_tensor * qp = ggml_permute(ctx, q, 0, 2, 1, 3);                        // [hd, T, H]
-        ggml_tensor * kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, kp, qp), mask, scale, 0.0f);  // [L, T, H]
-        ggml_tensor * o = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3));  // [hd, H, T]
-        o = ggml_mul_mat(ctx, l.wo, ggml_reshape_2d(ctx, o, hd * H, T));
-        x = ggml_add(ctx, x, l.ls_attn ? ggml_mul(ctx, o, l.ls_attn) : o);
-
-        h = layer_mlp(ctx, tr, l, layer_norm(ctx, tr, x, l.ln2_w, l.ln2_b));
-        x = ggml_add(ctx, x, l.ls_mlp ? ggml_mul(ctx, h, l.ls_mlp) : h);
+        x = stream_layer_rest(ctx, tr, l, x, q, ggml_view_3d(ctx, kw, hd, L, H, hd * f, C * hd * f, 0),  // [hd, L, H]
+                              ggml_view_3d(ctx, vw, L, hd, H, C * f, C * hd * f, 0), mask);           // [L, hd, H]
     }
     return x;
 }
