@@ -189,11 +189,17 @@ CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * la
 // Several inputs in one call: out[i] is what the one-input call (codec_encode / codec_decode_codes)
 // returns for input i: the same codes, PCM equal within float rounding. Inputs of the same length
 // (decode: the same n_q and n_frames) run as one graph with a batch axis where the model has one
-// (codec_model_batch_graph): bigger matrix products for the CPU, fewer launches for a GPU.
+// for that direction (codec_model_batch_graphs): bigger matrix products for the CPU, fewer launches for a GPU.
 // Memory grows with the number of same-length inputs; split very large batches. Other inputs,
 // and every input of models without a batch graph, run one after another. Results stay valid
 // until the next call on ctx. A bad input fails the whole call before anything runs, with a
 // message naming the input (the same checks as the one-input calls).
+// Which batch calls have the graph: CODEC_BATCH_ENCODE (codec_encode_batch) | CODEC_BATCH_DECODE
+// (codec_decode_batch); 0 for models with per-chunk scales or continuous latents.
+#define CODEC_BATCH_ENCODE 1u
+#define CODEC_BATCH_DECODE 2u
+CODEC_API uint32_t codec_model_batch_graphs(const codec_model * model);
+// Both directions have the graph (codec_model_batch_graphs() has both bits).
 CODEC_API bool codec_model_batch_graph(const codec_model * model);
 // pcm[i]: n_samples[i] samples per channel, as codec_encode takes them; out: n_batch entries.
 CODEC_API codec_status codec_encode_batch(codec_context * ctx, const float * const * pcm, const int64_t * n_samples,

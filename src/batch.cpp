@@ -1,4 +1,4 @@
-// C API: several inputs per call. Same-length inputs of models with a batch graph
+// C API: several inputs per call. Same-shape inputs of a direction with a batch graph
 // (codec_arch_ops::batch) share one graph; everything else runs through the one-input calls.
 #include "api_internal.h"
 
@@ -10,9 +10,10 @@ namespace {
 
 using batch_item = codec_context::batch_item;
 
-bool graph_batches(const codec_model & m) {
+// CODEC_BATCH_ENCODE / _DECODE bits of the directions whose same-shape inputs share a graph.
+uint32_t graph_batches(const codec_model & m) {
     const codec_hparams & hp = m.hparams;
-    return m.ops->batch && !hp.continuous && !hp.has_scales;
+    return hp.continuous || hp.has_scales ? 0u : m.ops->batch & (CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
 }
 
 // Input indices grouped by key, each group in input order.
@@ -147,7 +148,11 @@ codec_status check_batch_codes(codec_context * ctx, const codec_codes & c) {
 
 }  // namespace
 
-extern "C" bool codec_model_batch_graph(const codec_model * m) { return m && graph_batches(*m); }
+extern "C" uint32_t codec_model_batch_graphs(const codec_model * m) { return m ? graph_batches(*m) : 0u; }
+
+extern "C" bool codec_model_batch_graph(const codec_model * m) {
+    return codec_model_batch_graphs(m) == (CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
+}
 
 extern "C" codec_status codec_encode_batch(codec_context * ctx, const float * const * pcm, const int64_t * n_samples,
                                            int32_t n_batch, int32_t n_q, codec_codes * out) {
@@ -167,7 +172,7 @@ extern "C" codec_status codec_encode_batch(codec_context * ctx, const float * co
         }
         ctx->batch.assign((size_t) n_batch, batch_item{});
         codec_perf perf = {};
-        const bool graphs = graph_batches(*ctx->model);
+        const bool graphs = graph_batches(*ctx->model) & CODEC_BATCH_ENCODE;
         for (const auto & idx : group_by<int64_t>(n_batch, [&](int32_t i) { return graphs ? n_samples[i] : -1 - i; })) {
             if (idx.size() > 1) {
                 if (const codec_status st = encode_group(ctx, idx, pcm, n_samples[idx[0]], n_q); st != CODEC_OK) {
@@ -202,7 +207,7 @@ extern "C" codec_status codec_decode_batch(codec_context * ctx, const codec_code
         const codec_hparams & hp = ctx->model->hparams;
         if (!codes || !out) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes and out must both be set");
         if (n_batch < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_batch = %d: nothing to decode", n_batch));
-        const bool graphs = graph_batches(*ctx->model);
+        const bool graphs = graph_batches(*ctx->model) & CODEC_BATCH_DECODE;
         for (int32_t i = 0; i < n_batch && graphs; ++i) {  // the graph path's checks (others: codec_decode_codes checks)
             if (const codec_status st = check_batch_codes(ctx, codes[i]); st != CODEC_OK) return failed_input(ctx, st, i);
         }

@@ -100,8 +100,8 @@ struct codec_arch_ops {
     // [n_in, channels, B] -> code rows I32 [n_frames, B]; decode codes I32 [n_frames, n_q, B] -> PCM
     // [n_out, channels, B]. Multi-rate codes: encode rows I32 [row_len[q], B]; decode input each
     // sequence's rows back to back, I32 [sum of req.row_len, 1, B]. Models with per-chunk scales
-    // or continuous latents, and models without the flag, run batches one input at a time.
-    bool   batch = false;
+    // or continuous latents, and directions without their bit, run batches one input at a time.
+    uint32_t batch = 0;  // CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE (codec.h): the builders that take n_batch > 1
 };
 
 const codec_arch_ops * codec_find_arch(const std::string & name);

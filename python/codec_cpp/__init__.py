@@ -182,6 +182,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     for name in ("has_encoder", "has_decoder", "uses_gpu", "multi_rate", "continuous", "batch_graph"):
         f = getattr(lib, "codec_model_" + name)
         f.restype, f.argtypes = ctypes.c_bool, [P]
+    lib.codec_model_batch_graphs.restype, lib.codec_model_batch_graphs.argtypes = ctypes.c_uint32, [P]
     lib.codec_model_arch.restype, lib.codec_model_arch.argtypes = ctypes.c_char_p, [P]
     lib.codec_model_has_scales.restype, lib.codec_model_has_scales.argtypes = ctypes.c_bool, [P]
     lib.codec_model_bandwidths.restype = I32
@@ -305,8 +306,12 @@ class Model:
         # continuous latents, no codebook (Pocket TTS's Mimi, Soprano): encode_latent / decode_latent,
         # and streams push / pull float32 latents [latent_dim, n_frames]
         self.continuous: bool = g("continuous")
-        # encode_batch / decode_batch run same-length inputs as one graph with a batch axis
+        # encode_batch / decode_batch run same-shape inputs as one graph with a batch axis: both
+        # (batch_graph), or per direction (XCodec2 / NeuCodec: decode only)
         self.batch_graph: bool = g("batch_graph")
+        dirs = self._lib.codec_model_batch_graphs(self._model)
+        self.batch_encode_graph: bool = bool(dirs & 1)  # CODEC_BATCH_ENCODE
+        self.batch_decode_graph: bool = bool(dirs & 2)  # CODEC_BATCH_DECODE
         n_bw = self._lib.codec_model_bandwidths(self._model, None, 0)
         bw = (ctypes.c_float * max(n_bw, 1))()
         self._lib.codec_model_bandwidths(self._model, bw, n_bw)
@@ -388,7 +393,8 @@ class Model:
         """The model's properties as a dict (what `python -m codec_cpp info` prints)."""
         keys = ("arch", "sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "channels", "n_q",
                 "codebook_size", "codebook_dim", "latent_dim",
-                "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "batch_graph", "uses_gpu",
+                "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "batch_graph",
+                "batch_encode_graph", "batch_decode_graph", "uses_gpu",
                 "bandwidths")
         return {k: getattr(self, k) for k in keys}
 
@@ -527,7 +533,7 @@ class Model:
                      workers: Optional[int] = None) -> List[Codes]:
         """encode() of every array in a list; returns a list in the same order, each item equal to
         encode() of that array. Arrays of the same length run as one graph with a batch axis where
-        the model has one (batch_graph). workers: threads, each taking an equal slice of the list on
+        the model has one (batch_encode_graph). workers: threads, each taking an equal slice of the list on
         its own context (default cores // n_threads, at least 1). The first error is raised."""
         if bandwidth is not None:
             if n_q != -1:
@@ -548,7 +554,8 @@ class Model:
     def decode_batch(self, codes: Iterable[Codes], scales: Optional[Sequence[ArrayLike]] = None,
                      workers: Optional[int] = None) -> List[np.ndarray]:
         """decode() of every item of a list (as encode/encode_batch return them), equal to decode() of
-        each; same-shape codes run as one graph with a batch axis where the model has one (batch_graph).
+        each; same-shape codes run as one graph with a batch axis where the model has one
+        (batch_decode_graph).
         scales: one per item for models with per-chunk scales (or pass encode's (codes, scales)
         tuples). workers: as encode_batch."""
         codes = list(codes)

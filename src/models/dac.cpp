@@ -267,5 +267,6 @@ void dac_destroy(void * p) { delete (dac_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_dac = {
-    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size, dac_stream, /*batch =*/ true,
+    "dac", dac_create, dac_destroy, dac_init, dac_encode, dac_decode, dac_graph_size, dac_stream,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };

@@ -451,5 +451,6 @@ void encodec_destroy(void * p) { delete (encodec_model *) p; }
 
 const codec_arch_ops codec_arch_encodec = {
     "encodec", encodec_create, encodec_destroy, encodec_init, encodec_encode, encodec_decode, encodec_graph_size, encodec_stream,
-    /*batch =*/ true,  // 24 kHz; codec_encode_batch runs chunked (has_scales) models one input at a time
+    // 24 kHz; codec_encode_batch runs chunked (has_scales) models one input at a time
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };

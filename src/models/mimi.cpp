@@ -265,7 +265,8 @@ bool pocket_init(codec_model & model, codec_model_loader & ld, std::string & err
 }  // namespace
 
 const codec_arch_ops codec_arch_mimi = {
-    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream, /*batch =*/ true,
+    "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };
 
 const codec_arch_ops codec_arch_pocket_mimi = {

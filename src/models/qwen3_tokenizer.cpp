@@ -9,7 +9,7 @@
 // The public decode (chunked_decode) runs the decoder on chunks of 300 frames, each with 25
 // frames of left context whose output is dropped; one-shot decode does the same, so long inputs
 // equal the reference's. SnakeBeta is the Snake block with the converter's exp(alpha) and
-// 1 / (exp(beta) + 1e-9).
+// 1 / (exp(beta) + 1e-9). Batches: [C, T, B] throughout, each sequence computed as alone.
 #include "qwen3_tokenizer.h"
 
 #include "blocks/causal_conv.h"
@@ -136,10 +136,11 @@ bool q3_init(codec_model & model, codec_model_loader & ld, std::string & err) {
 
 bool q3_encode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string &) {
     const q3_model & m = *(const q3_model *) model.impl;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, model.hparams.channels, "pcm");
+    const int64_t B = req.n_batch;
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, model.hparams.channels, "pcm", B);  // [T, ch, B]
     std::vector<ggml_tensor *> codes;
     codec_mimi_encode_codes(g.ctx, m.enc, x, req.n_q, !model.on_gpu, g.io, codes);
-    for (ggml_tensor * c : codes) codec_graph_output(g, c, "codes");
+    for (ggml_tensor * c : codes) codec_graph_output(g, B > 1 ? ggml_reshape_2d(g.ctx, c, c->ne[0] / B, B) : c, "codes");
     return true;
 }
 
@@ -178,30 +179,37 @@ ggml_tensor * q3_decoder(ggml_context * ctx, const q3_model & m, ggml_tensor * z
     return ggml_clamp(ctx, x, -1.0f, 1.0f);
 }
 
+// codes I32 [T, n_q, B] -> z [C, T, B]
 ggml_tensor * q3_dequantize(ggml_context * ctx, const q3_model & m, ggml_tensor * codes, int n_q) {
-    const int n_sem = std::min(n_q, m.n_sem);
-    ggml_tensor * z = ggml_mul_mat(ctx, m.semantic.output_proj, codec_rvq_euclidean_decode(ctx, m.semantic.layers, codes, 0, n_sem));
-    if (n_q > m.n_sem) {
-        ggml_tensor * a = codec_rvq_euclidean_decode(ctx, m.acoustic.layers, codes, m.n_sem, n_q - m.n_sem);
-        z = ggml_add(ctx, z, ggml_mul_mat(ctx, m.acoustic.output_proj, a));
-    }
+    const int64_t T = codes->ne[0], B = codes->ne[2];
+    const auto sum = [&](const codec_mimi_rvq & rvq, int row0, int n) {
+        ggml_tensor * e = codec_rvq_euclidean_decode(ctx, rvq.layers, codes, row0, n);  // [D, T * B]
+        return ggml_mul_mat(ctx, rvq.output_proj, ggml_reshape_3d(ctx, e, e->ne[0], T, B));
+    };
+    ggml_tensor * z = sum(m.semantic, 0, std::min(n_q, m.n_sem));
+    if (n_q > m.n_sem) z = ggml_add(ctx, z, sum(m.acoustic, m.n_sem, n_q - m.n_sem));
     return z;
 }
 
+// [C, T, B] <-> [T, C, B]
 ggml_tensor * to_time_major(ggml_context * ctx, ggml_tensor * x) {
-    if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_2d(ctx, x, x->ne[1], x->ne[0]);
+    if (x->ne[0] == 1 || x->ne[1] == 1) return ggml_reshape_3d(ctx, x, x->ne[1], x->ne[0], x->ne[2]);
     return ggml_cont(ctx, ggml_transpose(ctx, x));
 }
 
-bool q3_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string &) {
+bool q3_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const q3_model & m = *(const q3_model *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
-    const int64_t T = req.n_frames, hop = model.hparams.hop_size;
-    ggml_tensor * z;  // [C, T]
+    const int64_t T = req.n_frames, B = req.n_batch, hop = model.hparams.hop_size;
+    ggml_tensor * z;  // [C, T, B]
     if (req.kind == CODEC_GRAPH_DECODE) {
-        z = q3_dequantize(ctx, m, codec_graph_input(g, GGML_TYPE_I32, T, req.n_q, "codes"), req.n_q);
+        z = q3_dequantize(ctx, m, codec_graph_input(g, GGML_TYPE_I32, T, req.n_q, "codes", B), req.n_q);
     } else {
+        if (B > 1) {
+            err = "latents decode one input per graph (batch API bug)";
+            return false;
+        }
         z = to_time_major(ctx, codec_graph_input(g, GGML_TYPE_F32, T, req.latent_dim, "latent"));
     }
     if (g.io) {  // a stream computes its chunk's frames (the driver restarts the state per chunk)
@@ -213,9 +221,9 @@ bool q3_decode(const codec_model & model, codec_graph & g, const codec_graph_req
     ggml_tensor * y = nullptr;
     for (int64_t s = 0; s < T; s += m.chunk) {
         const int64_t e = std::min<int64_t>(s + m.chunk, T), left = s - m.chunk_left > 0 ? m.chunk_left : s;
-        ggml_tensor * zc = ggml_view_2d(ctx, z, z->ne[0], e - s + left, z->nb[1], (s - left) * z->nb[1]);
-        ggml_tensor * out = q3_decoder(ctx, m, ggml_cont(ctx, zc), cpu, nullptr);
-        if (left > 0) out = ggml_view_2d(ctx, out, out->ne[0], (e - s) * hop, out->nb[1], left * hop * out->nb[1]);
+        ggml_tensor * zc = ggml_view_3d(ctx, z, z->ne[0], e - s + left, B, z->nb[1], z->nb[2], (s - left) * z->nb[1]);
+        ggml_tensor * out = q3_decoder(ctx, m, ggml_cont(ctx, zc), cpu, nullptr);  // [ch, (e - s + left) * hop, B]
+        if (left > 0) out = ggml_view_3d(ctx, out, out->ne[0], (e - s) * hop, B, out->nb[1], out->nb[2], left * hop * out->nb[1]);
         y = y ? ggml_concat(ctx, y, out, 1) : out;
     }
     codec_graph_output(g, to_time_major(ctx, ggml_cont(ctx, y)), "pcm");
@@ -255,4 +263,5 @@ void q3_destroy(void * p) { delete (q3_model *) p; }
 
 const codec_arch_ops codec_arch_qwen3_tokenizer = {
     "qwen3_tts_tokenizer", q3_create, q3_destroy, q3_init, q3_encode, q3_decode, q3_graph_size, q3_stream,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };

@@ -401,5 +401,6 @@ void snac_destroy(void * p) { delete (snac_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_snac = {
-    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size, snac_stream, /*batch =*/ true,
+    "snac", snac_create, snac_destroy, snac_init, snac_encode, snac_decode, snac_graph_size, snac_stream,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };

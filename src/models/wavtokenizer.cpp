@@ -229,5 +229,6 @@ void wt_destroy(void * p) { delete (wavtokenizer_model *) p; }
 }  // namespace
 
 const codec_arch_ops codec_arch_wavtokenizer = {
-    "wavtokenizer", wt_create, wt_destroy, wt_init, wt_encode, wt_decode, wt_graph_size, wt_stream, /*batch =*/ true,
+    "wavtokenizer", wt_create, wt_destroy, wt_init, wt_encode, wt_decode, wt_graph_size, wt_stream,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
 };

@@ -7,7 +7,8 @@
 // The reference's RoPE uses the head index as its position (position_ids = arange(num_heads),
 // broadcast over time): q and k of head h turn by one fixed rotation, which cancels in q . k,
 // so the transformer runs without rotation (transformer.h, inv_freq = null). decode_latent takes
-// the 2048-d latent after project_out (the reference's decode(latents=...)).
+// the 2048-d latent after project_out (the reference's decode(latents=...)). Batched decode:
+// [C, T, B] throughout, each sequence's GroupNorms and attention its own.
 // Encode (Xcodec2FeatureExtractor + Xcodec2Model.encode; NeuCodec's the same at 16 kHz in with the
 // differences in xc_encode), 16 kHz PCM: one zero appended, zeros up to a multiple of the hop (320)
 // -> (a) fbank front end (blocks/fbank.h: 80 log-mels, normalized over the input, frame pairs
@@ -278,24 +279,29 @@ bool xc_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     return true;
 }
 
-bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string &) {
+bool xc_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
     const xcodec2_model & m = *(const xcodec2_model *) model.impl;
     ggml_context * ctx = g.ctx;
-    ggml_tensor * z;  // [latent, T]
+    const int64_t T = req.n_frames, B = req.n_batch;
+    ggml_tensor * z;  // [latent, T, B]
     if (req.kind == CODEC_GRAPH_DECODE) {
-        ggml_tensor * q = codec_fsq_decode(ctx, m.fsq, codec_graph_input(g, GGML_TYPE_I32, req.n_frames, 1, "codes"));
-        z = ggml_add(ctx, ggml_mul_mat(ctx, m.po_w, q), m.po_b);
+        ggml_tensor * q = codec_fsq_decode(ctx, m.fsq, codec_graph_input(g, GGML_TYPE_I32, T, 1, "codes", B));  // [8, T * B]
+        z = ggml_reshape_3d(ctx, ggml_add(ctx, ggml_mul_mat(ctx, m.po_w, q), m.po_b), m.po_w->ne[1], T, B);
     } else {
-        z = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent")));
+        if (B > 1) {
+            err = "XCodec2 decodes latents one input per graph (batch API bug)";
+            return false;
+        }
+        z = ggml_cont(ctx, ggml_transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, T, req.latent_dim, "latent")));
     }
-    ggml_tensor * x = ggml_add(ctx, ggml_mul_mat(ctx, m.fc_w, z), m.fc_b);      // [C, T]
+    ggml_tensor * x = ggml_add(ctx, ggml_mul_mat(ctx, m.fc_w, z), m.fc_b);
     x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, 3, 1);
     for (const codec_gn_resblock & r : m.prior) x = codec_gn_resblock_forward(ctx, r, x, k_groups, k_norm_eps);
     x = codec_transformer_forward(ctx, m.tr, x);
     for (const codec_gn_resblock & r : m.post) x = codec_gn_resblock_forward(ctx, r, x, k_groups, k_norm_eps);
     x = codec_layer_norm(ctx, x, m.norm_w, m.norm_b, k_norm_eps);
-    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                 // [T * hop]
-    codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                 // [T * hop] (a batch: [T * hop, B])
+    codec_graph_output(g, ggml_reshape_3d(ctx, y, y->ne[0], 1, B), "pcm");
     return true;
 }
 
@@ -332,4 +338,6 @@ void xc_destroy(void * p) { delete (xcodec2_model *) p; }
 
 const codec_arch_ops codec_arch_xcodec2 = {
     "xcodec2", xc_create, xc_destroy, xc_init, xc_encode, xc_decode, xc_graph_size, xc_stream,
+    // decode only: the encoder's fbank normalization and conformer take one input per graph
+    /*batch =*/ CODEC_BATCH_DECODE,
 };

@@ -55,7 +55,12 @@ CodeRows copy(const codec_codes & c) { return {c.n_q, c.n_frames, std::vector<in
 
 }  // namespace
 
-TEST_F(Batch, ModelHasABatchGraph) { EXPECT_TRUE(codec_model_batch_graph(model_)); }
+TEST_F(Batch, ModelHasABatchGraph) {
+    EXPECT_TRUE(codec_model_batch_graph(model_));
+    EXPECT_EQ(codec_model_batch_graphs(model_), CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
+    EXPECT_EQ(codec_model_batch_graphs(nullptr), 0u);
+    EXPECT_FALSE(codec_model_batch_graph(nullptr));
+}
 
 TEST_F(Batch, EncodeAndDecodeEqualOneByOne) {
     const int32_t B = (int32_t) pcm_.size();

@@ -151,8 +151,12 @@ public:
 
     int run(bool encode, bool decode) {
         const size_t per = size_t(o_.batch);
+        const uint32_t graphs = codec_model_batch_graphs(m_), used = (encode ? CODEC_BATCH_ENCODE : 0u) | (decode ? CODEC_BATCH_DECODE : 0u);
         std::fprintf(stderr, "batch: %zu files, up to %zu per call (%s)\n", in_.size(), per,
-                     codec_model_batch_graph(m_) ? "same-length inputs share one graph" : "this model runs them one by one");
+                     (graphs & used) == used ? "same-shape inputs share one graph"
+                     : (graphs & used)       ? (graphs & CODEC_BATCH_ENCODE ? "same-length inputs share one encode graph; decode runs them one by one"
+                                                                             : "encode runs them one by one; same-shape codes share one decode graph")
+                                             : "this model runs them one by one");
         std::string err;
         std::vector<Codes> codes;
         std::vector<int64_t> len;  // roundtrip: each input's length, to trim its output to
