@@ -30,19 +30,20 @@ static ggml_tensor * reflected_edge(ggml_context * ctx, ggml_tensor * x, int64_t
     return ggml_cont(ctx, ggml_transpose(ctx, e));  // [C, n, B]
 }
 
-ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode) {
+ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode,
+                               bool cpu) {
     if (left == 0 && right == 0) return x;
-    if (mode == CODEC_PAD_CONSTANT) return ggml_pad_ext(ctx, x, 0, 0, (int) left, (int) right, 0, 0, 0, 0);
+    if (mode == CODEC_PAD_CONSTANT) return codec_pad_zero(ctx, x, left, right, cpu);
     const int64_t C = x->ne[0];
     if (mode == CODEC_PAD_REFLECT) {
         const int64_t extra = std::max<int64_t>(0, std::max(left, right) - x->ne[1] + 1);  // reflection needs T > pad
         if (extra > 0) x = ggml_pad_ext(ctx, x, 0, 0, 0, (int) extra, 0, 0, 0, 0);
-        if (left > 0) x = ggml_concat(ctx, reflected_edge(ctx, x, left, true), x, 1);
-        if (right > 0) x = ggml_concat(ctx, x, reflected_edge(ctx, x, right, false), 1);
+        if (left > 0) x = codec_concat(ctx, reflected_edge(ctx, x, left, true), x, 1, cpu);
+        if (right > 0) x = codec_concat(ctx, x, reflected_edge(ctx, x, right, false), 1, cpu);
         // a prefix of the frames: still contiguous for one sequence
         return extra > 0 ? ggml_view_3d(ctx, x, C, x->ne[1] - extra, x->ne[2], x->nb[1], x->nb[2], 0) : x;
     }
-    return codec_pad_replicate(ctx, x, left, right, false);
+    return codec_pad_replicate(ctx, x, left, right, cpu);
 }
 
 // Block j of a conv / transposed-conv weight as a [rows, cols] matrix.
@@ -75,7 +76,7 @@ ggml_tensor * codec_causal_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tens
     } else {
         // Padded input seen as [s * Cin, L / s, B] (column c holds frames c*s .. c*s + s - 1, as the
         // weight's rows): block j of output t reads column t + j (stride 1: frame t + j * dilation).
-        ggml_tensor * xp = codec_pad_time_cm(ctx, x, k_eff - s, codec_causal_extra_pad(T, k_eff, stride), mode);
+        ggml_tensor * xp = codec_pad_time_cm(ctx, x, k_eff - s, codec_causal_extra_pad(T, k_eff, stride), mode, codec_on_host(w));
         if (!ggml_is_contiguous(xp)) xp = ggml_cont(ctx, xp);
         xp = ggml_view_3d(ctx, xp, cin * s, xp->ne[1] / s, xp->ne[2], xp->nb[1] * s, xp->nb[2], 0);
         if (xp->ne[2] > 1 && !ggml_is_contiguous(xp)) xp = ggml_cont(ctx, xp);  // L not a multiple of s

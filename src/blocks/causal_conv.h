@@ -34,8 +34,10 @@ int64_t codec_causal_extra_pad(int64_t n, int k_eff, int stride);
 int64_t codec_causal_conv1d_out_len(int64_t n, int k_eff, int stride);
 
 // Pads x [C, T] (or [C, T, B]) in time with `left` and `right` frames. Reflect handles inputs not longer than
-// the pad as EncodecConv1d._pad1d does: zero-extend on the right, reflect, drop the extension.
-ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode);
+// the pad as EncodecConv1d._pad1d does: zero-extend on the right, reflect, drop the extension. cpu: the
+// graph runs on the CPU backend (codec_on_host of its weights): zeros and edges by row copies.
+ggml_tensor * codec_pad_time_cm(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, codec_pad_mode mode,
+                               bool cpu = false);
 
 // y = conv1d(causal_pad(x), w) + b; x [Cin, T] -> [Cout, ceil(T / stride)], w in the conv layout
 // above (K = w->ne[2] * stride), b [Cout] or null. stride > 1 needs dilation 1.

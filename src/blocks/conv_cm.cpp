@@ -1,6 +1,7 @@
 #include "conv_cm.h"
 
 #include "model_loader.h"
+#include "ops/copy_rows.h"
 #include "ops/snake_cm.h"
 
 #include <algorithm>
@@ -71,7 +72,7 @@ ggml_tensor * codec_cm_conv1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor *
     int64_t right = std::max<int64_t>(0, need - T - pad);
     if (B > 1) right += (s - (T + pad + right) % s) % s;  // whole stride blocks per sequence: the batch reshapes below
     ggml_tensor * xp = x;
-    if (pad > 0 || right > 0) xp = ggml_pad_ext(ctx, x, 0, 0, pad, (int) right, 0, 0, 0, 0);
+    if (pad > 0 || right > 0) xp = codec_pad_zero(ctx, x, pad, right, codec_on_host(w));
     // [Cin * s, frames / s, B]: column t holds frames t * s .. t * s + s - 1, matching w's rows.
     if (B > 1) xp = ggml_reshape_3d(ctx, ggml_is_contiguous(xp) ? xp : ggml_cont(ctx, xp), cin * s, xp->ne[1] / s, B);
     else xp = ggml_view_2d(ctx, xp, cin * s, need / s, xp->nb[1] * s, 0);
@@ -131,7 +132,7 @@ ggml_tensor * codec_cm_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggm
     // Group j's product of input frame l lands on output block l + j (block = `stride`
     // samples). With m - 1 zero frames on both sides of the (smaller) input, every group yields
     // all L + m - 1 blocks and the overlap-add is a plain sum.
-    ggml_tensor * xp = m > 1 ? ggml_pad_ext(ctx, x, 0, 0, (int) (m - 1), (int) (m - 1), 0, 0, 0, 0) : x;
+    ggml_tensor * xp = m > 1 ? codec_pad_zero(ctx, x, m - 1, m - 1, codec_on_host(w)) : x;
     ggml_tensor * y = nullptr;
     for (int64_t j = 0; j < m; ++j) {
         ggml_tensor * wj = ggml_view_2d(ctx, w, w->ne[0], cols, w->nb[1], j * w->nb[2]);

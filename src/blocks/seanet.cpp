@@ -2,6 +2,7 @@
 
 #include "conv_cm.h"
 #include "model_loader.h"
+#include "ops/copy_rows.h"
 #include "ops/elu.h"
 #include "stream_io.h"
 
@@ -73,7 +74,7 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
     if (s == 1 && left % d == 0 && T >= k_eff) {  // stride 1 needs no extra padding
         y = same_length_conv(ctx, x, c.w, c.b, d, left, right, sn.pad);
     } else {
-        x = codec_pad_time_cm(ctx, x, left, right + codec_causal_extra_pad(T, (int) k_eff, s), sn.pad);
+        x = codec_pad_time_cm(ctx, x, left, right + codec_causal_extra_pad(T, (int) k_eff, s), sn.pad, codec_on_host(c.w));
         y = codec_cm_conv1d(ctx, x, c.w, c.b, s, 0, d);
     }
     return c.norm_w ? time_group_norm(ctx, y, c.norm_w, c.norm_b) : y;

@@ -1,5 +1,7 @@
 #include "copy_rows.h"
 
+#include <ggml-backend.h>
+
 #include <cstring>
 
 namespace {
@@ -47,9 +49,33 @@ void pad_replicate_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
     }
 }
 
+void pad_zero_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const ggml_tensor * x = dst->src[0];
+    const int64_t left = (int64_t) (intptr_t) userdata, T = x->ne[1], ne1 = dst->ne[1], ne2 = dst->ne[2];
+    const size_t bytes = dst->ne[0] * sizeof(float);
+    int64_t r0, r1;
+    share(ne1 * ne2 * dst->ne[3], ith, nth, r0, r1);
+    for (int64_t r = r0; r < r1; ++r) {
+        const int64_t i1 = r % ne1, i2 = (r / ne1) % ne2, i3 = r / (ne1 * ne2);
+        char * d = (char *) dst->data + i1 * dst->nb[1] + i2 * dst->nb[2] + i3 * dst->nb[3];
+        const int64_t t = i1 - left;
+        if (t >= 0 && t < T) std::memcpy(d, row(x, t, i2, i3), bytes);
+        else std::memset(d, 0, bytes);
+    }
+}
+
 bool rows_contiguous_f32(const ggml_tensor * t) { return t->type == GGML_TYPE_F32 && t->nb[0] == sizeof(float); }
 
 }  // namespace
+
+ggml_tensor * codec_pad_zero(ggml_context * ctx, ggml_tensor * x, int64_t left, int64_t right, bool cpu) {
+    if (!cpu || !rows_contiguous_f32(x)) return ggml_pad_ext(ctx, x, 0, 0, (int) left, (int) right, 0, 0, 0, 0);
+    ggml_tensor * args[1] = {x};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, x->ne[0], x->ne[1] + left + right, x->ne[2], x->ne[3], args, 1, pad_zero_rows,
+                          GGML_N_TASKS_MAX, (void *) (intptr_t) left);
+}
+
+bool codec_on_host(const ggml_tensor * w) { return w && w->buffer && ggml_backend_buffer_is_host(w->buffer); }
 
 ggml_tensor * codec_concat(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, int dim, bool cpu) {
     if (!cpu || !rows_contiguous_f32(a) || !rows_contiguous_f32(b)) return ggml_concat(ctx, a, b, dim);

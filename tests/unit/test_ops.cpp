@@ -1,5 +1,6 @@
 // Custom CPU ops against the stock-op compositions they replace.
 #include "blocks/conv_cm.h"
+#include "ops/copy_rows.h"
 #include "ops/elu.h"
 #include "ops/snake_cm.h"
 
@@ -11,6 +12,7 @@
 
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -100,6 +102,39 @@ TEST(Ops, FusedEluMatchesExpm1) {
         // And the stock op (libm expm1f) is close to the same values.
         const float * rp = (const float *) ref->data;
         for (int64_t i = 6; i < ggml_nelements(x); ++i) ASSERT_NEAR(yp[i], rp[i], 3e-7f * std::max(1.0f, std::fabs(rp[i])));
+        ggml_free(ctx);
+    }
+}
+
+// The row-copy zero pad equals ggml's PAD bit for bit: contiguous [C, T, B] and a strided view
+// (every other frame of a batch), uneven thread splits.
+TEST(Ops, RowCopyZeroPadEqualsStockPad) {
+    for (int threads : {1, 3}) {
+        ggml_init_params ip = {16 * 1024 * 1024, nullptr, false};
+        ggml_context * ctx = ggml_init(ip);
+        std::mt19937 rng(3);
+        ggml_tensor * x = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, 5, 37, 3);
+        fill(x, rng, -1.0f, 1.0f);
+        ggml_tensor * v = ggml_view_3d(ctx, x, 5, 18, 3, 2 * x->nb[1], x->nb[2], x->nb[1]);
+        std::vector<std::pair<ggml_tensor *, ggml_tensor *>> pairs;
+        for (ggml_tensor * in : {x, v}) {
+            for (auto lr : {std::pair<int, int>{0, 4}, {6, 0}, {3, 11}}) {
+                ggml_tensor * fast = codec_pad_zero(ctx, in, lr.first, lr.second, true);
+                ggml_tensor * stock = codec_pad_zero(ctx, in, lr.first, lr.second, false);
+                ASSERT_NE(fast->op, stock->op);
+                pairs.push_back({fast, stock});
+            }
+        }
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        for (auto & p : pairs) {
+            ggml_build_forward_expand(gf, p.first);
+            ggml_build_forward_expand(gf, p.second);
+        }
+        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        for (auto & p : pairs) {
+            ASSERT_TRUE(ggml_are_same_shape(p.first, p.second));
+            EXPECT_EQ(std::memcmp(p.first->data, p.second->data, ggml_nbytes(p.first)), 0) << "threads=" << threads;
+        }
         ggml_free(ctx);
     }
 }
