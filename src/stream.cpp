@@ -97,7 +97,7 @@ codec_status run_block(codec_stream * s, codec_graph_request req, const block_in
     const bool stateful = req.stream != 0;
     if (stateful) reserve_kv(s, req);
     const auto build = [&](codec_graph & g, std::string & e) {
-        if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0);
+        if (stateful) s->io.begin(g, (req.stream & CODEC_STREAM_FIRST) != 0, (req.stream & CODEC_STREAM_LAST) != 0, !m.on_gpu);
         return codec_graph_is_encode(req.kind) ? m.ops->encode(m, g, req, e) : m.ops->decode(m, g, req, e);
     };
     using clock = std::chrono::steady_clock;

@@ -1,6 +1,7 @@
 #include "stream_io.h"
 
 #include "graph.h"
+#include "ops/copy_rows.h"
 
 #include <ggml-alloc.h>
 
@@ -20,8 +21,9 @@ void codec_stream_io::release() {
     slots_.clear();
 }
 
-void codec_stream_io::begin(codec_graph & g, bool is_first, bool is_last) {
+void codec_stream_io::begin(codec_graph & g, bool is_first, bool is_last, bool cpu) {
     g.io = this;
+    cpu_ = cpu;
     g_ = &g;
     cursor_ = 0;
     first = is_first;
@@ -52,6 +54,10 @@ ggml_tensor * codec_stream_io::slot(int64_t ne0, int64_t ne1, int64_t ne2) {
 }
 
 void codec_stream_io::write(ggml_context * ctx, ggml_tensor * src, ggml_tensor * slot) {
+    if (ggml_are_same_shape(src, slot)) {  // one copy, whatever src's strides
+        g_->updates.push_back(ggml_cpy(ctx, src, slot));
+        return;
+    }
     if (!ggml_is_contiguous(src)) src = ggml_cont(ctx, src);
     g_->updates.push_back(ggml_cpy(ctx, ggml_reshape_3d(ctx, src, slot->ne[0], slot->ne[1], slot->ne[2]), slot));
 }
@@ -62,9 +68,9 @@ ggml_tensor * codec_stream_io::with_context(ggml_context * ctx, ggml_tensor * x,
     ggml_tensor * s = slot(C, n);
     ggml_tensor * xin;
     if (first) {
-        xin = codec_pad_time_cm(ctx, x, n, 0, mode);  // the slot is not read: only written
+        xin = codec_pad_time_cm(ctx, x, n, 0, mode, cpu_);  // the slot is not read: only written
     } else {
-        xin = ggml_concat(ctx, s, x, 1);
+        xin = codec_concat(ctx, s, x, 1, cpu_);
     }
     if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
     write(ctx, ggml_view_2d(ctx, xin, C, n, xin->nb[1], (xin->ne[1] - n) * xin->nb[1]), s);

@@ -33,8 +33,10 @@ struct codec_stream_io {
 
     ~codec_stream_io();
 
-    // Before each build of a graph (builds run twice: a probe, then the real one).
-    void begin(codec_graph & g, bool first, bool last);
+    // Before each build of a graph (builds run twice: a probe, then the real one). cpu: the graph
+    // runs on the CPU backend, where contexts are joined by row copies (ops/copy_rows.h).
+    void begin(codec_graph & g, bool first, bool last, bool cpu);
+    bool cpu() const { return cpu_; }
 
     // The next slot: F32 [ne0, ne1, ne2], created (zeroed at allocation) the first time.
     ggml_tensor * slot(int64_t ne0, int64_t ne1 = 1, int64_t ne2 = 1);
@@ -71,6 +73,7 @@ private:
     size_t cursor_ = 0;
     codec_graph * g_ = nullptr;
     std::string err_;
+    bool cpu_ = false;
     struct saved_slot { int64_t ne[3]; std::vector<float> data; };
     std::vector<saved_slot> saved_;  // grow_kv: the slots to restore at the next allocate()
     void release();

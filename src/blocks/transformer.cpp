@@ -3,6 +3,7 @@
 #include "attention.h"
 #include "chunked.h"
 #include "model_loader.h"
+#include "ops/copy_rows.h"
 #include "stream_io.h"
 
 #include <algorithm>
@@ -240,14 +241,14 @@ static ggml_tensor * transformer_stream(ggml_context * ctx, const codec_transfor
         ggml_tensor * q = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wq, h), hd, H, T), cos, sin);
         ggml_tensor * k = codec_rope_neox(ctx, ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wk, h), hd, H, T), cos, sin);
         ggml_tensor * v = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, l.wv, h), hd, H, T);
-        ggml_tensor * kc = io->slot(hd, H, W), * vc = io->slot(hd, H, W);
-        k = ggml_concat(ctx, kc, k, 2);  // [hd, H, L]
-        v = ggml_concat(ctx, vc, v, 2);
-        io->write(ctx, ggml_view_3d(ctx, k, hd, H, W, k->nb[1], k->nb[2], T * k->nb[2]), kc);
+        // keys cached as the products read them, [hd, W, H]: one row-copy join, no permuting copy
+        ggml_tensor * kc = io->slot(hd, W, H), * vc = io->slot(hd, H, W);
+        k = codec_concat(ctx, kc, ggml_permute(ctx, k, 0, 2, 1, 3), 1, io->cpu());  // [hd, L, H]
+        v = codec_concat(ctx, vc, v, 2, io->cpu());                                  // [hd, H, L]
+        io->write(ctx, ggml_view_3d(ctx, k, hd, W, H, k->nb[1], k->nb[2], T * k->nb[1]), kc);
         io->write(ctx, ggml_view_3d(ctx, v, hd, H, W, v->nb[1], v->nb[2], T * v->nb[2]), vc);
 
-        x = stream_layer_rest(ctx, tr, l, x, q, ggml_cont(ctx, ggml_permute(ctx, k, 0, 2, 1, 3)),  // [hd, L, H]
-                              ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3)), mask);            // [L, hd, H]
+        x = stream_layer_rest(ctx, tr, l, x, q, k, ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3)), mask);  // v: [L, hd, H]
     }
     return x;
 }
