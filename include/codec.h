@@ -194,10 +194,12 @@ CODEC_API codec_status codec_decode_latent(codec_context * ctx, const float * la
 // and every input of models without a batch graph, run one after another. Results stay valid
 // until the next call on ctx. A bad input fails the whole call before anything runs, with a
 // message naming the input (the same checks as the one-input calls).
-// Which batch calls have the graph: CODEC_BATCH_ENCODE (codec_encode_batch) | CODEC_BATCH_DECODE
-// (codec_decode_batch); 0 for models with per-chunk scales or continuous latents.
-#define CODEC_BATCH_ENCODE 1u
-#define CODEC_BATCH_DECODE 2u
+// Which batch calls have the graph: CODEC_BATCH_ENCODE (codec_encode_batch), CODEC_BATCH_DECODE
+// (codec_decode_batch; neither for models with per-chunk scales or continuous latents),
+// CODEC_BATCH_DECODE_LATENT (codec_decode_latent_batch).
+#define CODEC_BATCH_ENCODE        1u
+#define CODEC_BATCH_DECODE        2u
+#define CODEC_BATCH_DECODE_LATENT 4u
 CODEC_API uint32_t codec_model_batch_graphs(const codec_model * model);
 // Both directions have the graph (codec_model_batch_graphs() has both bits).
 CODEC_API bool codec_model_batch_graph(const codec_model * model);
@@ -207,6 +209,12 @@ CODEC_API codec_status codec_encode_batch(codec_context * ctx, const float * con
 // codes[i]: as codec_decode_codes takes them; out: n_batch entries.
 CODEC_API codec_status codec_decode_batch(codec_context * ctx, const codec_codes * codes, int32_t n_batch,
                                           codec_audio * out);
+// latents[i]: [latent_dim][n_frames[i]] as codec_decode_latent takes it (a TTS server's hidden
+// states, or latents of a continuous model); out: n_batch entries. Same-length latents share one
+// graph where the model has CODEC_BATCH_DECODE_LATENT.
+CODEC_API codec_status codec_decode_latent_batch(codec_context * ctx, const float * const * latents,
+                                                 const int32_t * n_frames, int32_t n_batch, int32_t latent_dim,
+                                                 codec_audio * out);
 
 // Latents, owned by the context (one-shot calls) or the stream (pulls).
 typedef struct codec_latent {

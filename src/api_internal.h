@@ -38,6 +38,8 @@ codec_graph_request codec_graph_request_for(codec_graph_kind kind, const codec_h
 codec_status codec_check_encode(codec_context * ctx, const float * pcm, int64_t n_samples);
 // Decode: a decoder, n_q in 1..model's (`rows` names them: codebooks or code levels), n_frames >= 1.
 codec_status codec_check_decode(codec_context * ctx, int32_t n_q, int32_t n_frames, const char * rows = "codebooks");
+// Latent decode: a decoder, latent set, latent_dim the model's, n_frames >= 1, finite values.
+codec_status codec_check_latent(codec_context * ctx, const float * latent, int32_t latent_dim, int32_t n_frames);
 // Every code of rows [0, n_q) x [0, n_frames) (row stride n_frames) indexes the codebook.
 codec_status codec_check_codes(codec_context * ctx, const int32_t * codes, int32_t n_q, int32_t n_frames);
 // Multi-rate codes (a decoder assumed): data and row_len set, n_q / n_frames in range, each

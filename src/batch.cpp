@@ -10,10 +10,11 @@ namespace {
 
 using batch_item = codec_context::batch_item;
 
-// CODEC_BATCH_ENCODE / _DECODE bits of the directions whose same-shape inputs share a graph.
+// CODEC_BATCH_* bits of the calls whose same-shape inputs share a graph.
 uint32_t graph_batches(const codec_model & m) {
     const codec_hparams & hp = m.hparams;
-    return hp.continuous || hp.has_scales ? 0u : m.ops->batch & (CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
+    const uint32_t codes = hp.continuous || hp.has_scales ? 0u : m.ops->batch & (CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
+    return codes | (m.ops->batch & CODEC_BATCH_DECODE_LATENT);
 }
 
 // Input indices grouped by key, each group in input order.
@@ -100,6 +101,20 @@ codec_status encode_group(codec_context * ctx, const std::vector<int32_t> & idx,
     return CODEC_OK;
 }
 
+// A batched decode graph's output PCM [n, ch, B] -> each input's interleaved PCM.
+codec_status read_batch_pcm(codec_context * ctx, codec_graph * g, const std::vector<int32_t> & idx) {
+    const int64_t B = (int64_t) idx.size();
+    ggml_tensor * t = g->outputs.empty() ? nullptr : g->outputs[0];
+    if (!t || t->ne[1] != ctx->model->hparams.channels || t->ne[2] != B || t->type != GGML_TYPE_F32) {
+        return codec_fail(ctx, CODEC_ERR_BACKEND, "batched decode graph has the wrong output (model bug)");
+    }
+    const int64_t n = t->ne[0], ch = t->ne[1];
+    std::vector<float> planar((size_t) ggml_nelements(t));
+    ggml_backend_tensor_get(t, planar.data(), 0, ggml_nbytes(t));
+    for (int64_t b = 0; b < B; ++b) codec_interleave(planar.data() + b * n * ch, n, (int32_t) ch, ctx->batch[idx[b]].pcm);
+    return CODEC_OK;
+}
+
 // Inputs idx (codes of one shape, checked) through one graph with the batch axis. Each input's rows
 // go in back to back (multi-rate rows: their row_len codes each, as codec_decode_codes packs them).
 codec_status decode_group(codec_context * ctx, const std::vector<int32_t> & idx, const codec_codes * codes) {
@@ -119,15 +134,34 @@ codec_status decode_group(codec_context * ctx, const std::vector<int32_t> & idx,
     if (const codec_status st = codec_run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(int32_t)}}, &g); st != CODEC_OK) {
         return st;
     }
-    ggml_tensor * t = g->outputs.empty() ? nullptr : g->outputs[0];
-    if (!t || t->ne[1] != hp.channels || t->ne[2] != B || t->type != GGML_TYPE_F32) {
-        return codec_fail(ctx, CODEC_ERR_BACKEND, "batched decode graph has the wrong output (model bug)");
+    return read_batch_pcm(ctx, g, idx);
+}
+
+// Latents idx (n_frames each, checked) through one graph with the batch axis.
+codec_status decode_latent_group(codec_context * ctx, const std::vector<int32_t> & idx, const float * const * latents,
+                                 int32_t n_frames, int32_t latent_dim) {
+    const size_t per = (size_t) latent_dim * n_frames;
+    std::vector<float> packed(per * idx.size());
+    for (size_t b = 0; b < idx.size(); ++b) std::copy(latents[idx[b]], latents[idx[b]] + per, packed.begin() + b * per);
+    codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE_LATENT, ctx->model->hparams, 0, n_frames);
+    req.latent_dim = latent_dim;
+    req.n_batch = (int32_t) idx.size();
+    codec_graph * g = nullptr;
+    if (const codec_status st = codec_run_graph(ctx, req, {{packed.data(), packed.size() * sizeof(float)}}, &g); st != CODEC_OK) {
+        return st;
     }
-    const int64_t n = t->ne[0], ch = t->ne[1];
-    std::vector<float> planar((size_t) ggml_nelements(t));
-    ggml_backend_tensor_get(t, planar.data(), 0, ggml_nbytes(t));
-    for (int64_t b = 0; b < B; ++b) codec_interleave(planar.data() + b * n * ch, n, (int32_t) ch, ctx->batch[idx[b]].pcm);
-    return CODEC_OK;
+    return read_batch_pcm(ctx, g, idx);
+}
+
+// out[i]: input i's PCM as the batch left it in ctx->batch.
+void audio_out(codec_context * ctx, int32_t n_batch, codec_audio * out) {
+    const codec_hparams & hp = ctx->model->hparams;
+    for (int32_t i = 0; i < n_batch; ++i) {
+        out[i].n_channels = hp.channels;
+        out[i].n_samples = (int64_t) ctx->batch[i].pcm.size() / hp.channels;
+        out[i].sample_rate = hp.sample_rate;
+        out[i].data = ctx->batch[i].pcm.data();
+    }
 }
 
 // The checks of codec_decode_codes for a model with a batch graph (no scales).
@@ -151,7 +185,8 @@ codec_status check_batch_codes(codec_context * ctx, const codec_codes & c) {
 extern "C" uint32_t codec_model_batch_graphs(const codec_model * m) { return m ? graph_batches(*m) : 0u; }
 
 extern "C" bool codec_model_batch_graph(const codec_model * m) {
-    return codec_model_batch_graphs(m) == (CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE);
+    const uint32_t both = CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE;
+    return (codec_model_batch_graphs(m) & both) == both;
 }
 
 extern "C" codec_status codec_encode_batch(codec_context * ctx, const float * const * pcm, const int64_t * n_samples,
@@ -204,7 +239,6 @@ extern "C" codec_status codec_encode_batch(codec_context * ctx, const float * co
 
 extern "C" codec_status codec_decode_batch(codec_context * ctx, const codec_codes * codes, int32_t n_batch, codec_audio * out) {
     return codec_guarded(ctx, [&]() -> codec_status {
-        const codec_hparams & hp = ctx->model->hparams;
         if (!codes || !out) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "codes and out must both be set");
         if (n_batch < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_batch = %d: nothing to decode", n_batch));
         const bool graphs = graph_batches(*ctx->model) & CODEC_BATCH_DECODE;
@@ -230,12 +264,40 @@ extern "C" codec_status codec_decode_batch(codec_context * ctx, const codec_code
             add_perf(perf, ctx->perf);
         }
         ctx->perf = perf;
+        audio_out(ctx, n_batch, out);
+        return CODEC_OK;
+    });
+}
+
+extern "C" codec_status codec_decode_latent_batch(codec_context * ctx, const float * const * latents, const int32_t * n_frames,
+                                                  int32_t n_batch, int32_t latent_dim, codec_audio * out) {
+    return codec_guarded(ctx, [&]() -> codec_status {
+        if (!latents || !n_frames || !out) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "latents, n_frames and out must all be set");
+        if (n_batch < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_batch = %d: nothing to decode", n_batch));
         for (int32_t i = 0; i < n_batch; ++i) {
-            out[i].n_channels = hp.channels;
-            out[i].n_samples = (int64_t) ctx->batch[i].pcm.size() / hp.channels;
-            out[i].sample_rate = hp.sample_rate;
-            out[i].data = ctx->batch[i].pcm.data();
+            if (const codec_status st = codec_check_latent(ctx, latents[i], latent_dim, n_frames[i]); st != CODEC_OK) {
+                return failed_input(ctx, st, i);
+            }
         }
+        ctx->batch.assign((size_t) n_batch, batch_item{});
+        codec_perf perf = {};
+        const bool graphs = graph_batches(*ctx->model) & CODEC_BATCH_DECODE_LATENT;
+        for (const auto & idx : group_by<int64_t>(n_batch, [&](int32_t i) { return graphs ? n_frames[i] : -1 - i; })) {
+            if (idx.size() > 1) {
+                if (const codec_status st = decode_latent_group(ctx, idx, latents, n_frames[idx[0]], latent_dim); st != CODEC_OK) {
+                    return failed_group(ctx, st, idx);
+                }
+            } else {
+                codec_audio a;
+                if (const codec_status st = codec_decode_latent(ctx, latents[idx[0]], latent_dim, n_frames[idx[0]], &a); st != CODEC_OK) {
+                    return failed_input(ctx, st, idx[0]);
+                }
+                ctx->batch[idx[0]].pcm.swap(ctx->pcm);
+            }
+            add_perf(perf, ctx->perf);
+        }
+        ctx->perf = perf;
+        audio_out(ctx, n_batch, out);
         return CODEC_OK;
     });
 }

@@ -488,20 +488,27 @@ extern "C" codec_status codec_decode(codec_context * ctx, const int32_t * codes,
     });
 }
 
+codec_status codec_check_latent(codec_context * ctx, const float * latent, int32_t latent_dim, int32_t n_frames) {
+    const codec_hparams & hp = ctx->model->hparams;
+    if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
+    if (!latent) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "latent is NULL");
+    if (latent_dim != hp.latent_dim) {
+        return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, hp.latent_dim));
+    }
+    if (n_frames < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: nothing to decode", n_frames));
+    const size_t total = (size_t) latent_dim * n_frames;
+    for (size_t i = 0; i < total; ++i) {
+        if (!std::isfinite(latent[i])) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
+    }
+    return CODEC_OK;
+}
+
 extern "C" codec_status codec_decode_latent(codec_context * ctx, const float * latent, int32_t latent_dim,
                                             int32_t n_frames, codec_audio * out) {
     return codec_guarded(ctx, [&]() -> codec_status {
         const codec_hparams & hp = ctx->model->hparams;
-        if (!hp.has_decoder) return codec_fail(ctx, CODEC_ERR_UNSUPPORTED, "this model has no decoder");
-        if (!latent) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, "latent is NULL");
-        if (latent_dim != hp.latent_dim) {
-            return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent_dim = %d, this model's is %d", latent_dim, hp.latent_dim));
-        }
-        if (n_frames < 1) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("n_frames = %d: nothing to decode", n_frames));
+        if (const codec_status st = codec_check_latent(ctx, latent, latent_dim, n_frames); st != CODEC_OK) return st;
         const size_t total = (size_t) latent_dim * n_frames;
-        for (size_t i = 0; i < total; ++i) {
-            if (!std::isfinite(latent[i])) return codec_fail(ctx, CODEC_ERR_INVALID_ARG, codec_fmt("latent[%zu] is not finite", i));
-        }
         codec_graph_request req = codec_graph_request_for(CODEC_GRAPH_DECODE_LATENT, hp, 0, n_frames);
         req.latent_dim = latent_dim;
         codec_graph * g = nullptr;

@@ -202,6 +202,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.codec_encode_batch.argtypes = [P, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)), ctypes.POINTER(I64), I32, I32,
                                        ctypes.POINTER(_Codes)]
     lib.codec_decode_batch.argtypes = [P, ctypes.POINTER(_Codes), I32, ctypes.POINTER(_Audio)]
+    lib.codec_decode_latent_batch.restype = ctypes.c_int
+    lib.codec_decode_latent_batch.argtypes = [P, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)), ctypes.POINTER(I32), I32, I32,
+                                              ctypes.POINTER(_Audio)]
     lib.codec_decode_latent.restype = ctypes.c_int
     lib.codec_decode_latent.argtypes = [P, ctypes.POINTER(ctypes.c_float), I32, I32, ctypes.POINTER(_Audio)]
     lib.codec_encode_latent.restype = ctypes.c_int
@@ -312,6 +315,7 @@ class Model:
         dirs = self._lib.codec_model_batch_graphs(self._model)
         self.batch_encode_graph: bool = bool(dirs & 1)  # CODEC_BATCH_ENCODE
         self.batch_decode_graph: bool = bool(dirs & 2)  # CODEC_BATCH_DECODE
+        self.batch_latent_graph: bool = bool(dirs & 4)  # CODEC_BATCH_DECODE_LATENT: decode_latent_batch
         n_bw = self._lib.codec_model_bandwidths(self._model, None, 0)
         bw = (ctypes.c_float * max(n_bw, 1))()
         self._lib.codec_model_bandwidths(self._model, bw, n_bw)
@@ -394,7 +398,7 @@ class Model:
         keys = ("arch", "sample_rate", "hop_size", "encode_sample_rate", "encode_hop_size", "channels", "n_q",
                 "codebook_size", "codebook_dim", "latent_dim",
                 "has_encoder", "has_decoder", "has_scales", "multi_rate", "continuous", "batch_graph",
-                "batch_encode_graph", "batch_decode_graph", "uses_gpu",
+                "batch_encode_graph", "batch_decode_graph", "batch_latent_graph", "uses_gpu",
                 "bandwidths")
         return {k: getattr(self, k) for k in keys}
 
@@ -574,6 +578,26 @@ class Model:
                 return [self._audio(o) for o in outs]
 
         return [a for part in self._map(run, self._slices(len(items), workers), workers) for a in part]
+
+    def decode_latent_batch(self, latents: Iterable[ArrayLike], workers: Optional[int] = None) -> List[np.ndarray]:
+        """decode_latent() of every float [latent_dim, n_frames] array of a list, equal to decode_latent()
+        of each; same-length latents run as one graph with a batch axis where the model has one
+        (batch_latent_graph). workers: as encode_batch."""
+        zs = [np.ascontiguousarray(z, dtype=np.float32) for z in latents]
+        dim = zs[0].shape[0] if zs and zs[0].ndim == 2 else self.latent_dim
+        for i, z in enumerate(zs):
+            if z.ndim != 2 or z.shape[0] != dim:
+                raise ValueError(f"latent {i}: shape {z.shape}, not [{dim}, n_frames] (2-D, the same latent_dim for all)")
+
+        def run(idx: range) -> List[np.ndarray]:
+            ptrs = (ctypes.POINTER(ctypes.c_float) * len(idx))(*[_ptr(zs[i], ctypes.c_float) for i in idx])
+            lens = (ctypes.c_int32 * len(idx))(*[zs[i].shape[1] for i in idx])
+            outs = (_Audio * len(idx))()
+            with self._context() as ctx:
+                self._check(ctx, self._lib.codec_decode_latent_batch(ctx, ptrs, lens, len(idx), dim, outs))
+                return [self._audio(o) for o in outs]
+
+        return [a for part in self._map(run, self._slices(len(zs), workers), workers) for a in part]
 
     def _codes_in(self, codes: Any) -> Tuple[_Codes, tuple]:
         """codes as decode() takes them -> the C struct and the arrays it points into (keep them alive)."""

@@ -213,13 +213,9 @@ bool mimi_decode(const codec_model & model, codec_graph & g, const codec_graph_r
         ggml_tensor * z = sum(m.semantic, 0, n_sem);
         if (req.n_q > m.n_sem) z = ggml_add(ctx, z, sum(m.acoustic, m.n_sem, req.n_q - m.n_sem));
         x = z;
-    } else {
-        if (req.n_batch > 1) {
-            err = "latents decode one input per graph (batch API bug)";
-            return false;
-        }
-        x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent"));
-        if (m.latent_proj) x = ggml_mul_mat(ctx, m.latent_proj, x);  // [latent, T] -> [C, T]
+    } else {  // [T, latent, B] -> [latent, T, B]
+        x = transpose(ctx, codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent", req.n_batch));
+        if (m.latent_proj) x = ggml_mul_mat(ctx, m.latent_proj, x);  // [latent, T, B] -> [C, T, B]
     }
     codec_stream_io * io = g.io;
     x = codec_causal_conv_transpose1d_dw(ctx, x, m.upsample, m.stride, io);
@@ -266,9 +262,10 @@ bool pocket_init(codec_model & model, codec_model_loader & ld, std::string & err
 
 const codec_arch_ops codec_arch_mimi = {
     "mimi", mimi_create, mimi_destroy, mimi_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
-    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE,
+    /*batch =*/ CODEC_BATCH_ENCODE | CODEC_BATCH_DECODE | CODEC_BATCH_DECODE_LATENT,
 };
 
 const codec_arch_ops codec_arch_pocket_mimi = {
     "pocket_mimi", mimi_create, mimi_destroy, pocket_init, mimi_encode, mimi_decode, mimi_graph_size, mimi_stream,
+    /*batch =*/ CODEC_BATCH_DECODE_LATENT,
 };

@@ -4,7 +4,8 @@
 // final LayerNorm) -> ISTFTHead in "center" mode (torch.istft) with the DC and Nyquist bins
 // zeroed (the reference sets spec[:, 0] = spec[:, -1] = 0; the converter zeroes their basis
 // rows). Output: (upscale * (T - 1)) * hop samples; one latent frame gives no audio, as the
-// reference. Decodes latents only (codec_decode_latent): it has no codebook.
+// reference. Decodes latents only (codec_decode_latent): it has no codebook. Batches of latents:
+// [C, L, B] throughout, each sequence computed as alone.
 #include "soprano.h"
 
 #include "blocks/attention.h"
@@ -67,18 +68,24 @@ bool sp_init(codec_model & model, codec_model_loader & ld, std::string & err) {
 // x_i (1 - r/U) + x_{i+1} r/U (the source position r/U is exact in float for U a power of two,
 // as torch computes it), and the last output is x_{T-1}.
 ggml_tensor * upsample(ggml_context * ctx, ggml_tensor * x, int U) {
-    const int64_t C = x->ne[0], T = x->ne[1];
+    const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
     if (T == 1 || U == 1) return x;
-    ggml_tensor * a = ggml_view_2d(ctx, x, C, T - 1, x->nb[1], 0);
-    ggml_tensor * b = ggml_view_2d(ctx, x, C, T - 1, x->nb[1], x->nb[1]);
-    ggml_tensor * y = ggml_reshape_3d(ctx, ggml_cont(ctx, a), C, 1, T - 1);
+    // frames 0..T-2 and 1..T-1 of each sequence; a batch's are strided views, made contiguous (ggml_scale's rule)
+    const size_t nb2 = B > 1 ? x->nb[2] : (T - 1) * x->nb[1];
+    ggml_tensor * a = ggml_view_3d(ctx, x, C, T - 1, B, x->nb[1], nb2, 0);
+    ggml_tensor * b = ggml_view_3d(ctx, x, C, T - 1, B, x->nb[1], nb2, x->nb[1]);
+    if (B > 1) {
+        a = ggml_cont(ctx, a);
+        b = ggml_cont(ctx, b);
+    }
+    ggml_tensor * y = ggml_reshape_4d(ctx, B > 1 ? a : ggml_cont(ctx, a), C, 1, T - 1, B);
     for (int r = 1; r < U; ++r) {
         const float l = (float) r / (float) U;
         ggml_tensor * yr = ggml_add(ctx, ggml_scale(ctx, a, 1.0f - l), ggml_scale(ctx, b, l));
-        y = ggml_concat(ctx, y, ggml_reshape_3d(ctx, yr, C, 1, T - 1), 1);  // [C, r + 1, T - 1]
+        y = ggml_concat(ctx, y, ggml_reshape_4d(ctx, yr, C, 1, T - 1, B), 1);  // [C, r + 1, T - 1, B]
     }
-    y = ggml_reshape_2d(ctx, y, C, U * (T - 1));
-    return ggml_concat(ctx, y, ggml_view_2d(ctx, x, C, 1, x->nb[1], (T - 1) * x->nb[1]), 1);
+    y = ggml_reshape_3d(ctx, y, C, U * (T - 1), B);
+    return ggml_concat(ctx, y, ggml_view_3d(ctx, x, C, 1, B, x->nb[1], x->nb[2], (T - 1) * x->nb[1]), 1);
 }
 
 bool sp_decode(const codec_model & model, codec_graph & g, const codec_graph_request & req, std::string & err) {
@@ -88,9 +95,10 @@ bool sp_decode(const codec_model & model, codec_graph & g, const codec_graph_req
         return false;
     }
     ggml_context * ctx = g.ctx;
-    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, model.hparams.latent_dim, "latent");
-    x = upsample(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), m.upscale);        // [512, L]
-    x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, m.in_kernel / 2, 1);    // [C, L]
+    const int64_t B = req.n_batch;
+    ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, model.hparams.latent_dim, "latent", B);
+    x = upsample(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), m.upscale);        // [512, L, B]
+    x = codec_cm_conv1d(ctx, x, m.embed.w, m.embed.b, 1, m.in_kernel / 2, 1);    // [C, L, B]
     x = codec_layer_norm(ctx, x, m.norm_w, m.norm_b, k_eps);
     for (const codec_convnext & b : m.convnext) x = codec_convnext_forward(ctx, b, x);
     x = codec_layer_norm(ctx, x, m.final_w, m.final_b, k_eps);
@@ -98,8 +106,8 @@ bool sp_decode(const codec_model & model, codec_graph & g, const codec_graph_req
         err = "Soprano needs at least 2 latent frames: the reference's output of 1 frame is empty ((T - 1) * 2048 samples)";
         return false;
     }
-    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                  // [(L - 1) * hop]
-    codec_graph_output(g, ggml_reshape_2d(ctx, y, y->ne[0], 1), "pcm");
+    ggml_tensor * y = codec_vocos_head_forward(ctx, m.head, x);                  // [(L - 1) * hop] (a batch: [.., B])
+    codec_graph_output(g, ggml_reshape_3d(ctx, y, y->ne[0], 1, B), "pcm");
     return true;
 }
 
@@ -153,4 +161,5 @@ void sp_destroy(void * p) { delete (soprano_model *) p; }
 
 const codec_arch_ops codec_arch_soprano = {
     "soprano", sp_create, sp_destroy, sp_init, sp_encode, sp_decode, sp_graph_size, sp_stream,
+    /*batch =*/ CODEC_BATCH_DECODE_LATENT,
 };
