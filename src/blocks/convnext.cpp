@@ -2,6 +2,8 @@
 
 #include "blocks/causal_conv.h"
 #include "model_loader.h"
+#include "ops/copy_rows.h"
+#include "ops/gelu.h"
 #include "stream_io.h"
 
 codec_ada_norm codec_load_ada_norm(codec_model_loader & ld, const std::string & prefix, int dim, int n_ada) {
@@ -52,7 +54,7 @@ ggml_tensor * codec_convnext_forward(ggml_context * ctx, const codec_convnext & 
     h = b.ada.scale ? codec_ada_layer_norm(ctx, h, b.ada, cond, b.eps)
                     : ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, h, b.eps), b.norm_w), b.norm_b);
     h = ggml_add(ctx, ggml_mul_mat(ctx, b.pw1_w, h), b.pw1_b);
-    h = ggml_add(ctx, ggml_mul_mat(ctx, b.pw2_w, ggml_gelu_erf(ctx, h)), b.pw2_b);
+    h = ggml_add(ctx, ggml_mul_mat(ctx, b.pw2_w, codec_gelu_erf(ctx, h, codec_on_host(b.pw2_w))), b.pw2_b);
     if (b.gamma) h = ggml_mul(ctx, h, b.gamma);
     return ggml_add(ctx, x, h);
 }

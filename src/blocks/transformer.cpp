@@ -4,6 +4,7 @@
 #include "chunked.h"
 #include "model_loader.h"
 #include "ops/copy_rows.h"
+#include "ops/gelu.h"
 #include "stream_io.h"
 
 #include <algorithm>
@@ -107,7 +108,7 @@ static ggml_tensor * layer_mlp(ggml_context * ctx, const codec_transformer & tr,
         return ggml_mul_mat(ctx, l.fc2, ggml_mul(ctx, ggml_silu(ctx, ggml_mul_mat(ctx, l.fc1, h)), ggml_mul_mat(ctx, l.fc3, h)));
     }
     ggml_tensor * a = ggml_mul_mat(ctx, l.fc1, h);
-    a = tr.silu ? ggml_silu(ctx, a) : tr.gelu_tanh ? gelu_tanh(ctx, a) : ggml_gelu_erf(ctx, a);
+    a = tr.silu ? ggml_silu(ctx, a) : tr.gelu_tanh ? gelu_tanh(ctx, a) : codec_gelu_erf(ctx, a, codec_on_host(l.fc1));
     return ggml_mul_mat(ctx, l.fc2, a);
 }
 

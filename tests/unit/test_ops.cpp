@@ -2,6 +2,7 @@
 #include "blocks/conv_cm.h"
 #include "ops/copy_rows.h"
 #include "ops/elu.h"
+#include "ops/gelu.h"
 #include "ops/snake_cm.h"
 
 #include <cmath>
@@ -135,6 +136,45 @@ TEST(Ops, RowCopyZeroPadEqualsStockPad) {
             ASSERT_TRUE(ggml_are_same_shape(p.first, p.second));
             EXPECT_EQ(std::memcmp(p.first->data, p.second->data, ggml_nbytes(p.first)), 0) << "threads=" << threads;
         }
+        ggml_free(ctx);
+    }
+}
+
+// The vectorized GELU against 0.5 x (1 + erf(x / sqrt 2)) in double: within 1.2e-7 * |x| / 2 of
+// it (erf's absolute error) plus 2 ulps, over normal and huge inputs; NaN and +-Inf as ggml's.
+TEST(Ops, FusedGeluErfMatchesDouble) {
+    for (int threads : {1, 3}) {
+        ggml_init_params ip = {32 * 1024 * 1024, nullptr, false};
+        ggml_context * ctx = ggml_init(ip);
+        const int64_t n = 300007;
+        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, n / 7 + 1);
+        float * xp = (float *) x->data;
+        std::mt19937 rng(5);
+        std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-1.5f, 1.5f);
+        for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 4) ? wide(rng) : narrow(rng) * ((i % 3) ? 1.0f : 1e-5f);
+        xp[0] = NAN; xp[1] = INFINITY; xp[2] = -INFINITY; xp[3] = 0.0f; xp[4] = 1e30f; xp[5] = -1e30f;
+        xp[6] = 1.4142135f; xp[7] = 5.656854f; xp[8] = -5.656854f;  // the fits' seams: |u| = 1 and 4
+        ggml_tensor * y = codec_gelu_erf(ctx, x, true);
+        ggml_tensor * ref = ggml_gelu_erf(ctx, x);
+        ASSERT_NE(y->op, ref->op);
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        ggml_build_forward_expand(gf, y);
+        ggml_build_forward_expand(gf, ref);
+        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        const float * yp = (const float *) y->data, * rp = (const float *) ref->data;
+        for (int i = 0; i < 3; ++i) EXPECT_EQ(std::isnan(yp[i]), std::isnan(rp[i])) << i;
+        EXPECT_EQ(yp[1], INFINITY);
+        EXPECT_EQ(yp[4], 1e30f);
+        double worst = 0, worst_stock = 0;
+        for (int64_t i = 3; i < ggml_nelements(x); ++i) {
+            const double xd = xp[i];
+            const double exact = 0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0)));
+            const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
+            const double tol = 0.5 * std::fabs(xd) * 1.2e-7 + 2 * ulp;
+            worst = std::max(worst, std::fabs(yp[i] - exact) / tol);
+            worst_stock = std::max(worst_stock, std::fabs(rp[i] - exact) / tol);
+        }
+        EXPECT_LE(worst, 1.0) << "threads=" << threads << " (libm's erff: " << worst_stock << ")";
         ggml_free(ctx);
     }
 }

@@ -1,0 +1,53 @@
+#include "gelu.h"
+
+#include <cmath>
+#include <cstdint>
+
+namespace {
+
+// Chebyshev coefficients (scripts: numpy.polynomial.chebyshev.chebfit at 4000 Chebyshev nodes,
+// in double). kSmall: erf(u) / u as a function of s = u^2 on [0, 1]; kLarge: erfc(u) on [1, 4].
+constexpr float kSmall[] = {9.754769394e-01f, -1.422612051e-01f, 1.003558219e-02f, -5.768764700e-04f, 2.741993125e-05f,
+                            -1.104317551e-06f, 3.848875543e-08f, -1.180858237e-09f, 3.233417321e-11f};
+constexpr float kLarge[] = {3.030252054e-02f, -5.425132390e-02f, 3.876375644e-02f, -2.179748780e-02f, 9.314174793e-03f,
+                            -2.748111833e-03f, 3.576751739e-04f, 1.268622107e-04f, -8.896524125e-05f, 2.228847529e-05f,
+                            -7.040156716e-08f, -1.808171485e-06f, 5.517666254e-07f, -2.368918484e-08f, -3.172083481e-08f};
+constexpr float kInvSqrt2 = 0.70710678118654752f;  // as ggml's GELU_ERF scales x
+
+template <int N>
+inline float clenshaw(const float (&c)[N], float t) {
+    float b1 = 0.0f, b2 = 0.0f;
+    const float t2 = t + t;
+    for (int k = N - 1; k > 0; --k) {
+        const float b = t2 * b1 - b2 + c[k];
+        b2 = b1;
+        b1 = b;
+    }
+    return t * b1 - b2 + c[0];
+}
+
+void gelu_span(float * __restrict y, const float * __restrict x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {  // branch-free so the compiler vectorizes it
+        const float u = x[i] * kInvSqrt2;
+        const float au = std::fabs(u);
+        const float a = au < 4.0f ? au : 4.0f;  // NaN -> 4: the product below stays NaN
+        const float small = a * clenshaw(kSmall, 2.0f * (a * a) - 1.0f);
+        const float large = 1.0f - clenshaw(kLarge, (a - 2.5f) * (2.0f / 3.0f));
+        const float e = a < 1.0f ? small : (au < 4.0f ? large : 1.0f);
+        y[i] = 0.5f * x[i] * (1.0f + std::copysign(e, u));
+    }
+}
+
+void gelu_task(ggml_tensor * dst, const ggml_tensor * x, int ith, int nth, void *) {
+    const int64_t n = ggml_nelements(x);
+    const int64_t per = ((n + nth - 1) / nth + 15) & ~(int64_t) 15;  // whole vectors per thread
+    const int64_t i0 = per * ith, i1 = i0 + per < n ? i0 + per : n;
+    if (i0 < i1) gelu_span((float *) dst->data + i0, (const float *) x->data + i0, i1 - i0);
+}
+
+}  // namespace
+
+ggml_tensor * codec_gelu_erf(ggml_context * ctx, ggml_tensor * x, bool cpu) {
+    if (!cpu || x->type != GGML_TYPE_F32 || !ggml_is_contiguous(x)) return ggml_gelu_erf(ctx, x);
+    return ggml_map_custom1(ctx, x, gelu_task, GGML_N_TASKS_MAX, nullptr);
+}
