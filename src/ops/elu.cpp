@@ -1,5 +1,7 @@
 #include "elu.h"
 
+#include "unary.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -27,16 +29,11 @@ void elu_span(float * __restrict y, const float * __restrict x, int64_t n) {
     }
 }
 
-void elu_task(ggml_tensor * dst, const ggml_tensor * x, int ith, int nth, void *) {
-    const int64_t n = ggml_nelements(x);
-    const int64_t per = ((n + nth - 1) / nth + 15) & ~(int64_t) 15;  // whole vectors per thread
-    const int64_t i0 = per * ith, i1 = i0 + per < n ? i0 + per : n;
-    if (i0 < i1) elu_span((float *) dst->data + i0, (const float *) x->data + i0, i1 - i0);
-}
+const codec_unary_op k_elu = {elu_span};
 
 }  // namespace
 
 ggml_tensor * codec_elu(ggml_context * ctx, ggml_tensor * x, bool cpu) {
     if (!cpu || x->type != GGML_TYPE_F32 || !ggml_is_contiguous(x)) return ggml_elu(ctx, x);
-    return ggml_map_custom1(ctx, x, elu_task, GGML_N_TASKS_MAX, nullptr);
+    return codec_map_unary(ctx, x, k_elu);
 }

@@ -1,5 +1,7 @@
 #include "gelu.h"
 
+#include "unary.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -38,16 +40,11 @@ void gelu_span(float * __restrict y, const float * __restrict x, int64_t n) {
     }
 }
 
-void gelu_task(ggml_tensor * dst, const ggml_tensor * x, int ith, int nth, void *) {
-    const int64_t n = ggml_nelements(x);
-    const int64_t per = ((n + nth - 1) / nth + 15) & ~(int64_t) 15;  // whole vectors per thread
-    const int64_t i0 = per * ith, i1 = i0 + per < n ? i0 + per : n;
-    if (i0 < i1) gelu_span((float *) dst->data + i0, (const float *) x->data + i0, i1 - i0);
-}
+const codec_unary_op k_gelu = {gelu_span};
 
 }  // namespace
 
 ggml_tensor * codec_gelu_erf(ggml_context * ctx, ggml_tensor * x, bool cpu) {
     if (!cpu || x->type != GGML_TYPE_F32 || !ggml_is_contiguous(x)) return ggml_gelu_erf(ctx, x);
-    return ggml_map_custom1(ctx, x, gelu_task, GGML_N_TASKS_MAX, nullptr);
+    return codec_map_unary(ctx, x, k_gelu);
 }
