@@ -4,6 +4,8 @@ against the PyTorch reference, one model at a time, in one run.
 
     .venv/bin/python bench/variants.py --models xcodec2-l2,wavtokenizer-75 --lengths 10 \
         --variants blas=CODEC_BLAS=1,cpu=CODEC_BLAS=0 [--threads 2] [--reps 3] [--rounds 3]
+    (a variant's CODEC_BENCH=PATH times another build, e.g. before=CODEC_BENCH=../old/build/bin/codec-bench;
+    parity is always this process's library's)
 
 Each round runs the reference and every variant, each in its own process, in a rotated order;
 each side keeps the median over its rounds of its per-round medians. Parity of each variant
@@ -28,7 +30,8 @@ def run_variant(env_kv, model, wav, threads, reps, warmup):
     for kv in env_kv:
         k, _, v = kv.partition("=")
         env[k] = v
-    out = subprocess.run([compare.BENCH, "--model", model, "--in", wav, "--threads", str(threads), "--reps", str(reps),
+    bench = env.get("CODEC_BENCH", compare.BENCH)  # a variant may name another build's codec-bench
+    out = subprocess.run([bench, "--model", model, "--in", wav, "--threads", str(threads), "--reps", str(reps),
                           "--warmup", str(warmup), "--json"], check=True, capture_output=True, text=True, env=env)
     r = json.loads(out.stdout)
     return {ph: r[ph]["median_ms"] / 1e3 for ph in ("encode", "decode") if ph in r}
