@@ -48,7 +48,7 @@ ggml_tensor * codec_convnext_forward(ggml_context * ctx, const codec_convnext & 
     if (!b.causal) {
         h = codec_cm_conv1d_dw(ctx, x, b.dw.w, b.dw.b, (int) (k1 / 2), 1);
     } else {  // all of the kernel's padding on the left (a stride-1 causal conv has no extra right padding)
-        ggml_tensor * xp = io ? io->with_context(ctx, x, k1, CODEC_PAD_CONSTANT) : codec_pad_time_cm(ctx, x, k1, 0, CODEC_PAD_CONSTANT);
+        ggml_tensor * xp = io ? io->with_context(ctx, x, k1, CODEC_PAD_CONSTANT) : codec_pad_time_cm(ctx, x, k1, 0, CODEC_PAD_CONSTANT, codec_on_host(b.dw.w));
         h = codec_cm_conv1d_dw(ctx, xp, b.dw.w, b.dw.b, 0, 1);
     }
     h = b.ada.scale ? codec_ada_layer_norm(ctx, h, b.ada, cond, b.eps)

@@ -99,6 +99,17 @@ def signals(rate, hop):
     }
 
 
+def record_long_run(tag, summary, t_enc, t_senc, t_dec, t_sdec):
+    """A long stream-vs-one-shot test's times (s) and the process's peak RSS: printed and recorded."""
+    import resource
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{tag}: {summary}; encode one-shot {t_enc:.1f} s, stream {t_senc:.1f} s; "
+          f"decode one-shot {t_dec:.1f} s, stream {t_sdec:.1f} s; process peak RSS {rss:.0f} MB")
+    for k, v in (("one-shot encode s", t_enc), ("stream encode s", t_senc), ("one-shot decode s", t_dec),
+                 ("stream decode s", t_sdec), ("process peak RSS MB", rss)):
+        record(tag, k, v)
+
+
 def snr_db(ref, out):
     ref = np.asarray(ref, dtype=np.float64)
     err = np.asarray(out, dtype=np.float64) - ref

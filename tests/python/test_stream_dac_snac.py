@@ -7,14 +7,13 @@ Tiny variants run the chunking/edge-case grid; the published DAC 44 kHz and SNAC
 default 60; the issue's 5 minutes with CODEC_STREAM_LONG_S=300) on SNAC 24 kHz, and on DAC 16 kHz
 only when CODEC_STREAM_LONG_S is set (DAC's one-shot is the slow, large side: see LONG)."""
 import os
-import resource
 import time
 
 import numpy as np
 import pytest
 
 import codec_cpp
-from conftest import THREADS, make_model, record, signals, snr_db
+from conftest import THREADS, make_model, record, record_long_run, signals, snr_db
 
 CODE_RATE_FLOOR = 0.999  # codes equal to the one-shot's (float rounding may flip a near tie)
 SNR_FLOOR = 80.0         # dB, stream decode vs one-shot decode
@@ -297,14 +296,9 @@ def test_long_input(name):
     dec = stream_decode(m, ref, rng, 0, 40)
     t_sdec = time.perf_counter() - t
     snr = snr_db(pcm, dec)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tag = f"{name} long {LONG_SECONDS:.0f} s"
-    print(f"{tag}: codes {100 * rate:.4f} %, SNR {snr:.1f} dB; encode one-shot {t_enc:.1f} s, stream {t_senc:.1f} s; "
-          f"decode one-shot {t_dec:.1f} s, stream {t_sdec:.1f} s; process peak RSS {rss:.0f} MB")
     record(tag, "stream codes equal", rate)
     record(tag, "stream decode SNR dB", snr)
-    for k, v in (("one-shot encode s", t_enc), ("stream encode s", t_senc), ("one-shot decode s", t_dec),
-                 ("stream decode s", t_sdec), ("process peak RSS MB", rss)):
-        record(tag, k, v)
+    record_long_run(tag, f"codes {100 * rate:.4f} %, SNR {snr:.1f} dB", t_enc, t_senc, t_dec, t_sdec)
     assert rate >= CODE_RATE_FLOOR
     assert dec.shape == pcm.shape and snr >= SNR_FLOOR
