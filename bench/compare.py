@@ -19,6 +19,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -29,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 
 BENCH = os.environ.get("CODEC_BENCH", os.path.join(ROOT, "build", "bin", "codec-bench"))  # CODEC_LIB: the library
+CLI = os.environ.get("CODEC_CLI", os.path.join(ROOT, "build", "bin", "codec-cli"))
 PY = sys.executable
 
 
@@ -47,6 +49,47 @@ def run_ours(model_path, wav, threads, reps, warmup):
     out = subprocess.run([BENCH, "--model", model_path, "--in", wav, "--threads", str(threads), "--reps", str(reps),
                           "--warmup", str(warmup), "--json"], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def run_cli(model_path, wav, ref_codes, threads, reps, tmp, extra):
+    """codec-cli as a user meets it: one whole process per call (load, first call, file I/O), wall
+    time, median of reps. Encode writes our codes, which the decode then reads; a model without
+    an encoder (Soprano) decodes the reference's latents."""
+    def timed(args):
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            subprocess.run([CLI, *args, "--model", model_path, "--threads", str(threads), *extra], check=True,
+                           capture_output=True)
+            ts.append(time.perf_counter() - t0)
+        return float(np.median(ts))
+    multi = isinstance(ref_codes, list)
+    codes = os.path.join(tmp, "cli-codes.npz" if multi else "cli-codes.npy")
+    out = {}
+    try:
+        out["encode_s"] = timed(["encode", "--in", wav, "--out", codes])
+    except subprocess.CalledProcessError as e:  # decoder-only: say why, decode what the reference gave
+        if b"encoder" not in e.stderr:
+            raise
+        np.save(codes, np.asarray(ref_codes, dtype=np.float32))
+    out["decode_s"] = timed(["decode", "--codes", codes, "--out", os.path.join(tmp, "cli-out.wav")])
+    return out
+
+
+def gemm_peak_gflops(threads, n=2048):
+    """The machine's F32 GEMM rate as PyTorch (MKL) reaches it: best of 5 n^3 products."""
+    import torch
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(5))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def run_ref(arch, ckpt, npy, threads, reps, warmup, tmp):
@@ -119,6 +162,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (ref first, then ours first, ...)")
     ap.add_argument("--types", default="f32", help="GGUF types to time (parity is checked for each)")
+    ap.add_argument("--cli", action="store_true", help="also time codec-cli encode / decode as whole processes "
+                    "(load, first call, file I/O) against the reference's warm calls")
+    ap.add_argument("--cli-args", default="", help="extra codec-cli options, e.g. --one-shot")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
     args = ap.parse_args()
 
@@ -140,7 +186,7 @@ def main():
                 np.save(npy, x)
                 soundfile.write(wav, x, rate, subtype="FLOAT")
                 # Alternate the order over the rounds; keep each side's best median.
-                ref = ours_by_type = None
+                ref = ours_by_type = cli = None
                 for rnd in range(args.rounds):
                     order = ["ref", "ours"] if rnd == 0 else ["ours", "ref"]
                     for side in order:
@@ -151,6 +197,10 @@ def main():
                         else:
                             res = {t: run_ours(paths[t], wav, args.threads, args.reps, args.warmup)
                                    for t in args.types.split(",")}
+                            if args.cli:  # the first type's GGUF as a whole process per call
+                                c = run_cli(paths[args.types.split(",")[0]], wav, ref["codes"], args.threads, args.reps,
+                                            tmp, args.cli_args.split())
+                                cli = c if cli is None else {ph: min(v, cli[ph]) if ph in cli else v for ph, v in c.items()}
                             if ours_by_type is None:
                                 ours_by_type = res
                             else:
@@ -182,6 +232,10 @@ def main():
                         "codes_equal": codes_equal(codes, ref["codes"]) if codes is not None else nan,
                         "decode_snr_db": snr_db(ref["audio"], audio) if audio.shape == ref["audio"].shape else float("nan"),
                     }
+                    if cli and t == args.types.split(",")[0]:
+                        row["cli_encode_s"], row["cli_decode_s"] = cli.get("encode_s", nan), cli["decode_s"]
+                        row["cli_encode_speedup"] = row["ref_encode_s"] / row["cli_encode_s"]
+                        row["cli_decode_speedup"] = row["ref_decode_s"] / row["cli_decode_s"]
                     row["encode_speedup"] = row["ref_encode_s"] / row["ours_encode_s"]
                     row["decode_speedup"] = row["ref_decode_s"] / row["ours_decode_s"]
                     rows.append(row)
@@ -190,10 +244,12 @@ def main():
                           f"(x{row['decode_speedup']:.2f}), codes {row['codes_equal']:.4f}, SNR {row['decode_snr_db']:.1f} dB, "
                           f"RSS {row['ref_peak_rss_mb']:.0f} / {row['ours_peak_rss_mb']:.0f} MB", flush=True)
 
-    meta = {"cpu": cpu_name(), "threads": args.threads, "reps": args.reps, "rounds": args.rounds}
+    meta = {"cpu": cpu_name(), "threads": args.threads, "reps": args.reps, "rounds": args.rounds,
+            "gemm_peak_gflops": gemm_peak_gflops(args.threads)}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
-    lines = [f"CPU: {meta['cpu']}, {args.threads} threads, median of {args.reps} reps (best of {args.rounds} alternating rounds).", "",
+    lines = [f"CPU: {meta['cpu']}, {args.threads} threads, median of {args.reps} reps (best of {args.rounds} alternating rounds); "
+             f"F32 GEMM peak (PyTorch, 2048^3): {meta['gemm_peak_gflops']:.0f} GFLOP/s.", "",
              "| model | type | input s | PyTorch enc s | ours enc s | enc speedup | PyTorch dec s | ours dec s | dec speedup "
              "| ours enc/dec GFLOP/s | peak RSS PyTorch / ours MB | codes equal | decode SNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -205,6 +261,16 @@ def main():
                      f"{r['ours_decode_s']:.3f} | {r['decode_speedup']:.2f}x | {f(r['ours_encode_gflops'], '.0f')} / "
                      f"{r['ours_decode_gflops']:.0f} | {r['ref_peak_rss_mb']:.0f} / {r['ours_peak_rss_mb']:.0f} | "
                      f"{f(r['codes_equal'], '.4f')} | {r['decode_snr_db']:.1f} |")
+    if args.cli:
+        lines += ["", f"codec-cli as whole processes{(' (' + args.cli_args + ')') if args.cli_args else ''} against the "
+                  "reference's warm calls:", "",
+                  "| model | input s | PyTorch enc s | cli enc s | enc speedup | PyTorch dec s | cli dec s | dec speedup |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if "cli_decode_s" in r:
+                lines.append(f"| {r['model']} | {r['seconds']:g} | {f(r['ref_encode_s'], '.3f')} | {f(r['cli_encode_s'], '.3f')} | "
+                             f"{f(r['cli_encode_speedup'], '.2f', 'x')} | {r['ref_decode_s']:.3f} | {r['cli_decode_s']:.3f} | "
+                             f"{r['cli_decode_speedup']:.2f}x |")
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
