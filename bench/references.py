@@ -76,20 +76,39 @@ class _Snac:
             torch.randn = randn
 
 
+class Chunked:
+    """EnCodec 48 kHz's encode: the raw output (what its decode takes) and, as ours gives them,
+    the codes concatenated over the chunks [n_q, F] (the last chunk's padding dropped) and the
+    per-chunk scales."""
+    def __init__(self, r):
+        self.raw = r
+        chunks = [c for c in r.audio_codes[:, 0].numpy().astype(np.int32)]
+        if r.last_frame_pad_length:
+            chunks[-1] = chunks[-1][:, :-r.last_frame_pad_length]
+        self.codes = np.concatenate(chunks, 1)
+        self.scales = np.array([s.item() for s in r.audio_scales], np.float32)
+
+
 class _Encodec:
-    """Mono 24 kHz model at its highest bandwidth (all codebooks), as codec-bench runs it."""
+    """At its highest bandwidth (all codebooks), as codec-bench runs it: 24 kHz mono, or 48 kHz
+    stereo ([n, 2] in and out) in 1 s chunks with scales."""
     venv = None
     load = _main_venv_loader("load_encodec_reference")
 
     @staticmethod
     def encode(model, x):
-        r = model.encode(torch.from_numpy(x)[None, None], bandwidth=model.config.target_bandwidths[-1])
-        if r.audio_codes.shape[0] != 1 or r.audio_scales[0] is not None:
-            raise SystemExit("bench: only the unchunked (24 kHz) EnCodec model is timed")
+        t = torch.from_numpy(np.ascontiguousarray(x.T))[None] if x.ndim == 2 else torch.from_numpy(x)[None, None]
+        r = model.encode(t, bandwidth=model.config.target_bandwidths[-1])
+        if r.audio_scales[0] is not None:
+            return Chunked(r)
         return r.audio_codes[0, 0].numpy().astype(np.int32)
 
     @staticmethod
     def decode(model, codes):
+        if isinstance(codes, Chunked):
+            r = codes.raw
+            a = model.decode(r.audio_codes, r.audio_scales, last_frame_pad_length=r.last_frame_pad_length).audio_values[0]
+            return a.numpy().T  # [n, channels]
         c = torch.from_numpy(codes.astype(np.int64))[None, None]
         return model.decode(c, [None]).audio_values[0, 0].numpy()
 

@@ -63,6 +63,9 @@ def main():
                 res["decode_s"].append(dt)
     res["peak_rss_mb"] = peak_rss_mb()
     base = os.path.splitext(args.out)[0]
+    if hasattr(codes, "scales"):  # chunked codes with per-chunk scales (EnCodec 48 kHz)
+        np.save(base + "-scales.npy", codes.scales)
+        codes = codes.codes
     if isinstance(codes, list):  # multi-rate codes (SNAC): one array per level
         np.savez(base + "-codes.npz", *codes)
     else:
