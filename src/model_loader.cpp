@@ -249,6 +249,10 @@ bool codec_model_loader::has_key(const char * key) const {
     return gguf_ && gguf_find_key(gguf_, key) >= 0;
 }
 
+bool codec_model_loader::has_tensor(const std::string & name) const {
+    return gguf_ && gguf_find_tensor(gguf_, name.c_str()) >= 0;
+}
+
 int64_t codec_model_loader::find_key(const char * key, std::string & err) const {
     const int64_t id = gguf_find_key(gguf_, key);
     if (id < 0) err = std::string("missing GGUF key '") + key + "' (re-convert the model with scripts/convert.py)";

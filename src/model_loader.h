@@ -27,6 +27,7 @@ public:
 
     gguf_context * gguf() const { return gguf_; }
     bool has_key(const char * key) const;
+    bool has_tensor(const std::string & name) const;  // for optional weights; declare with tensor()
 
     // Checked key reads: missing key, wrong type or value outside [lo, hi] is an error.
     bool get_i32 (const char * key, int32_t & out, int64_t lo, int64_t hi, std::string & err) const;

@@ -62,11 +62,13 @@ def write_head(out, get, prefix, out_prefix, n_fft, hop, center, zero_edge_bins)
 
 
 def write_istft(out, out_prefix, window, n_fft, hop, center, zero_edge_bins=False):
-    """The ISTFT constants of src/blocks/istft.h: "<out_prefix>.basis" and ".window_sq"."""
+    """The ISTFT constants of src/blocks/istft.h: "<out_prefix>.basis" and ".window_sq" (the dense
+    inverse DFT), and ".window" (the CPU's FFT path, src/ops/irfft.h)."""
     check_envelope(window, n_fft, hop, center)
     basis, wsq = istft_basis(window, n_fft, hop, zero_edge_bins)
     out.tensor(out_prefix + ".basis", basis)
     out.tensor(out_prefix + ".window_sq", wsq)
+    out.tensor(out_prefix + ".window", np.asarray(window, dtype=np.float32).reshape(-1))
 
 
 def write_layer_norm(out, get, prefix, out_prefix):

@@ -1,6 +1,7 @@
 #include "istft.h"
 
 #include "model_loader.h"
+#include "ops/copy_rows.h"
 
 #include <cmath>
 
@@ -32,8 +33,9 @@ ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_t
     ggml_tensor * mag = ggml_clamp(ctx, ggml_exp(ctx, logmag), -INFINITY, 1e2f);  // exp overflow clips to 100, as torch.clip
     ggml_tensor * re = ggml_mul(ctx, mag, ggml_cos(ctx, phase));
     ggml_tensor * im = ggml_mul(ctx, mag, ggml_sin(ctx, phase));
-    ggml_tensor * spec = ggml_concat(ctx, re, im, 0);                                 // [N + 2, T, B]
-    ggml_tensor * frames = ggml_mul_mat(ctx, s.basis, spec);                          // [R * hop, T, B]: windowed irfft
+    ggml_tensor * frames = s.fft && codec_on_host(s.window)                           // [R * hop, T, B]: windowed irfft
+        ? codec_irfft_frames(ctx, re, im, s.window, *s.fft)
+        : ggml_mul_mat(ctx, s.basis, ggml_concat(ctx, re, im, 0));
     ggml_tensor * y = overlap_add(ctx, frames, s.hop, R);
     // The envelope is the same for every sequence: one, broadcast in the division.
     ggml_tensor * wsq = ggml_repeat_4d(ctx, ggml_reshape_2d(ctx, s.win_sq, R * s.hop, 1), R * s.hop, T, 1, 1);
@@ -44,7 +46,8 @@ ggml_tensor * codec_istft_head(ggml_context * ctx, const codec_istft & s, ggml_t
     return ggml_div(ctx, y, env);
 }
 
-codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix, int n_fft, int hop, bool center) {
+codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix, int n_fft, int hop, bool center,
+                             bool zero_edge_bins) {
     codec_istft s;
     s.n_fft = n_fft;
     s.hop = hop;
@@ -52,6 +55,10 @@ codec_istft codec_load_istft(codec_model_loader & ld, const std::string & prefix
     const int64_t R = hops_per_frame(s);
     s.basis = ld.tensor(prefix + ".basis", {n_fft + 2, R * hop}, CODEC_W_F32);
     s.win_sq = ld.tensor(prefix + ".window_sq", {R * hop}, CODEC_W_F32);
+    if (ld.has_tensor(prefix + ".window")) {
+        s.window = ld.tensor(prefix + ".window", {n_fft}, CODEC_W_F32);
+        if (n_fft % 2 == 0) s.fft = std::make_shared<codec_irfft>(n_fft, R * hop, zero_edge_bins);
+    }
     return s;
 }
 
@@ -60,10 +67,10 @@ ggml_tensor * codec_vocos_head_forward(ggml_context * ctx, const codec_vocos_hea
 }
 
 codec_vocos_head codec_load_vocos_head(codec_model_loader & ld, const std::string & prefix, int dim, int n_fft, int hop,
-                                       bool center) {
+                                       bool center, bool zero_edge_bins) {
     codec_vocos_head h;
     h.w = ld.tensor(prefix + ".out.weight", {dim, n_fft + 2}, CODEC_W_MATMUL);
     h.b = ld.tensor(prefix + ".out.bias", {n_fft + 2}, CODEC_W_F32);
-    h.istft = codec_load_istft(ld, prefix + ".istft", n_fft, hop, center);
+    h.istft = codec_load_istft(ld, prefix + ".istft", n_fft, hop, center, zero_edge_bins);
     return h;
 }

@@ -60,7 +60,7 @@ bool sp_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     }
     m.final_w = ld.tensor("decoder.final_layer_norm.weight", {C}, CODEC_W_F32);
     m.final_b = ld.tensor("decoder.final_layer_norm.bias", {C}, CODEC_W_F32);
-    m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, true);
+    m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, true, true);
     return true;
 }
 

@@ -122,7 +122,7 @@ bool wt_init(codec_model & model, codec_model_loader & ld, std::string & err) {
         }
         m.final_w = ld.tensor("backbone.final_layer_norm.weight", {C}, CODEC_W_F32);
         m.final_b = ld.tensor("backbone.final_layer_norm.bias", {C}, CODEC_W_F32);
-        m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, m.center);
+        m.head = codec_load_vocos_head(ld, "head", C, m.n_fft, m.head_hop, m.center, false);
     }
     return true;
 }

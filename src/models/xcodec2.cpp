@@ -207,7 +207,7 @@ bool xc_init(codec_model & model, codec_model_loader & ld, std::string & err) {
     codec_load_transformer(ld, "dec", m.tr, m.n_layers, C, ffn, false);
     m.norm_w = ld.tensor("dec.norm.weight", {C}, CODEC_W_F32);
     m.norm_b = ld.tensor("dec.norm.bias", {C}, CODEC_W_F32);
-    m.head = codec_load_vocos_head(ld, "dec.head", C, m.n_fft, hp.hop_size, false);
+    m.head = codec_load_vocos_head(ld, "dec.head", C, m.n_fft, hp.hop_size, false, false);
     // the encoder side is read when the GGUF says it has one, or holds its keys (then every key and
     // tensor is checked, but encode stays refused while codec.has_encoder is off)
     m.has_enc = hp.has_encoder || ld.has_key("xcodec2.semantic.num_layers");

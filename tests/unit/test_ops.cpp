@@ -3,6 +3,7 @@
 #include "ops/copy_rows.h"
 #include "ops/elu.h"
 #include "ops/gelu.h"
+#include "ops/irfft.h"
 #include "ops/snake_cm.h"
 
 #include <cmath>
@@ -176,6 +177,70 @@ TEST(Ops, FusedGeluErfMatchesDouble) {
         }
         EXPECT_LE(worst, 1.0) << "threads=" << threads << " (libm's erff: " << worst_stock << ")";
         ggml_free(ctx);
+    }
+}
+
+// The FFT path of the ISTFT heads against irfft in double and against the dense basis product it
+// replaces (the basis as the converter builds it): sizes with radices 4, 2, 3, 5 and a prime
+// above the specialized ones (11), edge bins kept and zeroed, frames padded past N.
+TEST(Ops, IrfftFramesMatchDenseBasis) {
+    struct Case { int n, hop; bool zero_edges; };
+    for (const Case cs : {Case{16, 4, false}, Case{24, 5, true}, Case{30, 30, false}, Case{22, 7, false}, Case{2048, 512, true}}) {
+        for (int threads : {1, 3}) {
+            const int N = cs.n, nb = N / 2 + 1;
+            const int64_t L = (N + cs.hop - 1) / cs.hop * cs.hop, T = 9, B = 2;
+            ggml_init_params ip = {(size_t) (L * (N + 2) * 4 + 6 * (L + N) * T * B * 4 + (4 << 20)), nullptr, false};
+            ggml_context * ctx = ggml_init(ip);
+            std::mt19937 rng(11 + N);
+            ggml_tensor * re = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, nb, T, B);
+            ggml_tensor * im = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, nb, T, B);
+            ggml_tensor * win = ggml_new_tensor_1d(ctx, GGML_TYPE_F32, N);
+            ggml_tensor * basis = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, N + 2, L);
+            fill(re, rng, -3.0f, 3.0f);
+            fill(im, rng, -3.0f, 3.0f);
+            fill(win, rng, -1.0f, 1.0f);  // any window, signs included
+            const float * w = (const float *) win->data;
+            std::vector<double> c(nb, 2.0);
+            c[0] = c[nb - 1] = cs.zero_edges ? 0.0 : 1.0;
+            float * bp = (float *) basis->data;
+            for (int64_t n = 0; n < L; ++n) {
+                for (int k = 0; k < nb; ++k) {
+                    const double a = 2 * 3.14159265358979323846 * (double) ((k * n) % N) / N;
+                    const bool in = n < N, edge = k == 0 || k == nb - 1;
+                    bp[n * (N + 2) + k] = in ? (float) (c[k] * std::cos(a) / N * w[n]) : 0.0f;
+                    bp[n * (N + 2) + nb + k] = in && !edge ? (float) (-c[k] * std::sin(a) / N * w[n]) : 0.0f;
+                }
+            }
+            codec_irfft op(N, L, cs.zero_edges);
+            ggml_tensor * fft = codec_irfft_frames(ctx, re, im, win, op);
+            ggml_tensor * dense = ggml_mul_mat(ctx, basis, ggml_concat(ctx, re, im, 0));
+            ggml_cgraph * gf = ggml_new_graph(ctx);
+            ggml_build_forward_expand(gf, fft);
+            ggml_build_forward_expand(gf, dense);
+            ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+            ASSERT_TRUE(ggml_are_same_shape(fft, dense));
+            double worst_fft = 0, worst_dense = 0, peak = 0;
+            for (int64_t f = 0; f < T * B; ++f) {
+                const float * r = (const float *) re->data + f * nb, * i = (const float *) im->data + f * nb;
+                for (int64_t n = 0; n < L; ++n) {
+                    double exact = 0;
+                    for (int k = 0; n < N && k < nb; ++k) {
+                        const double a = 2 * 3.14159265358979323846 * (double) ((k * n) % N) / N;
+                        const bool edge = k == 0 || k == nb - 1;
+                        exact += c[k] * (r[k] * std::cos(a) - (edge ? 0.0 : i[k] * std::sin(a)));
+                    }
+                    exact *= n < N ? w[n] / N : 0.0;
+                    peak = std::max(peak, std::fabs(exact));
+                    worst_fft = std::max(worst_fft, std::fabs(((const float *) fft->data)[f * L + n] - exact));
+                    worst_dense = std::max(worst_dense, std::fabs(((const float *) dense->data)[f * L + n] - exact));
+                    if (n >= N) ASSERT_EQ(((const float *) fft->data)[f * L + n], 0.0f);
+                }
+            }
+            // float rounding of a sum of N terms; the FFT's is O(log N), the product's O(N)
+            EXPECT_LE(worst_fft, 2e-6 * peak + 1e-7) << "N=" << N << " threads=" << threads << " dense: " << worst_dense;
+            EXPECT_LE(worst_fft, std::max(2 * worst_dense, 2e-7 * peak)) << "N=" << N;
+            ggml_free(ctx);
+        }
     }
 }
 
