@@ -43,7 +43,7 @@ struct Options {
     std::string scales;       // scales file; "": next to the codes file
     int         threads = 0;  // 0: all cores
     bool        gpu     = false;
-    double      block_seconds = 1.0;  // stream block length
+    double      block_seconds = 10.0;  // stream block length
     bool        one_shot = false;     // --one-shot: whole input in one call
     // Several files (batch.h): every --in / --codes in order (in / codes hold the last one).
     std::vector<std::string> inputs;

@@ -51,7 +51,7 @@ const FlagSpec kFlags[] = {
     {"--gpu",       F_GPU,       nullptr, "run on the first GPU backend if ggml has one"},
     {"--bandwidth", F_BANDWIDTH, "KBPS",  "target bandwidth, one of the model's (EnCodec: 1.5/3/6/12/24); sets n_q as the reference does"},
     {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
-    {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 1): memory stays bounded by the block, whatever the input's length"},
+    {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 10): memory stays bounded by the block, whatever the input's length"},
     {"--one-shot",  F_ONE_SHOT,  nullptr, "process the whole input in one call instead of streaming it in blocks"},
     {"--list",      F_LIST,      "FILE",  "several files: input paths, one per line, after any given on the command line "
                                           "(blank lines and lines starting with # skipped; '-': stdin)"},
