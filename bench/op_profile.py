@@ -17,10 +17,10 @@ import compare  # noqa: E402  (its sys.path set-up brings the fixtures)
 
 # Runs in a child process with CODEC_PROFILE set: a warm-up call, then a marker and the profiled call.
 CHILD = r"""
-import sys, numpy as np, codec_cpp
+import sys, numpy as np
 path, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
-import compare
+import compare, codec_cpp  # compare puts python/ on the path
 m = codec_cpp.Model(path, n_threads=threads)
 x = compare.make_input(m.encode_sample_rate, seconds, m.channels)
 def mark(s):
@@ -38,7 +38,9 @@ dec(c); mark("decode"); dec(c); mark("end")
 def profile(path, seconds, threads):
     env = dict(os.environ, CODEC_PROFILE="1")
     r = subprocess.run([sys.executable, "-c", CHILD, path, str(seconds), str(threads), os.path.dirname(os.path.abspath(__file__))],
-                       capture_output=True, text=True, env=env, check=True)
+                       capture_output=True, text=True, env=env)
+    if r.returncode:
+        raise SystemExit(f"op_profile: {path}: {r.stderr[-2000:]}")
     phases, cur = {}, None
     for line in r.stderr.splitlines():
         if line.startswith("@@ "):

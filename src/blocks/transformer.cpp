@@ -93,14 +93,6 @@ static ggml_tensor * layer_norm(ggml_context * ctx, const codec_transformer & tr
     return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, tr.eps), w), b);
 }
 
-// GELU with PyTorch's tanh approximation, composed from exact F32 ops (ggml_gelu may go
-// through an f16 table on the CPU, which costs parity).
-static ggml_tensor * gelu_tanh(ggml_context * ctx, ggml_tensor * x) {
-    ggml_tensor * x3 = ggml_mul(ctx, ggml_sqr(ctx, x), x);
-    ggml_tensor * t = ggml_tanh(ctx, ggml_scale(ctx, ggml_add(ctx, x, ggml_scale(ctx, x3, 0.044715f)), 0.7978845608028654f));
-    return ggml_mul(ctx, ggml_scale(ctx, x, 0.5f), ggml_scale_bias(ctx, t, 1.0f, 1.0f));
-}
-
 // The feed-forward half of a layer: fc2(act(fc1(h))) or, SwiGLU, down(silu(gate(h)) * up(h)).
 static ggml_tensor * layer_mlp(ggml_context * ctx, const codec_transformer & tr, const codec_transformer_layer & l,
                                ggml_tensor * h) {
@@ -108,7 +100,8 @@ static ggml_tensor * layer_mlp(ggml_context * ctx, const codec_transformer & tr,
         return ggml_mul_mat(ctx, l.fc2, ggml_mul(ctx, ggml_silu(ctx, ggml_mul_mat(ctx, l.fc1, h)), ggml_mul_mat(ctx, l.fc3, h)));
     }
     ggml_tensor * a = ggml_mul_mat(ctx, l.fc1, h);
-    a = tr.silu ? ggml_silu(ctx, a) : tr.gelu_tanh ? gelu_tanh(ctx, a) : codec_gelu_erf(ctx, a, codec_on_host(l.fc1));
+    a = tr.silu ? ggml_silu(ctx, a) : tr.gelu_tanh ? codec_gelu_tanh(ctx, a, codec_on_host(l.fc1))
+                                              : codec_gelu_erf(ctx, a, codec_on_host(l.fc1));
     return ggml_mul_mat(ctx, l.fc2, a);
 }
 

@@ -1,5 +1,6 @@
 #include "gelu.h"
 
+#include "expm1.h"
 #include "unary.h"
 
 #include <cmath>
@@ -42,9 +43,29 @@ void gelu_span(float * __restrict y, const float * __restrict x, int64_t n) {
 
 const codec_unary_op k_gelu = {gelu_span};
 
+constexpr float kCubic = 0.044715f, kSqrt2OverPi = 0.7978845608028654f;
+
+void gelu_tanh_span(float * __restrict y, const float * __restrict x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {  // branch-free so the compiler vectorizes it
+        const float z = (x[i] + ((x[i] * x[i]) * x[i]) * kCubic) * kSqrt2OverPi;
+        const float e = codec_expm1_nonpositive(-2.0f * std::fabs(z));  // NaN -> -1: y stays NaN through x
+        const float t = -e / (e + 2.0f);
+        y[i] = (0.5f * x[i]) * ((z < 0.0f ? -t : t) + 1.0f);
+    }
+}
+
+const codec_unary_op k_gelu_tanh = {gelu_tanh_span};
+
 }  // namespace
 
 ggml_tensor * codec_gelu_erf(ggml_context * ctx, ggml_tensor * x, bool cpu) {
     if (!cpu || x->type != GGML_TYPE_F32 || !ggml_is_contiguous(x)) return ggml_gelu_erf(ctx, x);
     return codec_map_unary(ctx, x, k_gelu);
+}
+
+ggml_tensor * codec_gelu_tanh(ggml_context * ctx, ggml_tensor * x, bool cpu) {
+    if (cpu && x->type == GGML_TYPE_F32 && ggml_is_contiguous(x)) return codec_map_unary(ctx, x, k_gelu_tanh);
+    ggml_tensor * x3 = ggml_mul(ctx, ggml_sqr(ctx, x), x);
+    ggml_tensor * t = ggml_tanh(ctx, ggml_scale(ctx, ggml_add(ctx, x, ggml_scale(ctx, x3, kCubic)), kSqrt2OverPi));
+    return ggml_mul(ctx, ggml_scale(ctx, x, 0.5f), ggml_scale_bias(ctx, t, 1.0f, 1.0f));
 }

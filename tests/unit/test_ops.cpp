@@ -244,4 +244,43 @@ TEST(Ops, IrfftFramesMatchDenseBasis) {
     }
 }
 
+// The fused tanh-approximated GELU against the same formula in double (tanh from libm): within 2
+// float ulps of tanh (as 0.5 |x| ulp(1)) plus 2 ulps of the result; the stock composition (ggml's
+// scalar tanhf) is held to the same bound. NaN and +-Inf as the stock ops.
+TEST(Ops, FusedGeluTanhMatchesDouble) {
+    for (int threads : {1, 3}) {
+        ggml_init_params ip = {32 * 1024 * 1024, nullptr, false};
+        ggml_context * ctx = ggml_init(ip);
+        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, 300007 / 7 + 1);
+        float * xp = (float *) x->data;
+        std::mt19937 rng(9);
+        std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-1.5f, 1.5f);
+        for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 4) ? wide(rng) : narrow(rng) * ((i % 3) ? 1.0f : 1e-5f);
+        xp[0] = NAN; xp[1] = INFINITY; xp[2] = -INFINITY; xp[3] = 0.0f; xp[4] = 1e30f; xp[5] = -1e30f;
+        ggml_tensor * y = codec_gelu_tanh(ctx, x, true);
+        ggml_tensor * ref = codec_gelu_tanh(ctx, x, false);
+        ASSERT_NE(y->op, ref->op);
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        ggml_build_forward_expand(gf, y);
+        ggml_build_forward_expand(gf, ref);
+        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        const float * yp = (const float *) y->data, * rp = (const float *) ref->data;
+        for (int i = 0; i < 6; ++i) {
+            EXPECT_EQ(std::isnan(yp[i]), std::isnan(rp[i])) << i;
+            if (!std::isnan(rp[i])) EXPECT_EQ(yp[i], rp[i]) << i;
+        }
+        double worst = 0, worst_stock = 0;
+        for (int64_t i = 6; i < ggml_nelements(x); ++i) {
+            const double xd = xp[i];
+            const double exact = 0.5 * xd * (1.0 + std::tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
+            const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
+            const double tol = 0.5 * std::fabs(xd) * 2.4e-7 + 2 * ulp;
+            worst = std::max(worst, std::fabs(yp[i] - exact) / tol);
+            worst_stock = std::max(worst_stock, std::fabs(rp[i] - exact) / tol);
+        }
+        EXPECT_LE(worst, 1.0) << "threads=" << threads << " (stock ops: " << worst_stock << ")";
+        ggml_free(ctx);
+    }
+}
+
 }  // namespace
