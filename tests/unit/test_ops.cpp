@@ -25,6 +25,14 @@ void fill(ggml_tensor * t, std::mt19937 & rng, float lo, float hi) {
     for (int64_t i = 0; i < ggml_nelements(t); ++i) p[i] = d(rng);
 }
 
+// Computes a and b in one graph on the CPU.
+ggml_status compute_both(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, int threads) {
+    ggml_cgraph * gf = ggml_new_graph(ctx);
+    ggml_build_forward_expand(gf, a);
+    ggml_build_forward_expand(gf, b);
+    return ggml_graph_compute_with_ctx(ctx, gf, threads);
+}
+
 // The polynomial sin^2 is within 4e-7 of sinf's square, so the fused snake is within 4e-7 * beta
 // (plus an ulp of x) of the stock ops; |alpha * x| > 1000 takes libm's sinf: bit-equal there.
 TEST(Ops, FusedSnakeMatchesStockOps) {
@@ -82,10 +90,7 @@ TEST(Ops, FusedEluMatchesExpm1) {
         xp[0] = NAN; xp[1] = -INFINITY; xp[2] = INFINITY; xp[3] = -0.0f; xp[4] = 1e-30f; xp[5] = -1e-30f;
         ggml_tensor * y = codec_elu(ctx, x, true);
         ggml_tensor * ref = ggml_elu(ctx, x);
-        ggml_cgraph * gf = ggml_new_graph(ctx);
-        ggml_build_forward_expand(gf, y);
-        ggml_build_forward_expand(gf, ref);
-        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        ASSERT_EQ(compute_both(ctx, y, ref, threads), GGML_STATUS_SUCCESS);
         const float * yp = (const float *) y->data;
         EXPECT_TRUE(std::isnan(yp[0]));
         EXPECT_EQ(yp[1], -1.0f);
@@ -141,40 +146,54 @@ TEST(Ops, RowCopyZeroPadEqualsStockPad) {
     }
 }
 
+// Inputs for the GELU tests: wide and narrow values, some tiny, then NaN, +-Inf, 0, +-1e30 first.
+ggml_tensor * gelu_input(ggml_context * ctx, unsigned seed) {
+    ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, 300007 / 7 + 1);
+    float * xp = (float *) x->data;
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-1.5f, 1.5f);
+    for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 4) ? wide(rng) : narrow(rng) * ((i % 3) ? 1.0f : 1e-5f);
+    xp[0] = NAN; xp[1] = INFINITY; xp[2] = -INFINITY; xp[3] = 0.0f; xp[4] = 1e30f; xp[5] = -1e30f;
+    return x;
+}
+
+// Worst errors of y and of the stock ops' ref against exact(x) in double, from element `first`,
+// in units of 0.5 |x| abs_err + 2 ulps of the result (GELU adds its erf or tanh to 1, so their
+// absolute error reaches the result scaled by x / 2).
+template <typename F>
+std::pair<double, double> gelu_worst(const ggml_tensor * x, const ggml_tensor * y, const ggml_tensor * ref, int64_t first,
+                                     double abs_err, F exact_of) {
+    const float * xp = (const float *) x->data, * yp = (const float *) y->data, * rp = (const float *) ref->data;
+    double worst = 0, worst_stock = 0;
+    for (int64_t i = first; i < ggml_nelements(x); ++i) {
+        const double exact = exact_of((double) xp[i]);
+        const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
+        const double tol = 0.5 * std::fabs((double) xp[i]) * abs_err + 2 * ulp;
+        worst = std::max(worst, std::fabs(yp[i] - exact) / tol);
+        worst_stock = std::max(worst_stock, std::fabs(rp[i] - exact) / tol);
+    }
+    return {worst, worst_stock};
+}
+
 // The vectorized GELU against 0.5 x (1 + erf(x / sqrt 2)) in double: within 1.2e-7 * |x| / 2 of
 // it (erf's absolute error) plus 2 ulps, over normal and huge inputs; NaN and +-Inf as ggml's.
 TEST(Ops, FusedGeluErfMatchesDouble) {
     for (int threads : {1, 3}) {
         ggml_init_params ip = {32 * 1024 * 1024, nullptr, false};
         ggml_context * ctx = ggml_init(ip);
-        const int64_t n = 300007;
-        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, n / 7 + 1);
+        ggml_tensor * x = gelu_input(ctx, 5);
         float * xp = (float *) x->data;
-        std::mt19937 rng(5);
-        std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-1.5f, 1.5f);
-        for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 4) ? wide(rng) : narrow(rng) * ((i % 3) ? 1.0f : 1e-5f);
-        xp[0] = NAN; xp[1] = INFINITY; xp[2] = -INFINITY; xp[3] = 0.0f; xp[4] = 1e30f; xp[5] = -1e30f;
         xp[6] = 1.4142135f; xp[7] = 5.656854f; xp[8] = -5.656854f;  // the fits' seams: |u| = 1 and 4
         ggml_tensor * y = codec_gelu_erf(ctx, x, true);
         ggml_tensor * ref = ggml_gelu_erf(ctx, x);
         ASSERT_NE(y->op, ref->op);
-        ggml_cgraph * gf = ggml_new_graph(ctx);
-        ggml_build_forward_expand(gf, y);
-        ggml_build_forward_expand(gf, ref);
-        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        ASSERT_EQ(compute_both(ctx, y, ref, threads), GGML_STATUS_SUCCESS);
         const float * yp = (const float *) y->data, * rp = (const float *) ref->data;
         for (int i = 0; i < 3; ++i) EXPECT_EQ(std::isnan(yp[i]), std::isnan(rp[i])) << i;
         EXPECT_EQ(yp[1], INFINITY);
         EXPECT_EQ(yp[4], 1e30f);
-        double worst = 0, worst_stock = 0;
-        for (int64_t i = 3; i < ggml_nelements(x); ++i) {
-            const double xd = xp[i];
-            const double exact = 0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0)));
-            const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
-            const double tol = 0.5 * std::fabs(xd) * 1.2e-7 + 2 * ulp;
-            worst = std::max(worst, std::fabs(yp[i] - exact) / tol);
-            worst_stock = std::max(worst_stock, std::fabs(rp[i] - exact) / tol);
-        }
+        const auto [worst, worst_stock] = gelu_worst(x, y, ref, 3, 1.2e-7,
+                                                     [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
         EXPECT_LE(worst, 1.0) << "threads=" << threads << " (libm's erff: " << worst_stock << ")";
         ggml_free(ctx);
     }
@@ -251,33 +270,19 @@ TEST(Ops, FusedGeluTanhMatchesDouble) {
     for (int threads : {1, 3}) {
         ggml_init_params ip = {32 * 1024 * 1024, nullptr, false};
         ggml_context * ctx = ggml_init(ip);
-        ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 7, 300007 / 7 + 1);
-        float * xp = (float *) x->data;
-        std::mt19937 rng(9);
-        std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-1.5f, 1.5f);
-        for (int64_t i = 0; i < ggml_nelements(x); ++i) xp[i] = (i % 4) ? wide(rng) : narrow(rng) * ((i % 3) ? 1.0f : 1e-5f);
-        xp[0] = NAN; xp[1] = INFINITY; xp[2] = -INFINITY; xp[3] = 0.0f; xp[4] = 1e30f; xp[5] = -1e30f;
+        ggml_tensor * x = gelu_input(ctx, 9);
         ggml_tensor * y = codec_gelu_tanh(ctx, x, true);
         ggml_tensor * ref = codec_gelu_tanh(ctx, x, false);
         ASSERT_NE(y->op, ref->op);
-        ggml_cgraph * gf = ggml_new_graph(ctx);
-        ggml_build_forward_expand(gf, y);
-        ggml_build_forward_expand(gf, ref);
-        ASSERT_EQ(ggml_graph_compute_with_ctx(ctx, gf, threads), GGML_STATUS_SUCCESS);
+        ASSERT_EQ(compute_both(ctx, y, ref, threads), GGML_STATUS_SUCCESS);
         const float * yp = (const float *) y->data, * rp = (const float *) ref->data;
         for (int i = 0; i < 6; ++i) {
             EXPECT_EQ(std::isnan(yp[i]), std::isnan(rp[i])) << i;
             if (!std::isnan(rp[i])) EXPECT_EQ(yp[i], rp[i]) << i;
         }
-        double worst = 0, worst_stock = 0;
-        for (int64_t i = 6; i < ggml_nelements(x); ++i) {
-            const double xd = xp[i];
-            const double exact = 0.5 * xd * (1.0 + std::tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
-            const double ulp = std::nextafter((float) std::fabs(exact), INFINITY) - (float) std::fabs(exact);
-            const double tol = 0.5 * std::fabs(xd) * 2.4e-7 + 2 * ulp;
-            worst = std::max(worst, std::fabs(yp[i] - exact) / tol);
-            worst_stock = std::max(worst_stock, std::fabs(rp[i] - exact) / tol);
-        }
+        const auto [worst, worst_stock] = gelu_worst(x, y, ref, 6, 2.4e-7, [](double v) {
+            return 0.5 * v * (1.0 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+        });
         EXPECT_LE(worst, 1.0) << "threads=" << threads << " (stock ops: " << worst_stock << ")";
         ggml_free(ctx);
     }
