@@ -12,7 +12,7 @@ codec_fft_plan::codec_fft_plan(int n) : n_(n), tw_((size_t) n) {
         radices_.push_back(p);
         m /= p;
     }
-    for (int j = 0; j < n; ++j) {  // the integer phase reduced first, the angle in double
+    for (int j = 0; j < n; ++j) {  // angles in double, rounded once to float
         const double a = 2.0 * 3.14159265358979323846 * j / n;
         tw_[j] = cf((float) std::cos(a), (float) std::sin(a));
     }
