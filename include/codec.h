@@ -253,10 +253,11 @@ CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 //
 // Exactness: causal models (Mimi, EnCodec 24 kHz) carry their state between blocks (conv
 // context, LSTM state, the transformer's sliding-window KV cache), so any chunking gives the
-// one-shot result. Non-causal models (DAC, SNAC, Soprano's decoder) compute each block with
-// enough context on both sides to cover the receptive field and keep only the block's own part:
-// the one-shot result up to float rounding. codec_stream_get_info tells which, and the latency
-// that follows.
+// one-shot result. DAC and SNAC, not causal, carry state too: each of their convs computes the
+// outputs whose window is complete, so their output lags the input by their receptive field.
+// Soprano's decoder computes each block with enough context on both sides to cover the receptive
+// field and keeps only the block's own part: the one-shot result up to float rounding.
+// codec_stream_get_info tells which, and the latency that follows.
 //
 // Lifetime: a stream uses its context's model, not the context: free it before the model (it
 // may outlive the context). One thread at a time per stream; different streams may run at once.
@@ -278,12 +279,15 @@ typedef struct codec_stream_params {
 } codec_stream_params;
 
 typedef struct codec_stream_info {
-    bool    causal;            // state carried: output equals the one-shot call for any chunking
+    bool    causal;            // output keeps pace with the input (no lookahead); state carried
+    bool    carries_state;     // state carried between blocks (causal models, DAC, SNAC): the one-shot output for
+                               // any chunking, no context recomputed; else windows (codec.h above)
     int32_t hop_size;          // samples per frame
     int32_t block_frames;      // frames per graph at most
     int32_t first_frames;      // frames of input before the first output can be computed
     int32_t lookahead_frames;  // frames of input past a frame that must arrive before that frame is output
-    int32_t left_frames;       // context recomputed before each block (non-causal models)
+    int32_t left_frames;       // past frames an output depends on (non-causal models): windows recompute
+                               // them before each block, state-carrying streams hold them
     int32_t align_frames;      // blocks start at multiples of this many frames
     int64_t state_bytes;       // carried state (0 until the first block ran; grows with the input only
                                // where attention sees every past frame: Qwen3-TTS-Tokenizer's encoder)

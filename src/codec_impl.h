@@ -40,9 +40,12 @@ struct codec_hparams {
 struct codec_model;
 
 // How a model streams (codec_arch_ops::stream), read by the stream driver (stream.cpp):
-//   STATEFUL: causal; graphs of consecutive blocks carry state (codec_stream_io), so any
-//             chunking gives the one-shot result. first_frames: frames the first block needs
-//             (e.g. reflect padding at the start reads that far ahead).
+//   STATEFUL: graphs of consecutive blocks carry state (codec_stream_io), so any chunking
+//             gives the one-shot result. first_frames: frames the first block needs (e.g.
+//             reflect padding at the start reads that far ahead). Causal models' output keeps
+//             pace with the input; a non-causal model streamed this way (centered convs,
+//             blocks/centered_conv.h) lags by `lookahead` frames, which the flushed last block
+//             emits: the stream then holds one frame back so that block always has input.
 //   WINDOW:   non-causal; each block of frames is computed by the one-shot graph over a window
 //             with `left` and `right` frames of context that cover the receptive field, and only
 //             the block is kept. Blocks start at multiples of `align` frames.
@@ -62,6 +65,7 @@ enum codec_stream_kind {
 struct codec_stream_spec {
     codec_stream_kind kind = CODEC_STREAM_KIND_NONE;
     int64_t first_frames = 1;
+    int64_t lookahead = 0;  // stateful: frames of input past a frame before it is computed (non-causal)
     int64_t max_block = 0;  // stateful: most frames per block (0: any), e.g. to keep attention linear
     // Stateful decode of a model whose one-shot decode runs in chunks (Qwen3-TTS's chunked_decode):
     // every `chunk` frames the state restarts, primed with the previous `chunk_left` frames
@@ -71,7 +75,7 @@ struct codec_stream_spec {
     // frames per stream frame. The stream grows the KV cache (codec_stream_io::kv_frames) so that
     // it always holds every past frame: exact, and memory grows with the stream. 0: windowed.
     int64_t kv_per_frame = 0;
-    int64_t left = 0, right = 0, align = 1;
+    int64_t left = 0, right = 0, align = 1;  // window: context each side; stateful non-causal: the receptive field
     int64_t chunk_samples = 0, chunk_stride = 0, chunk_frames = 0;  // chunked
     std::vector<int32_t> row_stride;
     std::string why;  // kind NONE: why the model does not stream (shown to the caller)

@@ -278,17 +278,19 @@ codec_status chunk_boundary(codec_stream * s, int64_t * room) {
 }
 
 // Stateful: every complete block runs as soon as its frames are there. Block sizes are the
-// configured block or a power of two below it, so a stream needs few distinct graphs.
+// configured block or a power of two (times the alignment) below it, so a stream needs few
+// distinct graphs.
 codec_status process_stateful(codec_stream * s) {
+    const int64_t align = std::max<int64_t>(1, s->spec.align);
     for (;;) {
-        const int64_t avail = pending_frames(s);
-        const int64_t need = s->started ? 1 : s->spec.first_frames;
+        const int64_t avail = pending_frames(s) - (s->spec.lookahead > 0 ? 1 : 0);  // held back for the flush
+        const int64_t need = s->started ? align : s->spec.first_frames;
         if (avail < need) return CODEC_OK;
         int64_t room = 0;
         if (const codec_status st = chunk_boundary(s, &room); st != CODEC_OK) return st;
-        int64_t n = std::min(std::min(avail, s->block), room);
+        int64_t n = std::min(std::min(avail, s->block), room) / align * align;
         if (s->started && n < s->block && n < room) {
-            int64_t p = 1;
+            int64_t p = align;
             while (p * 2 <= n) p *= 2;
             n = p;
         }
@@ -422,13 +424,15 @@ codec_status check_pushable(codec_stream * s, push_kind k) {
 void fill_info(const codec_stream * s, codec_stream_info * out) {
     codec_stream_info i = {};
     const bool stateful = s->spec.kind == CODEC_STREAM_KIND_STATEFUL;
-    i.causal = stateful;
+    const int64_t held = stateful && s->spec.lookahead > 0 ? 1 : 0;  // process_stateful's held-back frame
+    i.causal = stateful && s->spec.lookahead == 0;
+    i.carries_state = stateful;
     i.hop_size = s->hop();
     i.block_frames = (int32_t) s->block;
-    i.first_frames = (int32_t) (stateful ? s->spec.first_frames : s->block + s->spec.right);
-    i.lookahead_frames = (int32_t) (stateful ? 0 : s->spec.right);
-    i.left_frames = (int32_t) (stateful ? 0 : s->spec.left);
-    i.align_frames = (int32_t) (stateful ? 1 : s->spec.align);
+    i.first_frames = (int32_t) (stateful ? s->spec.first_frames + held : s->block + s->spec.right);
+    i.lookahead_frames = (int32_t) (stateful ? s->spec.lookahead + held : s->spec.right);
+    i.left_frames = (int32_t) s->spec.left;
+    i.align_frames = (int32_t) s->spec.align;
     i.state_bytes = (int64_t) s->io.bytes();
     i.last_build_ms = s->last_build_ms;
     i.last_alloc_ms = s->last_alloc_ms;

@@ -26,6 +26,7 @@ void codec_stream_io::begin(codec_graph & g, bool is_first, bool is_last, bool c
     cpu_ = cpu;
     g_ = &g;
     cursor_ = 0;
+    lag_cursor_ = 0;
     first = is_first;
     last = is_last;
 }
@@ -75,6 +76,77 @@ ggml_tensor * codec_stream_io::with_context(ggml_context * ctx, ggml_tensor * x,
     if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
     write(ctx, ggml_view_2d(ctx, xin, C, n, xin->nb[1], (xin->ne[1] - n) * xin->nb[1]), s);
     return xin;
+}
+
+int64_t codec_stream_io::fixed_len(int64_t first_block_len) {
+    const size_t i = lag_cursor_++;
+    if (first) {
+        if (i >= lags_.size()) lags_.resize(i + 1);
+        lags_[i] = first_block_len;
+        return first_block_len;
+    }
+    if (i < lags_.size()) return lags_[i];
+    report("a streaming graph asked for a lag its first graph did not fix (model bug)");
+    return 0;
+}
+
+ggml_tensor * codec_stream_io::lagged_input(ggml_context * ctx, ggml_tensor * x, int64_t k_eff, int64_t stride,
+                                            int64_t pad_l, int64_t pad_r) {
+    if (first && last) return codec_pad_time_cm(ctx, x, pad_l, pad_r, CODEC_PAD_CONSTANT, cpu_);  // the one-shot conv
+    const int64_t C = x->ne[0];
+    int64_t keep = 0;  // frames from the next output's window start on
+    if (first) {
+        const int64_t avail = pad_l + x->ne[1];
+        if (avail < k_eff) {  // (the builders' length checks keep the last block from here)
+            report("a stream's first block is too short for a conv's window (model bug)");
+            return codec_pad_time_cm(ctx, x, pad_l, k_eff - avail, CODEC_PAD_CONSTANT, cpu_);  // keeps the build going
+        }
+        const int64_t n_out = (avail - k_eff) / stride + 1;
+        keep = fixed_len(avail - n_out * stride);
+    } else {
+        keep = fixed_len(0);
+    }
+    ggml_tensor * xin = x;
+    if (keep > 0) {
+        ggml_tensor * s = slot(C, keep);
+        xin = first ? codec_pad_time_cm(ctx, x, pad_l, 0, CODEC_PAD_CONSTANT, cpu_) : codec_concat(ctx, s, x, 1, cpu_);
+        if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
+        write(ctx, ggml_view_2d(ctx, xin, C, keep, xin->nb[1], (xin->ne[1] - keep) * xin->nb[1]), s);
+    } else if (first) {
+        xin = codec_pad_time_cm(ctx, x, pad_l, 0, CODEC_PAD_CONSTANT, cpu_);
+    }
+    return last ? codec_pad_time_cm(ctx, xin, 0, pad_r, CODEC_PAD_CONSTANT, cpu_) : xin;
+}
+
+ggml_tensor * codec_stream_io::delayed(ggml_context * ctx, ggml_tensor * x, int64_t n_out) {
+    if (first && last) return x;  // nothing lags in the one-shot graph
+    const int64_t C = x->ne[0];
+    const int64_t held = fixed_len(first ? x->ne[1] - n_out : 0);
+    if (held < 0 || n_out > held + x->ne[1] || n_out < 1) {
+        report("a residual branch's lag changed between stream blocks (model bug)");
+        return ggml_new_tensor_2d(ctx, GGML_TYPE_F32, C, std::max<int64_t>(n_out, 1));  // keeps the build going
+    }
+    ggml_tensor * xin = x;
+    if (held > 0) {
+        ggml_tensor * s = slot(C, held);
+        if (!first) xin = codec_concat(ctx, s, x, 1, cpu_);
+        if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
+        write(ctx, ggml_view_2d(ctx, xin, C, held, xin->nb[1], (xin->ne[1] - held) * xin->nb[1]), s);
+    }
+    return n_out == xin->ne[1] ? xin : ggml_view_2d(ctx, xin, C, n_out, xin->nb[1], 0);
+}
+
+ggml_tensor * codec_stream_io::regroup(ggml_context * ctx, ggml_tensor * x, int64_t unit) {
+    if (first && last) return x;
+    const int64_t n = x->ne[1];
+    const int64_t held = fixed_len(first ? n % unit : 0);
+    const int64_t total = (first ? 0 : held) + n;
+    const int64_t n_out = last ? total : total / unit * unit;
+    if (n_out < 1 || n_out % unit != 0 || (!last && total - n_out != held)) {
+        report("a stream block is not made of whole units (model bug)");
+        return ggml_new_tensor_2d(ctx, GGML_TYPE_F32, x->ne[0], unit);  // keeps the build going
+    }
+    return delayed(ctx, x, n_out);
 }
 
 bool codec_stream_io::allocate(ggml_backend_buffer_type_t buft, std::string & err) {

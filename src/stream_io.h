@@ -47,6 +47,24 @@ struct codec_stream_io {
     // padding (first block) or the previous block's last n frames; saves the last n frames.
     ggml_tensor * with_context(ggml_context * ctx, ggml_tensor * x, int64_t n, codec_pad_mode mode);
 
+    // Centered (non-causal) layers streamed with carried state: a conv with zero padding pad_l /
+    // pad_r is a causal conv whose output lags its input; each block computes the outputs whose
+    // windows are complete, so consecutive blocks give the one-shot output, without recomputing
+    // context. The first block's lag fixes every later block's state length (constant, since
+    // blocks hold whole frames and every stride divides the hop).
+    // Input of such a conv (k_eff: the dilated kernel's span): [prefix, x] (+ pad_r zeros in the last
+    // block); the prefix is pad_l zeros in the first block, then the frames from the next output's
+    // window on, which it saves. Convolve it without padding.
+    ggml_tensor * lagged_input(ggml_context * ctx, ggml_tensor * x, int64_t k_eff, int64_t stride, int64_t pad_l,
+                               int64_t pad_r);
+    // x [C, T] aligned with the n_out frames a lagging branch made of it (a residual skip): the
+    // first n_out frames of [the frames held back, x]; holds back the rest.
+    ggml_tensor * delayed(ggml_context * ctx, ggml_tensor * x, int64_t n_out);
+    // [the frames held back, x] cut to whole units of `unit` frames (windowed attention, pooling
+    // groups), holding back the rest; the last block passes everything (the one-shot call's
+    // lengths are whole units there).
+    ggml_tensor * regroup(ggml_context * ctx, ggml_tensor * x, int64_t unit);
+
     // Allocates the slots created so far (after the first build) and zeroes them.
     bool allocate(ggml_backend_buffer_type_t buft, std::string & err);
     bool allocated() const { return buf_ != nullptr; }
@@ -71,6 +89,9 @@ private:
     ggml_backend_buffer_t buf_ = nullptr;
     std::vector<ggml_tensor *> slots_;
     size_t cursor_ = 0;
+    std::vector<int64_t> lags_;  // lagged_input / delayed: state lengths the first block fixed, by call order
+    size_t lag_cursor_ = 0;
+    int64_t fixed_len(int64_t first_block_len);
     codec_graph * g_ = nullptr;
     std::string err_;
     bool cpu_ = false;

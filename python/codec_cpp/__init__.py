@@ -89,7 +89,7 @@ class _StreamParams(ctypes.Structure):
 
 
 class _StreamInfo(ctypes.Structure):
-    _fields_ = [("causal", ctypes.c_bool), ("hop_size", ctypes.c_int32), ("block_frames", ctypes.c_int32),
+    _fields_ = [("causal", ctypes.c_bool), ("carries_state", ctypes.c_bool), ("hop_size", ctypes.c_int32), ("block_frames", ctypes.c_int32),
                 ("first_frames", ctypes.c_int32), ("lookahead_frames", ctypes.c_int32), ("left_frames", ctypes.c_int32),
                 ("align_frames", ctypes.c_int32), ("state_bytes", ctypes.c_int64), ("last_build_ms", ctypes.c_double),
                 ("last_alloc_ms", ctypes.c_double), ("last_compute_ms", ctypes.c_double), ("n_blocks", ctypes.c_int32)]
@@ -713,7 +713,7 @@ class Stream:
 
     @property
     def info(self) -> dict:
-        """dict: causal, hop_size, block_frames, first_frames, lookahead_frames, left_frames, align_frames,
+        """dict: causal, carries_state, hop_size, block_frames, first_frames, lookahead_frames, left_frames, align_frames,
         state_bytes, and the last block's last_build_ms / last_alloc_ms / last_compute_ms, n_blocks."""
         with self._lock:
             self._live()

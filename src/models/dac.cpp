@@ -2,6 +2,7 @@
 // Module tree mirrors transformers' modeling_dac.py; tensor names are its state-dict keys.
 #include "dac.h"
 
+#include "blocks/centered_conv.h"
 #include "blocks/conv_cm.h"
 #include "blocks/receptive_field.h"
 #include "blocks/rvq.h"
@@ -145,12 +146,14 @@ ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor *
     return codec_snake(ctx, x, s, !model.on_gpu);
 }
 
-ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const dac_res_unit & r, ggml_tensor * x) {
+// io: a stream's state (null one-shot): every conv then carries its context (blocks/centered_conv.h).
+ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const dac_res_unit & r, ggml_tensor * x,
+                       codec_stream_io * io) {
     ggml_tensor * y = snake(ctx, model, x, r.snake1);
-    y = codec_cm_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation);
+    y = codec_centered_conv1d(ctx, y, r.conv1.w, r.conv1.b, 1, 3 * r.dilation, r.dilation, io);
     y = snake(ctx, model, y, r.snake2);
     y = codec_cm_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
-    return ggml_add(ctx, x, y);  // same length: the padding keeps it
+    return codec_residual_add(ctx, x, y, io);  // same length one-shot: the padding keeps it
 }
 
 int down_pad(int stride) { return (stride + 1) / 2; }  // math.ceil(stride / 2)
@@ -168,14 +171,15 @@ bool dac_encode(const codec_model & model, codec_graph & g, const codec_graph_re
     }
     ggml_context * ctx = g.ctx;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);
-    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 1, 3, 1);  // [C, T, B] from here on
+    codec_stream_io * io = g.io;
+    x = codec_centered_conv1d_mono(ctx, x, m.enc_conv1.w, m.enc_conv1.b, 3, 1, io);  // [C, T, B] from here on
     for (const auto & b : m.enc_blocks) {
-        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x, io);
         x = snake(ctx, model, x, b.snake1);
-        x = codec_cm_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1);
+        x = codec_centered_conv1d(ctx, x, b.conv1.w, b.conv1.b, b.stride, down_pad(b.stride), 1, io);
     }
     x = snake(ctx, model, x, m.enc_snake);
-    x = codec_cm_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1);  // [latent, T, B]
+    x = codec_centered_conv1d(ctx, x, m.enc_conv2.w, m.enc_conv2.b, 1, 1, 1, io);  // [latent, T, B]
     const int64_t T = x->ne[1], B = x->ne[2];
 
     std::vector<ggml_tensor *> codes;
@@ -195,16 +199,16 @@ bool dac_decode(const codec_model & model, codec_graph & g, const codec_graph_re
         ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, req.n_frames, req.latent_dim, "latent");  // PyTorch's [C, T]
         x = ggml_cont(ctx, ggml_transpose(ctx, lat));
     }
-    x = codec_cm_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1);
+    codec_stream_io * io = g.io;
+    x = codec_centered_conv1d(ctx, x, m.dec_conv1.w, m.dec_conv1.b, 1, 3, 1, io);
     for (const auto & b : m.dec_blocks) {
         x = snake(ctx, model, x, b.snake1);
         // ConvTranspose1d(k = 2s, padding = ceil(s/2)): (T + 1) * s - 2 * ceil(s/2) samples.
-        const int64_t out_len = (x->ne[1] + 1) * b.stride - 2 * down_pad(b.stride);
-        x = codec_cm_conv_transpose1d(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride), out_len);
-        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        x = codec_centered_conv_transpose1d(ctx, x, b.conv_t1.w, b.conv_t1.b, b.stride, down_pad(b.stride), down_pad(b.stride), io);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x, io);
     }
     x = snake(ctx, model, x, m.dec_snake);
-    x = codec_cm_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1);  // [1, T, B]: also [T, 1, B]
+    x = codec_centered_conv1d(ctx, x, m.dec_conv2.w, m.dec_conv2.b, 1, 3, 1, io);  // [1, T, B]: also [T, 1, B]
     codec_graph_output(g, ggml_reshape_3d(ctx, ggml_tanh(ctx, x), x->ne[1], 1, x->ne[2]), "pcm");
     return true;
 }
@@ -220,8 +224,9 @@ size_t dac_graph_size(const codec_model & model, const codec_graph_request & req
 // Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
 void rf_res(codec_rf_span & x) { for (int r = 2; r >= 0; --r) codec_rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
 
-// Not causal (centered convs): windowed streaming. Context = the receptive field of one frame,
-// derived from the layers (strides from the hparams), in whole frames each side:
+// Not causal (centered convs), streamed with carried state (blocks/centered_conv.h): every conv
+// computes the outputs whose window is complete, so the stream lags by the receptive field of one
+// frame, derived from the layers (strides from the hparams), in whole frames each side:
 //   encode: latent frame 0 (samples [0, hop)) back through conv2, each block's strided conv and
 //           res units, and conv1 to input samples [lo, hi]: left = ceil(-lo / hop),
 //           right = ceil((hi - (hop - 1)) / hop) (44 kHz: [-3733, 4244]: 8 + 8 frames;
@@ -229,7 +234,8 @@ void rf_res(codec_rf_span & x) { for (int r = 2; r >= 0; --r) codec_rf_conv(x, 7
 //   decode: the output samples of frame 0 back through conv2, each block's res units and
 //           transposed conv, and conv1 to latent frames [lo, hi]: left = -lo, right = hi
 //           (all three published configs: 10 + 10 frames).
-// Every strided layer's stride divides the hop, so windows starting on whole frames keep the phase.
+// The first block needs right + 1 frames: then every layer has a complete window. Every strided
+// layer's stride divides the hop, so blocks of whole frames keep each layer's lag constant.
 void dac_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const dac_model & m = *(const dac_model *) model.impl;
     const int64_t hop = model.hparams.hop_size;
@@ -255,9 +261,11 @@ void dac_stream(const codec_model & model, bool encode, codec_stream_spec & spec
         spec.left = -x.lo;
         spec.right = x.hi;
     }
-    spec.kind = CODEC_STREAM_KIND_WINDOW;
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
     spec.left = std::max<int64_t>(0, spec.left);
     spec.right = std::max<int64_t>(0, spec.right);
+    spec.lookahead = spec.right;
+    spec.first_frames = spec.right + 1;
     spec.align = 1;
 }
 

@@ -11,10 +11,12 @@
 #include "snac.h"
 
 #include "blocks/attention.h"
+#include "blocks/centered_conv.h"
 #include "blocks/conv_cm.h"
 #include "blocks/receptive_field.h"
 #include "blocks/rvq.h"
 #include "ops/argmax_first.h"
+#include "stream_io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -182,12 +184,14 @@ ggml_tensor * snake(ggml_context * ctx, const codec_model & model, ggml_tensor *
     return codec_snake(ctx, x, s, !model.on_gpu);
 }
 
-ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const snac_res_unit & r, ggml_tensor * x) {
+// io: a stream's state (null one-shot): every conv then carries its context (blocks/centered_conv.h).
+ggml_tensor * res_unit(ggml_context * ctx, const codec_model & model, const snac_res_unit & r, ggml_tensor * x,
+                       codec_stream_io * io) {
     ggml_tensor * y = snake(ctx, model, x, r.snake1);
-    y = codec_cm_conv1d_dw(ctx, y, r.conv1.w, r.conv1.b, 3 * r.dilation, r.dilation);
+    y = codec_centered_conv1d_dw(ctx, y, r.conv1.w, r.conv1.b, 3 * r.dilation, r.dilation, io);
     y = snake(ctx, model, y, r.snake2);
     y = codec_cm_conv1d(ctx, y, r.conv2.w, r.conv2.b, 1, 0, 1);
-    return ggml_add(ctx, x, y);  // same length: the padding keeps it
+    return codec_residual_add(ctx, x, y, io);  // same length one-shot: the padding keeps it
 }
 
 // repeat_interleave(stride) along time of a channel-major [C, T] -> [C, T * stride]
@@ -202,7 +206,9 @@ ggml_tensor * repeat_frames(ggml_context * ctx, ggml_tensor * x, int stride) {
 
 // The windowed attention on [C, T, B]: windows never span two sequences (T % window == 0), so
 // the sequences back to back ([C, T * B]) are the same windows.
-ggml_tensor * local_attn(ggml_context * ctx, const codec_local_mha & a, ggml_tensor * x) {
+// Streamed, it runs on whole windows of the stream (the frames of a partial one wait).
+ggml_tensor * local_attn(ggml_context * ctx, const codec_local_mha & a, ggml_tensor * x, codec_stream_io * io) {
+    if (io) x = io->regroup(ctx, x, a.window);
     const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
     ggml_tensor * y = codec_local_mha_forward(ctx, a, ggml_reshape_2d(ctx, x, C, T * B));
@@ -237,14 +243,18 @@ bool snac_encode(const codec_model & model, codec_graph & g, const codec_graph_r
     const int64_t n_pad = (req.n_in + m.pad_to - 1) / m.pad_to * m.pad_to;  // SNAC.preprocess: right zero-pad
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);  // [n_in, 1, B]
     if (n_pad > req.n_in) x = ggml_pad(ctx, x, (int) (n_pad - req.n_in), 0, 0, 0);
-    x = codec_cm_conv1d_mono(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 1, 3, 1);  // [C, T, B] from here on
+    // Streamed (io), blocks but the last hold whole units of hop * A samples (snac_stream), so
+    // the padding above is the one-shot's.
+    codec_stream_io * io = g.io;
+    x = codec_centered_conv1d_mono(ctx, x, m.enc_conv_in.w, m.enc_conv_in.b, 3, 1, io);  // [C, T, B] from here on
     for (const auto & b : m.enc_blocks) {
-        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x, io);
         x = snake(ctx, model, x, b.snake);
-        x = codec_cm_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1);
+        x = codec_centered_conv1d(ctx, x, b.conv.w, b.conv.b, b.stride, stride_pad(b.stride), 1, io);
     }
-    if (m.window > 0) x = local_attn(ctx, m.enc_attn, x);
-    x = codec_cm_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 3, 1);  // [latent, T, B]
+    if (m.window > 0) x = local_attn(ctx, m.enc_attn, x, io);
+    x = codec_centered_conv1d_dw(ctx, x, m.enc_conv_out.w, m.enc_conv_out.b, 3, 1, io);  // [latent, T, B]
+    if (io) x = io->regroup(ctx, x, m.vq_strides[0]);  // whole pooling groups of every level
     const int64_t C = x->ne[0], T = x->ne[1], B = x->ne[2];
 
     // The quantizer's average pooling runs over time: keep its residual time-major ([T, C, B]).
@@ -318,17 +328,19 @@ bool snac_decode(const codec_model & model, codec_graph & g, const codec_graph_r
         ggml_tensor * lat = codec_graph_input(g, GGML_TYPE_F32, n, req.latent_dim, "latent");  // PyTorch's [C, T]
         x = ggml_cont(ctx, ggml_transpose(ctx, lat));
     }
-    x = codec_cm_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 3, 1);
+    codec_stream_io * io = g.io;
+    x = codec_centered_conv1d_dw(ctx, x, m.dec_conv_dw.w, m.dec_conv_dw.b, 3, 1, io);
     x = codec_cm_conv1d(ctx, x, m.dec_conv_in.w, m.dec_conv_in.b, 1, 0, 1);
-    if (m.window > 0) x = local_attn(ctx, m.dec_attn, x);
+    if (m.window > 0) x = local_attn(ctx, m.dec_attn, x, io);
     for (const auto & b : m.dec_blocks) {
         x = snake(ctx, model, x, b.snake);
         // ConvTranspose1d(k = 2s, padding = ceil(s/2), output_padding = s % 2): T*s samples.
-        x = codec_cm_conv_transpose1d(ctx, x, b.conv_t.w, b.conv_t.b, b.stride, stride_pad(b.stride), x->ne[1] * b.stride);
-        for (const auto & r : b.res) x = res_unit(ctx, model, r, x);
+        const int p = stride_pad(b.stride);
+        x = codec_centered_conv_transpose1d(ctx, x, b.conv_t.w, b.conv_t.b, b.stride, p, b.stride - p, io);
+        for (const auto & r : b.res) x = res_unit(ctx, model, r, x, io);
     }
     x = snake(ctx, model, x, m.dec_snake);
-    x = codec_cm_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1);  // [1, T, B]: also [T, 1, B]
+    x = codec_centered_conv1d(ctx, x, m.dec_conv_out.w, m.dec_conv_out.b, 1, 3, 1, io);  // [1, T, B]: also [T, 1, B]
     codec_graph_output(g, ggml_reshape_3d(ctx, ggml_tanh(ctx, x), x->ne[1], 1, x->ne[2]), "pcm");
     return true;
 }
@@ -344,21 +356,24 @@ size_t snac_graph_size(const codec_model & model, const codec_graph_request & re
 // Residual unit: the dilated k7 conv (padding 3d) widens by 3d each side; the 1x1 conv and the skip add nothing.
 void rf_res(codec_rf_span & x) { for (int r = 2; r >= 0; --r) codec_rf_conv(x, 7, 1, k_dilations[r], 3 * k_dilations[r]); }
 
-// Not causal (centered convs, attention within windows): windowed streaming. Blocks and windows
-// start at multiples of A = lcm(vq_strides[0], attn window) latent frames, so the attention's
-// windows (positions relative within each) and the quantizer's pooling groups (every stride
-// divides vq_strides[0]) are the one-shot's, and a window of whole units needs no end padding
-// (SNAC.preprocess pads to hop * A). Context = the receptive field of one unit of frames [0, A),
-// derived from the layers, in whole frames each side:
+// Not causal (centered convs, attention within windows), streamed with carried state
+// (blocks/centered_conv.h): every conv computes the outputs whose window is complete; the
+// attention runs on whole windows and the quantizer on whole pooling groups, the frames of a
+// partial one waiting for the next block (codec_stream_io::regroup). Blocks hold whole units of
+// A = lcm(vq_strides[0], attn window) latent frames, so the attention's windows (positions
+// relative within each) and the quantizer's pooling groups (every stride divides vq_strides[0])
+// are the one-shot's, and the flushed block pads as SNAC.preprocess does (to hop * A samples).
+// The output lags by the receptive field of one unit of frames [0, A), derived from the layers,
+// in whole frames past the unit:
 //   encode: latent frames [0, A) back through conv_out, the attention (whole windows), each
 //           block's strided conv and res units, and conv_in to samples [lo, hi]:
-//           left = ceil(-lo / hop), right = ceil((hi - (A * hop - 1)) / hop)
-//           (24 kHz: [-4757, 6804], 10 + 10 frames; 32/44 kHz: [-14735, 27020], 39 + 39);
+//           right = ceil((hi - (A * hop - 1)) / hop) (24 kHz: [-4757, 6804], 10 + 10 frames;
+//           32/44 kHz: [-14735, 27020], 39 + 39);
 //   decode: the samples of [0, A) back through conv_out, each block's res units and transposed
-//           conv, the attention, and the depthwise conv to latent frames [lo, hi]: left = -lo,
+//           conv, the attention, and the depthwise conv to latent frames [lo, hi]:
 //           right = hi - (A - 1) (24 kHz: 10 + 10; 32/44 kHz: 35 + 35).
-// The driver rounds both up to A (32/44 kHz: 64 + 64 frames). Codes of level q are
-// vq_strides[q] frames each. The noise blocks add zeros (codec.h): deterministic.
+// left (= -lo frames) is what the state holds. The first block needs A + right frames, rounded
+// up to A. Codes of level q are vq_strides[q] frames each. The noise blocks add zeros (codec.h).
 void snac_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const snac_model & m = *(const snac_model *) model.impl;
     const int64_t hop = model.hparams.hop_size, W = m.window > 0 ? m.window : 1;
@@ -388,9 +403,11 @@ void snac_stream(const codec_model & model, bool encode, codec_stream_spec & spe
         spec.left = -x.lo;
         spec.right = x.hi - (A - 1);
     }
-    spec.kind = CODEC_STREAM_KIND_WINDOW;
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
     spec.left = std::max<int64_t>(0, spec.left);
     spec.right = std::max<int64_t>(0, spec.right);
+    spec.lookahead = spec.right;
+    spec.first_frames = codec_ceil_div(A + spec.right, A) * A;
     spec.align = A;
     spec.row_stride.assign(m.vq_strides.begin(), m.vq_strides.end());
 }

@@ -1,6 +1,7 @@
-"""Windowed streaming of the non-causal models (DAC, SNAC) against our own one-shot calls of the
-same model: each block is computed with the receptive field's context on both sides (codec.h),
-so the stream must give the one-shot codes and PCM up to float rounding, for any chunking.
+"""Streaming of the non-causal models (DAC, SNAC) against our own one-shot calls of the same
+model, for any chunking: each conv carries its state between blocks, SNAC's attention and
+quantizer wait for whole windows and pooling groups, so the output lags by the receptive field
+(codec.h) and must be the one-shot codes and PCM up to float rounding.
 
 Tiny variants run the chunking/edge-case grid; the published DAC 44 kHz and SNAC 24 kHz configs
 (seeded random weights) run it once each, plus one long input (CODEC_STREAM_LONG_S seconds,
@@ -18,7 +19,7 @@ from conftest import THREADS, make_model, record, record_long_run, signals, snr_
 CODE_RATE_FLOOR = 0.999  # codes equal to the one-shot's (float rounding may flip a near tie)
 SNR_FLOOR = 80.0         # dB, stream decode vs one-shot decode
 TINY = ["dac-tiny", "snac-tiny"]
-REAL = ["dac-44khz", "snac-24khz"]
+REAL = ["dac-44khz", "snac-24khz", "snac-32khz"]  # SNAC 32 kHz: the local attention's windows
 LONG_SECONDS = float(os.environ.get("CODEC_STREAM_LONG_S", "60"))
 # the long input's models; False: only when CODEC_STREAM_LONG_S is set. DAC 16 kHz is slow (one-shot
 # ~1.5-2 s per second of audio on one loaded core) and large (one-shot decode ~24 MB per second of audio:
@@ -151,21 +152,23 @@ def test_real_chunkings(name, block):
 @pytest.mark.parametrize("name", TINY + REAL)
 def test_context_is_the_receptive_field(name):
     """The context the models derive from their layers (src/models/*.cpp), rounded up to the
-    alignment: pinned so a change to the derivation is seen."""
+    alignment (left), past the aligned unit (lookahead): pinned so a change to the derivation is
+    seen. The stream holds one frame back (the flushed block always has input): lookahead one
+    more; the first block needs the lookahead past one unit, rounded up to whole units."""
     m = model(name)
-    expect = {  # (left, lookahead, align): encode, decode
-        "dac-tiny": ((17, 17, 1), (19, 19, 1)),
-        "snac-tiny": ((28, 28, 4), (28, 28, 4)),
-        "dac-44khz": ((8, 8, 1), (10, 10, 1)),
-        "snac-24khz": ((12, 12, 4), (12, 12, 4)),
+    expect = {  # (left, lookahead, align, first): encode, decode
+        "dac-tiny": ((17, 18, 1, 19), (19, 20, 1, 21)),
+        "snac-tiny": ((28, 26, 4, 33), (28, 28, 4, 33)),
+        "dac-44khz": ((8, 9, 1, 10), (10, 11, 1, 12)),
+        "snac-24khz": ((12, 11, 4, 17), (12, 11, 4, 17)),
+        "snac-32khz": ((64, 40, 32, 97), (64, 36, 32, 97)),
     }[name]
-    for direction, (left, right, align) in zip(("encode", "decode"), expect):
+    for direction, want in zip(("encode", "decode"), expect):
         with m.stream(direction, n_q=m.n_q) as s:
             i = s.info
-            assert not i["causal"]
-            assert (i["left_frames"], i["lookahead_frames"], i["align_frames"]) == (left, right, align)
-            assert i["block_frames"] % align == 0
-            assert i["first_frames"] == i["block_frames"] + right
+            assert not i["causal"] and i["carries_state"]
+            assert (i["left_frames"], i["lookahead_frames"], i["align_frames"], i["first_frames"]) == want
+            assert i["block_frames"] % want[2] == 0
 
 
 @pytest.mark.parametrize("name", TINY + REAL)
@@ -176,7 +179,8 @@ def test_decode_context_against_the_model(name):
     m = model(name)
     with m.stream("decode", n_q=m.n_q) as s:
         i = s.info
-    left, right, a = i["left_frames"], i["lookahead_frames"], i["align_frames"]
+    left, a = i["left_frames"], i["align_frames"]
+    right = -(-(i["lookahead_frames"] - 1) // a) * a  # past the unit, without the held frame, whole units
     n_frames, u = 2 * (left + right) + 5 * a, (left + right) // a * a  # u: the unit changed, inside
     rng = np.random.default_rng(2)
     if multi(m):
@@ -270,6 +274,41 @@ def test_reset_and_reuse(name):
         s.flush()
         got = np.concatenate([a, s.pull()])
         assert got.shape == pcm.shape and snr_db(pcm, got) >= SNR_FLOOR
+
+
+def test_state_after_a_short_stream():
+    """DAC's state-carrying stream: a stream shorter than its first block (one graph, the one-shot
+    one, no state), then after a reset a long one (state fixed by its own first block), then a
+    short one again: each the one-shot result."""
+    m = model("dac-tiny")
+    rng = np.random.default_rng(9)
+    long_x, hop = stream_signal(m, 0.2, 9), m.hop_size
+    with m.stream("encode", block_frames=2) as s:
+        first = s.info["first_frames"]
+        for x in (long_x[: (first - 1) * hop + 5], long_x, long_x[: 2 * hop + 1]):
+            pieces = []
+            for c in odd_chunks(x, rng, 3 * hop):
+                s.push(c)
+                pieces.append(s.pull())
+            s.flush()
+            pieces.append(s.pull())
+            assert code_rate(m, cat_codes(m, pieces), m.encode(x)) == 1.0, len(x)
+            s.reset()
+    ref = m.encode(long_x)
+    with m.stream("decode", n_q=m.n_q, block_frames=2) as s:
+        first = s.info["first_frames"]
+        for codes in (ref[:, : first - 1], ref, ref[:, :3]):
+            pcm = m.decode(codes)
+            got = stream_decode(m, codes, rng, 2, 3) if codes is ref else None
+            s.push(codes)
+            out = [s.pull()]
+            s.flush()
+            out.append(s.pull())
+            out = np.concatenate(out)
+            assert out.shape == pcm.shape and snr_db(pcm, out) >= SNR_FLOOR, codes.shape
+            if got is not None:
+                assert got.shape == pcm.shape and snr_db(pcm, got) >= SNR_FLOOR
+            s.reset()
 
 
 @pytest.mark.parametrize("name", list(LONG))
