@@ -4,7 +4,7 @@
         [--block-seconds 1] [--threads 2] [--push-frames 1]
 
 Each (length, direction) runs in its own process (peak RSS is per process): the input is
-generated block by block (noise at -10 dBFS for encode; random codes for decode), so the
+generated block by block (noise at -10 dBFS for encode; random codes, or latents, for decode), so the
 input itself takes no memory. Prints one JSON line per run: seconds of audio, wall time, real-time
 factor, peak RSS (MB), and per-push latency (mean / max ms) when --push-frames is given.
 """
@@ -31,8 +31,8 @@ def run_one(a):
     push = a.push_frames or block
     total_frames = int(a.seconds * rate / hop)
     rng = np.random.default_rng(0)
-    s = m.stream(a.direction, n_q=a.n_q if a.direction == "encode" else (a.n_q if a.n_q > 0 else m.n_q),
-                 block_frames=block)
+    n_q = a.n_q if a.direction == "encode" or a.n_q > 0 else m.n_q
+    s = m.stream(a.direction, n_q=-1 if m.continuous else n_q, block_frames=block)
     meta = m.meta("snac.vq_strides")
     strides = [int(v) for v in meta.strip("[]").split(",")] if meta else []
     chunk_frames = -(-int(m.meta("encodec.chunk_length")) // hop) if m.has_scales else 0
@@ -53,6 +53,8 @@ def run_one(a):
         if a.direction == "encode":
             x = (rng.standard_normal(n * hop * m.channels) * 0.3).astype(np.float32)
             x = x.reshape(-1, m.channels) if m.channels > 1 else x
+        elif m.continuous:  # latents (Pocket TTS's Mimi, Soprano): float32 [latent_dim, n]
+            x = rng.standard_normal((m.latent_dim, n)).astype(np.float32)
         elif strides:  # multi-rate: level q gets one code per strides[q] frames
             x = [rng.integers(0, m.codebook_size, (f + n) // r - f // r, dtype=np.int32) for r in strides]
         else:
