@@ -63,19 +63,20 @@ void codec_stream_io::write(ggml_context * ctx, ggml_tensor * src, ggml_tensor *
     g_->updates.push_back(ggml_cpy(ctx, ggml_reshape_3d(ctx, src, slot->ne[0], slot->ne[1], slot->ne[2]), slot));
 }
 
-ggml_tensor * codec_stream_io::with_context(ggml_context * ctx, ggml_tensor * x, int64_t n, codec_pad_mode mode) {
-    if (n == 0) return x;
+ggml_tensor * codec_stream_io::carry(ggml_context * ctx, ggml_tensor * x, int64_t first_pad, int64_t keep,
+                                     codec_pad_mode mode) {
+    if (first) x = codec_pad_time_cm(ctx, x, first_pad, 0, mode, cpu_);
+    if (keep == 0) return x;
     const int64_t C = x->ne[0];
-    ggml_tensor * s = slot(C, n);
-    ggml_tensor * xin;
-    if (first) {
-        xin = codec_pad_time_cm(ctx, x, n, 0, mode, cpu_);  // the slot is not read: only written
-    } else {
-        xin = codec_concat(ctx, s, x, 1, cpu_);
-    }
+    ggml_tensor * s = slot(C, keep);
+    ggml_tensor * xin = first ? x : codec_concat(ctx, s, x, 1, cpu_);  // first: the slot is only written
     if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
-    write(ctx, ggml_view_2d(ctx, xin, C, n, xin->nb[1], (xin->ne[1] - n) * xin->nb[1]), s);
+    write(ctx, ggml_view_2d(ctx, xin, C, keep, xin->nb[1], (xin->ne[1] - keep) * xin->nb[1]), s);
     return xin;
+}
+
+ggml_tensor * codec_stream_io::with_context(ggml_context * ctx, ggml_tensor * x, int64_t n, codec_pad_mode mode) {
+    return carry(ctx, x, n, n, mode);
 }
 
 int64_t codec_stream_io::fixed_len(int64_t first_block_len) {
@@ -93,7 +94,6 @@ int64_t codec_stream_io::fixed_len(int64_t first_block_len) {
 ggml_tensor * codec_stream_io::lagged_input(ggml_context * ctx, ggml_tensor * x, int64_t k_eff, int64_t stride,
                                             int64_t pad_l, int64_t pad_r) {
     if (first && last) return codec_pad_time_cm(ctx, x, pad_l, pad_r, CODEC_PAD_CONSTANT, cpu_);  // the one-shot conv
-    const int64_t C = x->ne[0];
     int64_t keep = 0;  // frames from the next output's window start on
     if (first) {
         const int64_t avail = pad_l + x->ne[1];
@@ -106,15 +106,7 @@ ggml_tensor * codec_stream_io::lagged_input(ggml_context * ctx, ggml_tensor * x,
     } else {
         keep = fixed_len(0);
     }
-    ggml_tensor * xin = x;
-    if (keep > 0) {
-        ggml_tensor * s = slot(C, keep);
-        xin = first ? codec_pad_time_cm(ctx, x, pad_l, 0, CODEC_PAD_CONSTANT, cpu_) : codec_concat(ctx, s, x, 1, cpu_);
-        if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
-        write(ctx, ggml_view_2d(ctx, xin, C, keep, xin->nb[1], (xin->ne[1] - keep) * xin->nb[1]), s);
-    } else if (first) {
-        xin = codec_pad_time_cm(ctx, x, pad_l, 0, CODEC_PAD_CONSTANT, cpu_);
-    }
+    ggml_tensor * xin = carry(ctx, x, pad_l, keep, CODEC_PAD_CONSTANT);
     return last ? codec_pad_time_cm(ctx, xin, 0, pad_r, CODEC_PAD_CONSTANT, cpu_) : xin;
 }
 
@@ -126,13 +118,7 @@ ggml_tensor * codec_stream_io::delayed(ggml_context * ctx, ggml_tensor * x, int6
         report("a residual branch's lag changed between stream blocks (model bug)");
         return ggml_new_tensor_2d(ctx, GGML_TYPE_F32, C, std::max<int64_t>(n_out, 1));  // keeps the build going
     }
-    ggml_tensor * xin = x;
-    if (held > 0) {
-        ggml_tensor * s = slot(C, held);
-        if (!first) xin = codec_concat(ctx, s, x, 1, cpu_);
-        if (!ggml_is_contiguous(xin)) xin = ggml_cont(ctx, xin);
-        write(ctx, ggml_view_2d(ctx, xin, C, held, xin->nb[1], (xin->ne[1] - held) * xin->nb[1]), s);
-    }
+    ggml_tensor * xin = carry(ctx, x, 0, held, CODEC_PAD_CONSTANT);
     return n_out == xin->ne[1] ? xin : ggml_view_2d(ctx, xin, C, n_out, xin->nb[1], 0);
 }
 

@@ -92,6 +92,9 @@ private:
     std::vector<int64_t> lags_;  // lagged_input / delayed: state lengths the first block fixed, by call order
     size_t lag_cursor_ = 0;
     int64_t fixed_len(int64_t first_block_len);
+    // [prefix, x]: the prefix is first_pad frames of padding in the first block, then the `keep`
+    // frames this saves from the end of [prefix, x] (the one join all carried context goes through).
+    ggml_tensor * carry(ggml_context * ctx, ggml_tensor * x, int64_t first_pad, int64_t keep, codec_pad_mode mode);
     codec_graph * g_ = nullptr;
     std::string err_;
     bool cpu_ = false;

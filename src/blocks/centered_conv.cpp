@@ -29,6 +29,8 @@ ggml_tensor * codec_centered_conv1d_mono(ggml_context * ctx, ggml_tensor * x, gg
 ggml_tensor * codec_centered_conv_transpose1d(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b,
                                               int stride, int crop_l, int crop_r, codec_stream_io * io) {
     const int64_t T = x->ne[1], K = w->ne[2] * stride;
+    // A block both first and last is the one-shot conv and takes no state: as the other centered
+    // layers, so that the slots are all created by the stream's first block of a longer input.
     if (!io || (io->first && io->last)) {
         return codec_cm_conv_transpose1d(ctx, x, w, b, stride, crop_l, (T - 1) * stride + K - crop_l - crop_r);
     }
