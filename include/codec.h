@@ -253,8 +253,9 @@ CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 //
 // Exactness: causal models (Mimi, EnCodec 24 kHz) carry their state between blocks (conv
 // context, LSTM state, the transformer's sliding-window KV cache), so any chunking gives the
-// one-shot result. DAC and SNAC, not causal, carry state too: each of their convs computes the
-// outputs whose window is complete, so their output lags the input by their receptive field.
+// one-shot result. DAC, SNAC and WavTokenizer's encoder, not causal, carry state too: each of
+// their convs computes the outputs whose window is complete, so their output lags the input by
+// their receptive field.
 // Soprano's decoder computes each block with enough context on both sides to cover the receptive
 // field and keeps only the block's own part: the one-shot result up to float rounding.
 // codec_stream_get_info tells which, and the latency that follows.

@@ -92,22 +92,37 @@ int64_t codec_stream_io::fixed_len(int64_t first_block_len) {
 }
 
 ggml_tensor * codec_stream_io::lagged_input(ggml_context * ctx, ggml_tensor * x, int64_t k_eff, int64_t stride,
-                                            int64_t pad_l, int64_t pad_r) {
-    if (first && last) return codec_pad_time_cm(ctx, x, pad_l, pad_r, CODEC_PAD_CONSTANT, cpu_);  // the one-shot conv
+                                            int64_t pad_l, int64_t pad_r, codec_pad_mode mode, bool to_stride) {
+    // The last block's right padding, for a joined input of n frames (left padding included):
+    // to_stride pads on until (n + right - k_eff) is a whole number of strides.
+    auto right_pad = [&](int64_t n) {
+        return pad_r + (to_stride ? ((k_eff - n - pad_r) % stride + stride) % stride : 0);
+    };
+    if (first && last) {  // the one-shot conv
+        return codec_pad_time_cm(ctx, x, pad_l, right_pad(pad_l + x->ne[1]), mode, cpu_);
+    }
     int64_t keep = 0;  // frames from the next output's window start on
     if (first) {
         const int64_t avail = pad_l + x->ne[1];
-        if (avail < k_eff) {  // (the builders' length checks keep the last block from here)
+        // (the builders' length checks keep the last block from here)
+        if (avail < k_eff || (mode == CODEC_PAD_REFLECT && x->ne[1] <= pad_l)) {
             report("a stream's first block is too short for a conv's window (model bug)");
-            return codec_pad_time_cm(ctx, x, pad_l, k_eff - avail, CODEC_PAD_CONSTANT, cpu_);  // keeps the build going
+            const int64_t fill = std::max<int64_t>(0, k_eff - avail);
+            return codec_pad_time_cm(ctx, x, pad_l, fill, CODEC_PAD_CONSTANT, cpu_);  // keeps the build going
         }
         const int64_t n_out = (avail - k_eff) / stride + 1;
         keep = fixed_len(avail - n_out * stride);
     } else {
         keep = fixed_len(0);
     }
-    ggml_tensor * xin = carry(ctx, x, pad_l, keep, CODEC_PAD_CONSTANT);
-    return last ? codec_pad_time_cm(ctx, xin, 0, pad_r, CODEC_PAD_CONSTANT, cpu_) : xin;
+    ggml_tensor * xin = carry(ctx, x, pad_l, keep, mode);
+    if (!last) return xin;
+    const int64_t right = right_pad(xin->ne[1]);
+    if (mode == CODEC_PAD_REFLECT && xin->ne[1] <= right) {  // the stream holds back a frame for the last block
+        report("a stream's last block is too short to reflect a conv's padding (model bug)");
+        return codec_pad_time_cm(ctx, xin, 0, right, CODEC_PAD_CONSTANT, cpu_);
+    }
+    return codec_pad_time_cm(ctx, xin, 0, right, mode, cpu_);
 }
 
 ggml_tensor * codec_stream_io::delayed(ggml_context * ctx, ggml_tensor * x, int64_t n_out) {

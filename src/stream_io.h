@@ -54,9 +54,12 @@ struct codec_stream_io {
     // blocks hold whole frames and every stride divides the hop).
     // Input of such a conv (k_eff: the dilated kernel's span): [prefix, x] (+ pad_r zeros in the last
     // block); the prefix is pad_l zeros in the first block, then the frames from the next output's
-    // window on, which it saves. Convolve it without padding.
+    // window on, which it saves. Convolve it without padding. mode: the padding's kind (reflect:
+    // of the block's own first frames, and in the last block of the input's last frames);
+    // to_stride: the last block's right padding also completes the last stride window (EnCodec's
+    // "extra" padding, so the output has ceil(T / stride) frames).
     ggml_tensor * lagged_input(ggml_context * ctx, ggml_tensor * x, int64_t k_eff, int64_t stride, int64_t pad_l,
-                               int64_t pad_r);
+                               int64_t pad_r, codec_pad_mode mode = CODEC_PAD_CONSTANT, bool to_stride = false);
     // x [C, T] aligned with the n_out frames a lagging branch made of it (a residual skip): the
     // first n_out frames of [the frames held back, x]; holds back the rest.
     ggml_tensor * delayed(ggml_context * ctx, ggml_tensor * x, int64_t n_out);

@@ -65,11 +65,15 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
     const int s = c.stride, d = c.dilation;
     const int64_t T = x->ne[1], k_eff = (c.w->ne[2] * s - 1) * d + 1;
-    if (io) {  // causal: the one-shot conv over [context, x] minus the context's (k_eff - s) / s outputs
-        const int64_t left = k_eff - s;
-        return codec_drop_front(ctx, codec_seanet_conv1d(ctx, sn, c, io->with_context(ctx, x, left, sn.pad)), left / s);
-    }
     const int64_t pad_total = k_eff - s, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
+    if (io && c.norm_w) io->report("a time-group-normed conv cannot stream (its norm spans the whole input)");
+    if (io && sn.causal) {  // the one-shot conv over [context, x] minus the context's (k_eff - s) / s outputs
+        ggml_tensor * xin = io->with_context(ctx, x, pad_total, sn.pad);
+        return codec_drop_front(ctx, codec_seanet_conv1d(ctx, sn, c, xin), pad_total / s);
+    }
+    if (io) {  // centered: a lagging conv (stream_io.h), the last block padded as the one-shot's end
+        return codec_cm_conv1d(ctx, io->lagged_input(ctx, x, k_eff, s, left, right, sn.pad, true), c.w, c.b, s, 0, d);
+    }
     ggml_tensor * y;
     if (s == 1 && left % d == 0 && T >= k_eff) {  // stride 1 needs no extra padding
         y = same_length_conv(ctx, x, c.w, c.b, d, left, right, sn.pad);
@@ -83,11 +87,19 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
 ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
                                    codec_stream_io * io) {
     if (io) {  // as codec_seanet_conv1d, on the time-major input seen channel-major
-        const int64_t left = sn.kernel - 1, n = x->ne[0], ch = x->ne[1];
+        const int64_t pad_total = sn.kernel - 1, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
+        const int64_t n = x->ne[0], ch = x->ne[1];
         ggml_tensor * xc = ch == 1 ? ggml_reshape_2d(ctx, x, 1, n) : ggml_cont(ctx, ggml_transpose(ctx, x));
-        xc = io->with_context(ctx, xc, left, sn.pad);
-        xc = ch == 1 ? ggml_reshape_2d(ctx, xc, n + left, 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
-        return codec_drop_front(ctx, codec_seanet_conv_in(ctx, sn, c, xc), left);
+        xc = sn.causal ? io->with_context(ctx, xc, pad_total, sn.pad)
+                       : io->lagged_input(ctx, xc, sn.kernel, 1, left, right, sn.pad);  // padded: the outputs
+        const int64_t m = xc->ne[1];                                                     // left .. m - right - 1
+        if (!ggml_is_contiguous(xc)) xc = ggml_cont(ctx, xc);
+        xc = ch == 1 ? ggml_reshape_2d(ctx, xc, m, 1) : ggml_cont(ctx, ggml_transpose(ctx, xc));
+        if (sn.causal) return codec_drop_front(ctx, codec_seanet_conv_in(ctx, sn, c, xc), pad_total);
+        codec_seanet zero_pad = sn;  // (its own padding reaches only the outputs dropped)
+        zero_pad.pad = CODEC_PAD_CONSTANT;
+        ggml_tensor * y = codec_seanet_conv_in(ctx, zero_pad, c, xc);
+        return ggml_view_2d(ctx, y, y->ne[0], m - pad_total, y->nb[1], left * y->nb[1]);
     }
     const int64_t T = x->ne[0], B = x->ne[2], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
     const int64_t right = sn.causal ? 0 : (K - 1) / 2, left = K - 1 - right;
@@ -140,7 +152,10 @@ ggml_tensor * codec_seanet_resblock_forward(ggml_context * ctx, const codec_sean
                                             ggml_tensor * x, bool cpu, codec_stream_io * io) {
     ggml_tensor * y = codec_seanet_conv1d(ctx, sn, r.conv1, codec_seanet_elu(ctx, x, cpu), io);
     y = codec_seanet_conv1d(ctx, sn, r.conv2, codec_seanet_elu(ctx, y, cpu), io);
-    return ggml_add(ctx, r.shortcut.w ? codec_seanet_conv1d(ctx, sn, r.shortcut, x, io) : x, y);
+    ggml_tensor * skip = r.shortcut.w ? codec_seanet_conv1d(ctx, sn, r.shortcut, x, io) : x;
+    // A centered stream: the branch lags its input, the skip is held back to match.
+    if (io && !sn.causal) skip = io->delayed(ctx, skip, y->ne[1]);
+    return ggml_add(ctx, skip, y);
 }
 
 ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,

@@ -28,8 +28,10 @@
 
 struct codec_stream_io;
 
-// Streaming (io set, causal models without norm): every conv takes its left context from the
-// previous block (codec_stream_io), so a stream's blocks compute exactly the one-shot call.
+// Streaming (io set, models without norm): causal, every conv takes its left context from the
+// previous block (codec_stream_io::with_context); centered, every conv lags its input
+// (codec_stream_io::lagged_input) and the resnet skips are held back to match. Either way a
+// stream's blocks compute the one-shot call.
 struct codec_seanet {  // hyperparameters (transformers' EncodecConfig / MimiConfig names)
     int32_t n_filters = 0, kernel = 0, last_kernel = 0, res_kernel = 0, n_res = 0, growth = 0, compress = 0;
     std::vector<int32_t> ratios;  // decoder order; the encoder runs them reversed

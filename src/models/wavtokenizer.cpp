@@ -17,6 +17,8 @@
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
 #include "blocks/attention.h"
+#include "blocks/receptive_field.h"
+#include "stream_io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -131,11 +133,14 @@ bool wt_encode(const codec_model & model, codec_graph & g, const codec_graph_req
     const wavtokenizer_model & m = *(const wavtokenizer_model *) model.impl;
     ggml_context * ctx = g.ctx;
     const bool cpu = !model.on_gpu;
+    // A stream's block (io; a block both first and last is the one-shot call): every conv lags
+    // (wt_stream), the LSTM carries h and c.
+    codec_stream_io * io = g.io && !(g.io->first && g.io->last) ? g.io : nullptr;
     ggml_tensor * x = codec_graph_input(g, GGML_TYPE_F32, req.n_in, 1, "pcm", req.n_batch);  // [n_in, 1, B]
-    x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x);                 // [C, T, B]
-    x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu);                // [D, F, B]
-    x = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, x, cpu), x);        // SLSTM: lstm(x) + x
-    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu));  // [H, F, B]
+    x = codec_seanet_conv_in(ctx, m.sn, m.enc_in, x, io);             // [C, T, B]
+    x = codec_seanet_encode(ctx, m.sn, m.enc, x, cpu, io);            // [D, F, B]
+    x = ggml_add(ctx, codec_lstm(ctx, m.enc_lstm, x, cpu, io), x);    // SLSTM: lstm(x) + x
+    x = codec_seanet_conv1d(ctx, m.sn, m.enc_out, codec_seanet_elu(ctx, x, cpu), io);  // [H, F, B]
     std::vector<ggml_tensor *> codes;
     codec_rvq_euclidean_encode(ctx, m.vq, 1, x, codes);               // [F * B]
     codec_graph_output(g, req.n_batch > 1 ? ggml_reshape_2d(ctx, codes[0], x->ne[1], req.n_batch) : codes[0], "codes");
@@ -189,37 +194,44 @@ size_t wt_graph_size(const codec_model & model, const codec_graph_request & req)
            (size_t) (m.n_fft / m.head_hop + 2) * 16;
 }
 
-// Streaming. Two parts of WavTokenizer see the whole input, so no finite context reproduces the
-// one-shot call exactly:
+// Streaming.
+//   - encode: the SEANet encoder's convs are centered (reflect padding), its LSTM runs forward
+//     over the whole input. Streamed with carried state (stream_io.h's lagged_input): each conv
+//     computes the outputs whose window is complete and keeps the rest of its input, the first
+//     block reflects as the one-shot start, the last pads as its end (reflect, plus the padding
+//     that completes the last stride window), the resnet skips wait for their branch, and the
+//     LSTM steps on from the previous block's h and c. The output lags by the receptive field
+//     of one frame (derived below; 75 tokens/s: 6 frames).
 //   - decode: the pos_net's GroupNorms (statistics over all frames) and its single-head full
-//     self-attention. A window of the local receptive field (embed k7: 3 frames, the pos_net's
-//     eight k3 convs: 8, the ConvNeXt depthwise convs: 36, the ISTFT overlap-add: 2) plus 2 s
-//     each side measured 30 dB against the one-shot decode: refused.
-//   - encode: the LSTM runs over the whole input (its state never resets); the SEANet convs
-//     reach about 1.4k samples (5 frames at hop 320) each side. Windows of that plus 2 s each
-//     side (the LSTM's memory fades well within it) gave 100 % of the one-shot codes on 10 s of
-//     speech and noise: offered as an approximate (WINDOW) stream, measured with an asserted
-//     floor in tests/python/test_wavtokenizer_stream.py.
-const int64_t k_global_ctx_s = 2;  // seconds of extra context on each side
-
+//     self-attention see the whole sequence. A window of the local receptive field plus 2 s each
+//     side measured 30 dB against the one-shot decode: refused.
 void wt_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const wavtokenizer_model & m = *(const wavtokenizer_model *) model.impl;
-    const int64_t rate = (model.hparams.sample_rate + model.hparams.hop_size - 1) / model.hparams.hop_size;  // frames / s
-    const int64_t global = k_global_ctx_s * rate;
-    if (!encode) {  // measured 30 dB against the one-shot decode with 2 s of context: not a stream to offer
+    if (!encode) {
         spec.why = "its decoder's pos_net normalizes (GroupNorm) and attends (full self-attention) over the whole "
                    "sequence, so no bounded context reproduces the one-shot decode (a windowed stream measured 30 dB)";
         return;
     }
-    int64_t span = (m.sn.kernel - 1) / 2, step = 1;  // samples each side, input rate
-    for (auto it = m.sn.ratios.rbegin(); it != m.sn.ratios.rend(); ++it) {
-        span += (int64_t) (m.sn.res_kernel - 1) / 2 * step + (int64_t) *it * step;  // resblock + strided conv
-        step *= *it;
+    const codec_seanet & sn = m.sn;
+    auto centered = [](codec_rf_span & x, int k, int s, int d) {  // EnCodec's padding: the larger half left
+        const int pad_total = (k - 1) * d + 1 - s;
+        codec_rf_conv(x, k, s, d, pad_total - pad_total / 2);
+    };
+    codec_rf_span x = {0, 0};  // latent frame 0, back to the input samples it reads
+    centered(x, sn.last_kernel, 1, 1);
+    for (size_t i = 0; i < sn.ratios.size(); ++i) {  // the encoder runs the ratios reversed: ratios[0] last
+        centered(x, 2 * sn.ratios[i], sn.ratios[i], 1);
+        int d = 1;
+        for (int j = 1; j < sn.n_res; ++j) d *= sn.growth;
+        for (int j = sn.n_res - 1; j >= 0; --j, d /= sn.growth) centered(x, sn.res_kernel, 1, d);
     }
-    span += (int64_t) (m.sn.last_kernel - 1) / 2 * step;
-    const int64_t local = (span + step - 1) / step + 1;
-    spec.kind = CODEC_STREAM_KIND_WINDOW;
-    spec.left = spec.right = local + global;
+    centered(x, sn.kernel, 1, 1);
+    const int64_t hop = model.hparams.hop_size;
+    spec.kind = CODEC_STREAM_KIND_STATEFUL;
+    spec.left = std::max<int64_t>(0, codec_ceil_div(-x.lo, hop));
+    spec.right = std::max<int64_t>(0, codec_ceil_div(x.hi - (hop - 1), hop));
+    spec.lookahead = spec.right;
+    spec.first_frames = spec.right + 1;
     spec.align = 1;
 }
 
