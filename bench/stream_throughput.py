@@ -29,6 +29,7 @@ def main():
     x = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + noise).astype(np.float32)
     ref = m.encode(x)
     multi = isinstance(ref, list)  # SNAC: levels at their own rates
+    n_q = len(ref) if multi else (ref[0] if m.has_scales else ref).shape[0]
     push = -(-round(a.push_seconds * sr) // m.hop_size)  # frames per decode push and per block
     step = round(a.push_seconds * sr)                      # samples per encode push
 
@@ -43,7 +44,7 @@ def main():
         return cat(list(m.stream_encode([x[i:i + step] for i in range(0, len(x), step)], block_frames=push)))
 
     def dec_stream():
-        with m.stream("decode", n_q=len(ref) if multi else (ref[0] if m.has_scales else ref).shape[0], block_frames=push) as s:
+        with m.stream("decode", n_q=n_q, block_frames=push) as s:
             out = []
             if m.has_scales:  # codes of whole chunks, with their scales
                 codes, scales = ref
@@ -66,18 +67,21 @@ def main():
         return np.concatenate(out)
 
     try:  # models whose decoder does not stream (WavTokenizer): encode only
-        m.stream("decode", n_q=len(ref) if multi else (ref[0] if m.has_scales else ref).shape[0]).close()
+        m.stream("decode", n_q=n_q).close()
         decodes = True
     except codec_cpp.CodecError:
         decodes = False
     codes = enc_stream()
-    pcm1, pcm_s = (m.decode(ref), dec_stream()) if decodes else (np.ones(1), np.ones(1))
     if m.has_scales:
         same = np.concatenate([(codes[0] == ref[0]).ravel(), codes[1] == ref[1]])
     else:
         same = np.concatenate([c == r for c, r in zip(codes, ref)]) if multi else codes == ref
-    err = np.sum((pcm1.astype(np.float64) - pcm_s) ** 2)
-    snr = "bit-identical" if err == 0 else f"{10 * np.log10(np.sum(pcm1.astype(np.float64) ** 2) / err):.1f} dB"
+    snr = ""
+    if decodes:
+        pcm1, pcm_s = m.decode(ref), dec_stream()
+        err = np.sum((pcm1.astype(np.float64) - pcm_s) ** 2)
+        snr = ", decode vs one-shot " + (
+            "bit-identical" if err == 0 else f"{10 * np.log10(np.sum(pcm1.astype(np.float64) ** 2) / err):.1f} dB")
     best = dict.fromkeys(("enc1", "encS", "dec1", "decS"), float("inf"))
     for _ in range(a.reps):
         for k, f in (("enc1", lambda: m.encode(x)), ("encS", enc_stream), ("dec1", lambda: m.decode(ref)), ("decS", dec_stream)):
@@ -89,8 +93,7 @@ def main():
     dec = (f"decode one-shot {best['dec1']:.3f} s, stream {best['decS']:.3f} s ({best['decS'] / best['dec1']:.3f}x)"
            if decodes else "decode does not stream")
     print(f"{a.model} threads={a.threads} push={a.push_seconds} s: encode one-shot {best['enc1']:.3f} s, stream {best['encS']:.3f} s "
-          f"({best['encS'] / best['enc1']:.3f}x); {dec}; codes equal {100 * same.mean():.3f} %"
-          + (f", decode vs one-shot {snr}" if decodes else ""))
+          f"({best['encS'] / best['enc1']:.3f}x); {dec}; codes equal {100 * same.mean():.3f} %{snr}")
 
 
 if __name__ == "__main__":

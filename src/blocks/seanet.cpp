@@ -9,6 +9,11 @@
 #include <algorithm>
 #include <cmath>
 
+// A conv's padding (k_eff - stride in all): all left when causal, else the larger half left.
+static int64_t pad_left(const codec_seanet & sn, int64_t pad_total) {
+    return sn.causal ? pad_total : pad_total - pad_total / 2;
+}
+
 ggml_tensor * codec_seanet_elu(ggml_context * ctx, ggml_tensor * x, bool cpu) {
     return codec_elu(ctx, x, cpu);
 }
@@ -65,7 +70,7 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
     if (!ggml_is_contiguous(x)) x = ggml_cont(ctx, x);
     const int s = c.stride, d = c.dilation;
     const int64_t T = x->ne[1], k_eff = (c.w->ne[2] * s - 1) * d + 1;
-    const int64_t pad_total = k_eff - s, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
+    const int64_t pad_total = k_eff - s, left = pad_left(sn, pad_total), right = pad_total - left;
     if (io && c.norm_w) io->report("a time-group-normed conv cannot stream (its norm spans the whole input)");
     if (io && sn.causal) {  // the one-shot conv over [context, x] minus the context's (k_eff - s) / s outputs
         ggml_tensor * xin = io->with_context(ctx, x, pad_total, sn.pad);
@@ -87,7 +92,7 @@ ggml_tensor * codec_seanet_conv1d(ggml_context * ctx, const codec_seanet & sn, c
 ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, const codec_seanet_conv & c, ggml_tensor * x,
                                    codec_stream_io * io) {
     if (io) {  // as codec_seanet_conv1d, on the time-major input seen channel-major
-        const int64_t pad_total = sn.kernel - 1, right = sn.causal ? 0 : pad_total / 2, left = pad_total - right;
+        const int64_t pad_total = sn.kernel - 1, left = pad_left(sn, pad_total), right = pad_total - left;
         const int64_t n = x->ne[0], ch = x->ne[1];
         ggml_tensor * xc = ch == 1 ? ggml_reshape_2d(ctx, x, 1, n) : ggml_cont(ctx, ggml_transpose(ctx, x));
         xc = sn.causal ? io->with_context(ctx, xc, pad_total, sn.pad)
@@ -102,7 +107,7 @@ ggml_tensor * codec_seanet_conv_in(ggml_context * ctx, const codec_seanet & sn, 
         return ggml_view_2d(ctx, y, y->ne[0], m - pad_total, y->nb[1], left * y->nb[1]);
     }
     const int64_t T = x->ne[0], B = x->ne[2], K8 = c.w->ne[0], cin = c.w->ne[1], cout = c.w->ne[2], K = sn.kernel;
-    const int64_t right = sn.causal ? 0 : (K - 1) / 2, left = K - 1 - right;
+    const int64_t left = pad_left(sn, K - 1), right = K - 1 - left;
     // Output t of the im2col reads frames t - p0 .. t - p0 + K8 - 1; the first K8 - K taps are zero.
     int64_t p0 = left + K8 - K;  // zeros: im2col's own (symmetric, >= right) padding
     if (sn.pad != CODEC_PAD_CONSTANT) {
@@ -174,6 +179,20 @@ ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, c
         for (const codec_seanet_resblock & r : s.res) x = codec_seanet_resblock_forward(ctx, sn, r, x, cpu, io);
     }
     return x;
+}
+
+void codec_seanet_encoder_rf(const codec_seanet & sn, codec_rf_span & x) {
+    const auto conv = [&](int k, int s, int d) {
+        codec_rf_conv(x, k, s, d, (int) pad_left(sn, (int64_t) (k - 1) * d + 1 - s));
+    };
+    conv(sn.last_kernel, 1, 1);
+    for (int32_t r : sn.ratios) {  // the encoder runs the ratios reversed: ratios[0] last
+        conv(2 * r, r, 1);
+        int d = 1;
+        for (int j = 1; j < sn.n_res; ++j) d *= sn.growth;
+        for (int j = sn.n_res; j-- > 0; d /= sn.growth) conv(sn.res_kernel, 1, d);  // the 1x1 convs add nothing
+    }
+    conv(sn.kernel, 1, 1);
 }
 
 // ---- loading

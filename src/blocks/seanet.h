@@ -19,6 +19,7 @@
 #pragma once
 
 #include "causal_conv.h"
+#include "receptive_field.h"
 
 #include <ggml.h>
 
@@ -75,6 +76,10 @@ ggml_tensor * codec_seanet_encode(ggml_context * ctx, const codec_seanet & sn, c
                                   ggml_tensor * x, bool cpu, codec_stream_io * io = nullptr);
 ggml_tensor * codec_seanet_decode(ggml_context * ctx, const codec_seanet & sn, const std::vector<codec_seanet_stage> & st,
                                   ggml_tensor * x, bool cpu, codec_stream_io * io = nullptr);
+
+// Receptive field of a SEANet encoder (first conv, stages, last conv of `last_kernel`; an LSTM
+// between them adds nothing): x, a span of output frames, becomes the input samples it reads.
+void codec_seanet_encoder_rf(const codec_seanet & sn, codec_rf_span & x);
 
 class codec_model_loader;
 // "<prefix>.conv.weight" [s * cin, cout, k / s], "<prefix>.conv.bias" [cout] and, with sn.norm,

@@ -248,8 +248,9 @@ void dac_stream(const codec_model & model, bool encode, codec_stream_spec & spec
             rf_res(x);
         }
         codec_rf_conv(x, 7, 1, 1, 3);  // conv1
-        spec.left = codec_ceil_div(-x.lo, hop);
-        spec.right = codec_ceil_div(x.hi - (hop - 1), hop);
+        const codec_rf_span f = codec_rf_frames(x, hop);
+        spec.left = f.lo;
+        spec.right = f.hi;
     } else {
         x = {0, hop - 1};
         codec_rf_conv(x, 7, 1, 1, 3);  // conv2

@@ -389,8 +389,9 @@ void snac_stream(const codec_model & model, bool encode, codec_stream_spec & spe
             rf_res(x);
         }
         codec_rf_conv(x, 7, 1, 1, 3);  // conv_in
-        spec.left = codec_ceil_div(-x.lo, hop);
-        spec.right = codec_ceil_div(x.hi - (A * hop - 1), hop);
+        const codec_rf_span f = codec_rf_frames(x, hop, A);
+        spec.left = f.lo;
+        spec.right = f.hi;
     } else {
         x = {0, A * hop - 1};
         codec_rf_conv(x, 7, 1, 1, 3);  // conv_out

@@ -17,7 +17,6 @@
 #include "blocks/seanet.h"
 #include "blocks/vq_euclidean.h"
 #include "blocks/attention.h"
-#include "blocks/receptive_field.h"
 #include "stream_io.h"
 
 #include <algorithm>
@@ -212,24 +211,12 @@ void wt_stream(const codec_model & model, bool encode, codec_stream_spec & spec)
                    "sequence, so no bounded context reproduces the one-shot decode (a windowed stream measured 30 dB)";
         return;
     }
-    const codec_seanet & sn = m.sn;
-    auto centered = [](codec_rf_span & x, int k, int s, int d) {  // EnCodec's padding: the larger half left
-        const int pad_total = (k - 1) * d + 1 - s;
-        codec_rf_conv(x, k, s, d, pad_total - pad_total / 2);
-    };
     codec_rf_span x = {0, 0};  // latent frame 0, back to the input samples it reads
-    centered(x, sn.last_kernel, 1, 1);
-    for (size_t i = 0; i < sn.ratios.size(); ++i) {  // the encoder runs the ratios reversed: ratios[0] last
-        centered(x, 2 * sn.ratios[i], sn.ratios[i], 1);
-        int d = 1;
-        for (int j = 1; j < sn.n_res; ++j) d *= sn.growth;
-        for (int j = sn.n_res - 1; j >= 0; --j, d /= sn.growth) centered(x, sn.res_kernel, 1, d);
-    }
-    centered(x, sn.kernel, 1, 1);
-    const int64_t hop = model.hparams.hop_size;
+    codec_seanet_encoder_rf(m.sn, x);
+    const codec_rf_span f = codec_rf_frames(x, model.hparams.hop_size);
     spec.kind = CODEC_STREAM_KIND_STATEFUL;
-    spec.left = std::max<int64_t>(0, codec_ceil_div(-x.lo, hop));
-    spec.right = std::max<int64_t>(0, codec_ceil_div(x.hi - (hop - 1), hop));
+    spec.left = f.lo;
+    spec.right = f.hi;
     spec.lookahead = spec.right;
     spec.first_frames = spec.right + 1;
     spec.align = 1;
