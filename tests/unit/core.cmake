@@ -60,8 +60,9 @@ gtest_discover_tests(codec_tie_tests
         FIXTURES_REQUIRED fuzz_models
         TIMEOUT 300)
 
-# Custom CPU ops vs the stock ggml compositions they replace (internal headers from src/).
-add_executable(codec_ops_tests ${CMAKE_CURRENT_LIST_DIR}/test_ops.cpp)
+# Custom CPU ops vs the stock ggml compositions they replace, and the stream state's lagged convs
+# vs the one-shot conv (internal headers from src/).
+add_executable(codec_ops_tests ${CMAKE_CURRENT_LIST_DIR}/test_ops.cpp ${CMAKE_CURRENT_LIST_DIR}/test_stream_io.cpp)
 target_include_directories(codec_ops_tests PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(codec_ops_tests PRIVATE codec ggml::ggml ggml::ggml-base GTest::gtest_main)
 gtest_discover_tests(codec_ops_tests DISCOVERY_MODE PRE_TEST)
