@@ -184,11 +184,19 @@ std::vector<int64_t> random_blocks(std::mt19937 & rng, int64_t T, int64_t unit, 
     return out;
 }
 
+// Unit-gain random weights and biases for a conv of geometry g.
+conv_layer with_random_weights(std::mt19937 & rng, const geometry & g) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    conv_layer l{g, std::vector<float>((size_t) g.cout * g.cin * g.k), std::vector<float>((size_t) g.cout)};
+    for (float & v : l.w) v = nd(rng) / std::sqrt((float) (g.cin * g.k));
+    for (float & v : l.b) v = nd(rng);
+    return l;
+}
+
 // A random conv: stride 1 (dilated) or strided (kernel a multiple of the stride, as conv_cm needs).
 // Padding as the models have it: EnCodec's (k_eff - stride, the larger half left, to the stride
 // window) or any split of up to k_eff - 1 frames (DAC, SNAC, the dilated units: (k_eff - 1) / 2).
 conv_layer random_conv(std::mt19937 & rng, int cin, int cout, int stride, bool same_length) {
-    std::normal_distribution<float> nd(0.0f, 1.0f);
     geometry g{};
     g.cin = cin;
     g.cout = cout;
@@ -201,10 +209,7 @@ conv_layer random_conv(std::mt19937 & rng, int cin, int cout, int stride, bool s
     const int64_t total = same_length ? ke - 1 : g.to_stride ? ke - stride : (int64_t) (rng() % (uint32_t) ke);
     g.pad_r = g.to_stride ? total / 2 : (int64_t) (rng() % (uint32_t) (total + 1));
     g.pad_l = total - g.pad_r;
-    conv_layer l{g, std::vector<float>((size_t) cout * cin * g.k), std::vector<float>((size_t) cout)};
-    for (float & v : l.w) v = nd(rng) / std::sqrt((float) (cin * g.k));
-    for (float & v : l.b) v = nd(rng);
-    return l;
+    return with_random_weights(rng, g);
 }
 
 // Input frames of a first block that gives `g` a complete window (and frames to reflect), and
@@ -275,9 +280,7 @@ TEST(StreamIo, LaggedResidualUnitAndDownsamplingMatchTheOneShot) {
     for (int it = 0; it < 200; ++it) {
         const int C = 1 + (int) (rng() % 3), stride = 2 + (int) (rng() % 3);
         const conv_layer a = random_conv(rng, C, C, 1, true);
-        conv_layer one = random_conv(rng, C, C, 1, true);
-        one.g.k = 1, one.g.dilation = 1, one.g.pad_l = one.g.pad_r = 0;
-        one.w.resize((size_t) C * C);
+        const conv_layer one = with_random_weights(rng, geometry{C, C, 1, 1, 1, 0, 0, CODEC_PAD_CONSTANT, false});
         const conv_layer down = random_conv(rng, C, 1 + (int) (rng() % 3), stride, false);
         const int64_t unit = stride * (1 + (int64_t) (rng() % 2));
         int64_t first = 1, n_a = 0, n_down = 0;
