@@ -1,7 +1,7 @@
 """Peak memory and throughput of streaming against input length, and per-push latency.
 
     .venv/bin/python bench/stream_memory.py --model m.gguf --seconds 10 600 [--direction encode|decode]
-        [--block-seconds 1] [--threads 2] [--push-frames 1]
+        [--block-seconds 1] [--threads 2] [--push-frames 1] [--approx L,R,F]
 
 Each (length, direction) runs in its own process (peak RSS is per process): the input is
 generated block by block (noise at -10 dBFS for encode; random codes, or latents, for decode), so the
@@ -32,7 +32,8 @@ def run_one(a):
     total_frames = int(a.seconds * rate / hop)
     rng = np.random.default_rng(0)
     n_q = a.n_q if a.direction == "encode" or a.n_q > 0 else m.n_q
-    s = m.stream(a.direction, n_q=-1 if m.continuous else n_q, block_frames=block)
+    approx = tuple(int(v) for v in a.approx.split(",")) if a.approx else None  # approximate windows (XCodec2, WavTokenizer)
+    s = m.stream(a.direction, n_q=-1 if m.continuous else n_q, block_frames=block, approx=approx)
     meta = m.meta("snac.vq_strides")
     strides = [int(v) for v in meta.strip("[]").split(",")] if meta else []
     chunk_frames = -(-int(m.meta("encodec.chunk_length")) // hop) if m.has_scales else 0
@@ -76,7 +77,7 @@ def run_one(a):
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"model": os.path.basename(a.model), "direction": a.direction, "seconds": a.seconds,
-                      "block_frames": block, "push_frames": push, "wall_s": round(wall, 3),
+                      "block_frames": block, "push_frames": push, "approx": a.approx, "wall_s": round(wall, 3),
                       "rtf": round(wall / a.seconds, 4), "peak_rss_mb": round(rss, 1),
                       "push_ms_mean": round(float(np.mean(lat)), 3), "push_ms_median": round(float(np.median(lat)), 3),
                       "push_ms_max": round(float(np.max(lat)), 3), "first_output_ms": first_out}), flush=True)
@@ -91,6 +92,7 @@ def main():
     ap.add_argument("--push-frames", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n-q", type=int, default=-1)
+    ap.add_argument("--approx", default="", help="L,R,F: approximate decode windows (docs/streaming.md)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -102,7 +104,7 @@ def main():
         for sec in a.seconds:
             cmd = [sys.executable, __file__, "--child", "--model", a.model, "--seconds", str(sec), "--direction", d,
                    "--block-seconds", str(a.block_seconds), "--push-frames", str(a.push_frames),
-                   "--threads", str(a.threads), "--n-q", str(a.n_q)]
+                   "--threads", str(a.threads), "--n-q", str(a.n_q)] + (["--approx", a.approx] if a.approx else [])
             subprocess.run(cmd, check=True)
 
 

@@ -258,6 +258,7 @@ CODEC_API void codec_context_perf(const codec_context * ctx, codec_perf * out);
 // their receptive field.
 // Soprano's decoder computes each block with enough context on both sides to cover the receptive
 // field and keeps only the block's own part: the one-shot result up to float rounding.
+// XCodec2 / NeuCodec and WavTokenizer decode only approximately, when asked (approx_* below).
 // codec_stream_get_info tells which, and the latency that follows.
 //
 // Lifetime: a stream uses its context's model, not the context: free it before the model (it
@@ -277,6 +278,16 @@ typedef struct codec_stream_params {
     int32_t n_q;           // encode: codebooks to produce (CODEC_N_Q_ALL: all); decode: rows of every push
                            // (continuous models: CODEC_N_Q_ALL or codec_model_latent_dim())
     int32_t block_frames;  // frames computed per graph at most (<= 0: about one second)
+    // Approximate decode, for the models that no bounded context decodes exactly (XCodec2 / NeuCodec
+    // and WavTokenizer: attention and normalization over the whole sequence), which otherwise refuse
+    // to stream. With `approximate` set, such a model decodes each block in a window of
+    // approx_left_frames frames of context before it and approx_right_frames after it, and fades
+    // linearly from the previous block's continuation into the block over its first
+    // approx_fade_frames frames (0 .. approx_right_frames). Not the one-shot output
+    // (docs/streaming.md; codec_stream_info.approximate says so). NeuTTS streams NeuCodec with 50 / 5
+    // frames of context in 25-frame blocks. Models that stream exactly ignore these. Default: off.
+    bool    approximate;
+    int32_t approx_left_frames, approx_right_frames, approx_fade_frames;
 } codec_stream_params;
 
 typedef struct codec_stream_info {
@@ -295,6 +306,9 @@ typedef struct codec_stream_info {
     // The last block: graph build (0 when a cached graph was reused), allocation and compute time.
     double  last_build_ms, last_alloc_ms, last_compute_ms;
     int32_t n_blocks;          // blocks computed since the stream was created or reset
+    bool    approximate;       // windows of a model that no bounded context decodes exactly
+                               // (codec_stream_params.approx_*): not the one-shot output
+    int32_t fade_frames;       // approximate windows: frames cross-faded at the start of each block
 } codec_stream_info;
 
 CODEC_API codec_stream_params codec_stream_default_params(void);

@@ -48,7 +48,8 @@ struct codec_model;
 //             emits: the stream then holds one frame back so that block always has input.
 //   WINDOW:   non-causal; each block of frames is computed by the one-shot graph over a window
 //             with `left` and `right` frames of context that cover the receptive field, and only
-//             the block is kept. Blocks start at multiples of `align` frames.
+//             the block is kept. Blocks start at multiples of `align` frames. Approximate
+//             windows (spec.approx, on request) use the caller's context instead.
 //   CHUNKED:  the input is cut into chunks of chunk_samples every chunk_stride samples, each
 //             coded on its own with one scale (EnCodec 48 kHz): blocks of whole chunks; decoding
 //             carries the last chunk's overlap for the overlap-add. A block that is not the
@@ -79,6 +80,12 @@ struct codec_stream_spec {
     int64_t chunk_samples = 0, chunk_stride = 0, chunk_frames = 0;  // chunked
     std::vector<int32_t> row_stride;
     std::string why;  // kind NONE: why the model does not stream (shown to the caller)
+    // Kind NONE: the caller may still ask for approximate windows (codec_stream_params.approx_*),
+    // blocks starting at multiples of `align` frames; the driver then sets kind WINDOW, left, right
+    // and fade (frames of each block faded in from the previous block's continuation).
+    bool approx = false;
+    int64_t fade = 0;
+    int32_t decode_hop = 0;  // decode: output samples per frame where not hop_size (WavTokenizer 40 tok/s: 600, not 640)
 };
 
 // Per-architecture operations. Every model registers one of these in models/registry.cpp.

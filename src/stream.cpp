@@ -35,6 +35,9 @@ struct codec_stream {
     std::vector<std::vector<int32_t>> tail;
     int64_t primed_at = 0;
     std::vector<float> scales;  // chunked models: pending per-chunk scales (decode)
+    // Approximate windows with a fade: the previous block's continuation past its end
+    // (spec.fade frames, interleaved), faded out over the start of the next block.
+    std::vector<float> fade_pcm;
 
     // Output not yet pulled, and what the last pull returned.
     std::vector<std::vector<int32_t>> out_codes;
@@ -46,7 +49,9 @@ struct codec_stream {
     double last_build_ms = 0, last_alloc_ms = 0, last_compute_ms = 0;  // the last block's (get_info)
     int32_t n_blocks = 0;
 
-    int32_t hop() const { return encode ? model->hparams.encode_hop_size : model->hparams.hop_size; }  // samples per frame of the PCM side
+    int32_t hop() const {  // samples per frame of the PCM side
+        return encode ? model->hparams.encode_hop_size : spec.decode_hop > 0 ? spec.decode_hop : model->hparams.hop_size;
+    }
     int32_t channels() const { return model->hparams.channels; }
     int32_t latent_dim() const { return model->hparams.latent_dim; }
     int32_t stride(int q) const { return spec.row_stride.empty() ? 1 : spec.row_stride[(size_t) q]; }
@@ -186,6 +191,28 @@ codec_status encode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
     return CODEC_OK;
 }
 
+// Approximate windows: the block just appended at out_pcm[at ...] starts with fade * hop samples
+// that the previous block also computed (its continuation): sample i of them is
+// (1 - w) * previous + w * this block, w = (i + 1/2) / (fade * hop). Then this block's own
+// continuation (samples [end, end + fade * hop) of its window, inside its right context) is kept
+// for the next block, unless this is the last.
+void fade_block(codec_stream * s, const std::vector<float> & planar, int64_t len, int64_t ch, size_t at, int64_t end, bool last) {
+    const int64_t n_fade = s->spec.fade * s->hop();
+    const int64_t n_mix = std::min<int64_t>((int64_t) s->fade_pcm.size() / ch, ((int64_t) s->out_pcm.size() - (int64_t) at) / ch);
+    for (int64_t i = 0; i < n_mix; ++i) {
+        const float w = (float) ((double) i + 0.5) / (float) n_fade;
+        for (int64_t c = 0; c < ch; ++c) {
+            float & y = s->out_pcm[at + (size_t) (i * ch + c)];
+            y = (1.0f - w) * s->fade_pcm[(size_t) (i * ch + c)] + w * y;
+        }
+    }
+    s->fade_pcm.clear();
+    if (last) return;
+    const int64_t e = std::min(len, end + n_fade);
+    for (int64_t i = end; i < e; ++i)
+        for (int64_t c = 0; c < ch; ++c) s->fade_pcm.push_back(planar[(size_t) (c * len + i)]);
+}
+
 // Decodes pending frames [from, from + n); appends output samples [keep0, keep0 + keep_n) of the
 // result (keep_n < 0: to the end).
 codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t flags, int64_t keep0, int64_t keep_n,
@@ -218,6 +245,7 @@ codec_status decode_block(codec_stream * s, int64_t from, int64_t n, int32_t fla
     s->out_pcm.resize(at + (size_t) ((b - keep0) * ch));
     for (int64_t i = keep0; i < b; ++i)
         for (int64_t c = 0; c < ch; ++c) s->out_pcm[at + (size_t) ((i - keep0) * ch + c)] = planar[(size_t) (c * len + i)];
+    if (s->spec.fade > 0) fade_block(s, planar, len, ch, at, b, keep_n < 0);
     return CODEC_OK;
 }
 
@@ -438,6 +466,8 @@ void fill_info(const codec_stream * s, codec_stream_info * out) {
     i.last_alloc_ms = s->last_alloc_ms;
     i.last_compute_ms = s->last_compute_ms;
     i.n_blocks = s->n_blocks;
+    i.approximate = s->spec.approx;
+    i.fade_frames = (int32_t) s->spec.fade;
     if (s->spec.kind == CODEC_STREAM_KIND_CHUNKED) {  // frames of whole chunks; decode waits for 3 of the next
         const int64_t F = s->spec.chunk_frames;
         i.block_frames = (int32_t) (s->block * F);
@@ -458,6 +488,8 @@ codec_stream_params codec_stream_default_params(void) {
     p.direction = CODEC_STREAM_ENCODE;
     p.n_q = CODEC_N_Q_ALL;
     p.block_frames = 0;
+    p.approximate = false;
+    p.approx_left_frames = p.approx_right_frames = p.approx_fade_frames = 0;
     return p;
 }
 
@@ -481,8 +513,25 @@ codec_stream * codec_stream_new(codec_context * ctx, codec_stream_params params)
     }
     codec_stream_spec spec;
     if (m.ops->stream) m.ops->stream(m, encode, spec);
+    const bool approx = params.approximate;
+    if (approx && (params.approx_left_frames < 0 || params.approx_right_frames < 0 || params.approx_fade_frames < 0 ||
+                   params.approx_fade_frames > params.approx_right_frames)) {
+        return refuse(codec_fmt("approximate windows need approx_left_frames >= 0, approx_right_frames >= 0 and 0 <= "
+                                "approx_fade_frames <= approx_right_frames (got %d, %d, %d)",
+                                params.approx_left_frames, params.approx_right_frames, params.approx_fade_frames));
+    }
+    const bool can_approx = spec.kind == CODEC_STREAM_KIND_NONE && spec.approx;
+    if (can_approx && approx) {
+        spec.kind = CODEC_STREAM_KIND_WINDOW;
+        spec.left = params.approx_left_frames;
+        spec.right = params.approx_right_frames;
+        spec.fade = params.approx_fade_frames;
+    } else {
+        spec.approx = false;  // exact streams ignore approx_*
+    }
     if (spec.kind == CODEC_STREAM_KIND_NONE) {
-        return refuse("this model (" + hp.arch + ") does not stream" + (spec.why.empty() ? std::string() : ": " + spec.why));
+        return refuse("this model (" + hp.arch + ") does not stream" + (spec.why.empty() ? std::string() : ": " + spec.why) +
+                      (can_approx ? " (set codec_stream_params.approximate and approx_left_frames / approx_right_frames to stream it approximately in windows)" : ""));
     }
     if (hp.continuous) {  // latent rows, always all of them
         if (params.n_q != CODEC_N_Q_ALL && params.n_q != hp.latent_dim) {
@@ -565,6 +614,7 @@ codec_status codec_stream_reset(codec_stream * s) {
         for (auto & r : s->lat) r.clear();
         for (auto & r : s->out_lat) r.clear();
         s->out_pcm.clear();
+        s->fade_pcm.clear();
         s->scales.clear();
         s->out_scales.clear();
         return CODEC_OK;

@@ -85,14 +85,17 @@ class _Latent(ctypes.Structure):
 
 
 class _StreamParams(ctypes.Structure):
-    _fields_ = [("direction", ctypes.c_int), ("n_q", ctypes.c_int32), ("block_frames", ctypes.c_int32)]
+    _fields_ = [("direction", ctypes.c_int), ("n_q", ctypes.c_int32), ("block_frames", ctypes.c_int32),
+                ("approximate", ctypes.c_bool), ("approx_left_frames", ctypes.c_int32), ("approx_right_frames", ctypes.c_int32),
+                ("approx_fade_frames", ctypes.c_int32)]
 
 
 class _StreamInfo(ctypes.Structure):
     _fields_ = [("causal", ctypes.c_bool), ("carries_state", ctypes.c_bool), ("hop_size", ctypes.c_int32), ("block_frames", ctypes.c_int32),
                 ("first_frames", ctypes.c_int32), ("lookahead_frames", ctypes.c_int32), ("left_frames", ctypes.c_int32),
                 ("align_frames", ctypes.c_int32), ("state_bytes", ctypes.c_int64), ("last_build_ms", ctypes.c_double),
-                ("last_alloc_ms", ctypes.c_double), ("last_compute_ms", ctypes.c_double), ("n_blocks", ctypes.c_int32)]
+                ("last_alloc_ms", ctypes.c_double), ("last_compute_ms", ctypes.c_double), ("n_blocks", ctypes.c_int32),
+                ("approximate", ctypes.c_bool), ("fade_frames", ctypes.c_int32)]
 
 
 class _ModelParams(ctypes.Structure):
@@ -615,10 +618,14 @@ class Model:
 
     # ---- streams
 
-    def stream(self, direction: str, n_q: int = -1, block_frames: int = 0) -> "Stream":
+    def stream(self, direction: str, n_q: int = -1, block_frames: int = 0,
+               approx: Optional[Sequence[int]] = None) -> "Stream":
         """A Stream ("encode": push PCM, pull codes; "decode": push codes, pull audio; continuous models:
-        latents float32 [latent_dim, n_frames] instead of codes)."""
-        return Stream(self, direction, n_q, block_frames)
+        latents float32 [latent_dim, n_frames] instead of codes). approx=(left, right[, fade]): the models
+        that cannot decode exactly in a stream (XCodec2 / NeuCodec, WavTokenizer) decode each block in a
+        window with that many frames of context each side, fading over `fade` frames (approximate;
+        ignored by models that stream exactly)."""
+        return Stream(self, direction, n_q, block_frames, approx)
 
     def stream_encode(self, chunks: Iterable[ArrayLike], n_q: int = -1, block_frames: int = 0) -> Iterator[Codes]:
         """Yields the codes that each PCM chunk completes, then the flushed rest."""
@@ -633,14 +640,14 @@ class Model:
             s.close()
 
     def stream_decode(self, chunks: Iterable[Codes], n_q: Optional[int] = None,
-                      block_frames: int = 0) -> Iterator[np.ndarray]:
+                      block_frames: int = 0, approx: Optional[Sequence[int]] = None) -> Iterator[np.ndarray]:
         """Yields the audio that each chunk of codes completes, then the flushed rest."""
         s = None
         try:
             for c in chunks:
                 if s is None:
                     rows = len(c) if isinstance(c, (list, tuple)) else np.asarray(c).shape[0]
-                    s = self.stream("decode", n_q or rows, block_frames)
+                    s = self.stream("decode", n_q or rows, block_frames, approx)
                 s.push(c)
                 yield s.pull()
             if s is not None:
@@ -693,14 +700,18 @@ class Stream:
     with its Model. A stream has its own state: calls on one stream from several threads are
     serialized (different streams run in parallel)."""
 
-    def __init__(self, model: Model, direction: str, n_q: int = -1, block_frames: int = 0):
+    def __init__(self, model: Model, direction: str, n_q: int = -1, block_frames: int = 0,
+                 approx: Optional[Sequence[int]] = None):
         if direction not in ("encode", "decode"):
             raise ValueError("direction must be 'encode' or 'decode'")
+        if approx is not None and len(approx) not in (2, 3):
+            raise ValueError("approx must be (left_frames, right_frames) or (left_frames, right_frames, fade_frames)")
         self._model, self._lib = model, model._lib
         self._lock = threading.RLock()
         self._s = None
         self.encoding = direction == "encode"
-        p = _StreamParams(0 if self.encoding else 1, n_q, block_frames)
+        a = tuple(approx or ()) + (0,) * (3 - len(approx or ()))
+        p = _StreamParams(0 if self.encoding else 1, n_q, block_frames, approx is not None, *a)
         # The stream uses its context's model and thread count, not the context itself.
         with model._context() as ctx:
             self._s = self._lib.codec_stream_new(ctx, p)
@@ -714,7 +725,8 @@ class Stream:
     @property
     def info(self) -> dict:
         """dict: causal, carries_state, hop_size, block_frames, first_frames, lookahead_frames, left_frames, align_frames,
-        state_bytes, and the last block's last_build_ms / last_alloc_ms / last_compute_ms, n_blocks."""
+        state_bytes, the last block's last_build_ms / last_alloc_ms / last_compute_ms, n_blocks, and approximate /
+        fade_frames (approximate windows)."""
         with self._lock:
             self._live()
             i = _StreamInfo()

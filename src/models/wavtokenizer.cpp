@@ -203,10 +203,13 @@ size_t wt_graph_size(const codec_model & model, const codec_graph_request & req)
 //     of one frame, derived below (both published configs: 4 frames back, 4 ahead).
 //   - decode: the pos_net's GroupNorms (statistics over all frames) and its single-head full
 //     self-attention see the whole sequence. A window of the local receptive field plus 2 s each
-//     side measured 30 dB against the one-shot decode: refused.
+//     side measured 30 dB against the one-shot decode: approximate windows on request only
+//     (codec_stream_params.approx_*; frame s is samples [s * head_hop, (s + 1) * head_hop)).
 void wt_stream(const codec_model & model, bool encode, codec_stream_spec & spec) {
     const wavtokenizer_model & m = *(const wavtokenizer_model *) model.impl;
     if (!encode) {
+        spec.approx = true;
+        spec.decode_hop = m.head_hop;
         spec.why = "its decoder's pos_net normalizes (GroupNorm) and attends (full self-attention) over the whole "
                    "sequence, so no bounded context reproduces the one-shot decode (a windowed stream measured 30 dB)";
         return;

@@ -322,8 +322,13 @@ size_t xc_graph_size(const codec_model & model, const codec_graph_request & req)
 // reproduces the one-shot decode. Measured (2-layer published config, seeded random weights, 50-frame
 // blocks against the one-shot decode of 500 frames): 25 / 100 / 250 frames of context each side
 // gave 14.9 / 19.8 / 26.4 dB on random codes, 8.6 / 12.8 / 18.9 dB on runs of codes with a held
-// code (a pause): far from the 80 dB an approximate window stream must reach, so it is refused.
+// code (a pause): far from the 80 dB of an exact stream, so it streams only when the caller asks
+// for approximate windows (codec_stream_params.approx_*, as NeuTTS streams NeuCodec). The decoder
+// maps frame s to samples [s * hop, (s + 1) * hop) (the ISTFT head's same padding): any window
+// start keeps the phase. The encoder's codes would not be the codes: no approximate encode.
 void xc_stream(const codec_model &, bool encode, codec_stream_spec & spec) {
+    spec.approx = !encode;
+    spec.align = 1;
     spec.why = encode ? "its encoder normalizes the fbank features by their mean and variance over the whole input "
                         "and its conformer attends over every frame, so no bounded context reproduces the one-shot encode"
                       : "its decoder attends over every frame (non-causal transformer) and normalizes over the whole "

@@ -116,11 +116,11 @@ def snr_db(ref, out):
     return float(10 * np.log10(np.sum(ref ** 2) / max(np.sum(err ** 2), 1e-30)))
 
 
-def stream_decode_cycling(model, x, sizes, block_frames=0):
+def stream_decode_cycling(model, x, sizes, block_frames=0, approx=None):
     """Decode stream over x (codes or latents [rows, n_frames]) pushed in pieces of sizes[0],
     sizes[1], ... (cycling), pulling after each push; the flushed rest at the end."""
     out, i, k = [], 0, 0
-    with model.stream("decode", n_q=x.shape[0], block_frames=block_frames) as s:
+    with model.stream("decode", n_q=x.shape[0], block_frames=block_frames, approx=approx) as s:
         while i < x.shape[1]:
             n = sizes[k % len(sizes)]
             s.push(x[:, i:i + n])
@@ -137,3 +137,25 @@ def lib_path():
     if not os.path.exists(p):
         pytest.fail(f"{p} not built: run scripts/test.sh (or cmake --build build)")
     return p
+
+
+def approx_windows(decode, codes, hop, block, left, right, fade):
+    """The approximate window stream's rule (docs/streaming.md), with `decode` (codes [1, n] -> PCM)
+    computing each window: block [e, e + B) is the decode of [max(0, e - L), e + B + R) cut to the
+    block, its first F frames faded linearly from the previous window's continuation; the flushed
+    rest decodes [max(0, e - L), end)."""
+    total, out, tail, e = codes.shape[1], [], None, 0
+    while e < total:
+        last = e + block + right > total
+        ws = max(0, e - left)
+        y = decode(codes[:, ws:] if last else codes[:, ws:e + block + right])
+        a, b = (e - ws) * hop, (e - ws + block) * hop
+        blk = np.array(y[a:] if last else y[a:b], dtype=np.float32)
+        if tail is not None:
+            n = min(len(tail), len(blk))
+            w = (np.arange(n, dtype=np.float64) + 0.5).astype(np.float32) / np.float32(fade * hop)
+            blk[:n] = (np.float32(1) - w) * tail[:n] + w * blk[:n]
+        tail = None if last or fade == 0 else y[b:b + fade * hop]
+        out.append(blk)
+        e = total if last else e + block
+    return np.concatenate(out)

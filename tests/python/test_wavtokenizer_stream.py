@@ -1,8 +1,8 @@
 """WavTokenizer's encoder streams exactly with its state carried (wt_stream in
 src/models/wavtokenizer.cpp: centered reflect-padded convs that lag, the LSTM's h and c): the
 streamed codes must equal the one-shot call's for any chunking, on both published configs
-(seeded random weights). Decode is refused: the pos_net's GroupNorms and full attention see
-every frame."""
+(seeded random weights). An exact decode stream is refused: the pos_net's GroupNorms and full
+attention see every frame (approximate windows, on request: test_stream_approx.py)."""
 import os
 
 import numpy as np
@@ -109,7 +109,7 @@ def test_long_input(variant):
 
 def test_stream_decode_refused():
     """Windowed decode measured 30 dB against the one-shot decode (pos_net's global GroupNorms and
-    attention): refused with the reason rather than offered."""
+    attention): refused with the reason unless the caller asks for approximate windows."""
     for variant in VARIANTS:
         with pytest.raises(codec_cpp.CodecError, match="whole sequence"):
             model(variant).stream("decode", n_q=1)

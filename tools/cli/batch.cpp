@@ -282,8 +282,8 @@ bool batch_check_usage(const Options & o, bool audio_out, std::string & err) {
         err = "--codes-out names one file: it does not apply to several files";
     } else if (!o.scales.empty()) {
         err = "--scales names one file: with several files each one's scales are <codes stem>.scales.npy beside it";
-    } else if (o.given & F_BLOCK) {
-        err = "--block-seconds does not apply to several files: each file is processed whole";
+    } else if (o.given & (F_BLOCK | F_APPROX)) {
+        err = std::string(o.given & F_BLOCK ? "--block-seconds" : "--approx") + " does not apply to several files: each file is processed whole";
     } else if (audio_out && !audio_check_output("out.wav", o.subtype, err)) {
         err = "--subtype: " + err;
     }

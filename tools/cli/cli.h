@@ -34,6 +34,7 @@ enum Flag : unsigned {
     F_LIST      = 1u << 13,
     F_OUT_DIR   = 1u << 14,
     F_BATCH     = 1u << 15,
+    F_APPROX    = 1u << 16,
 };
 
 struct Options {
@@ -45,6 +46,7 @@ struct Options {
     bool        gpu     = false;
     double      block_seconds = 10.0;  // stream block length
     bool        one_shot = false;     // --one-shot: whole input in one call
+    int         approx[3] = {-1, 0, 0};  // --approx L,R[,F]: approximate decode windows (approx[0] < 0: off)
     // Several files (batch.h): every --in / --codes in order (in / codes hold the last one).
     std::vector<std::string> inputs;
     std::string list;         // --list: a file of input paths, one per line ("-": stdin)

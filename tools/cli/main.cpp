@@ -53,6 +53,9 @@ const FlagSpec kFlags[] = {
     {"--scales",    F_SCALES,    "NPY",   "per-chunk scales (EnCodec 48 kHz), float32 [n_chunks, 1] (default: <codes>.scales.npy)"},
     {"--block-seconds", F_BLOCK, "S",     "stream in blocks of about S seconds (default 10): memory stays bounded by the block, whatever the input's length"},
     {"--one-shot",  F_ONE_SHOT,  nullptr, "process the whole input in one call instead of streaming it in blocks"},
+    {"--approx",    F_APPROX,    "L,R[,F]", "models that cannot decode exactly in blocks (XCodec2 / NeuCodec, WavTokenizer): decode each "
+                                          "block with L frames of context before it and R after it, fading over F frames "
+                                          "(approximate: not the one-shot output); other models ignore it"},
     {"--list",      F_LIST,      "FILE",  "several files: input paths, one per line, after any given on the command line "
                                           "(blank lines and lines starting with # skipped; '-': stdin)"},
     {"--out-dir",   F_OUT_DIR,   "DIR",   "several files: write each output into DIR (created if missing), named after its input"},
@@ -61,7 +64,7 @@ const FlagSpec kFlags[] = {
 
 // Options of the several-files form only (batch.h), and of the one-file form only.
 constexpr unsigned kMulti  = F_LIST | F_OUT_DIR | F_BATCH;
-constexpr unsigned kSingle = F_OUT | F_CODES_OUT | F_SCALES | F_BLOCK;
+constexpr unsigned kSingle = F_OUT | F_CODES_OUT | F_SCALES | F_BLOCK | F_APPROX;
 
 struct Command {
     const char * name;
@@ -77,7 +80,7 @@ int cmd_decode(const Options & o);
 int cmd_roundtrip(const Options & o);
 
 constexpr unsigned kCommon = F_THREADS | F_GPU;
-constexpr unsigned kStream = F_BLOCK | F_ONE_SHOT;
+constexpr unsigned kStream = F_BLOCK | F_ONE_SHOT | F_APPROX;
 
 const Command kCommands[] = {
     {"info", "print model information", F_MODEL | kCommon, F_MODEL, cmd_info},
@@ -184,6 +187,20 @@ bool set_value(Options & o, Flag id, const std::string & v, std::string & err) {
             }
             break;
         }
+        case F_APPROX: {
+            std::vector<std::string> parts(1);
+            for (char ch : v) {
+                if (ch == ',') parts.emplace_back(); else parts.back().push_back(ch);
+            }
+            bool ok = parts.size() == 2 || parts.size() == 3;
+            for (size_t i = 0; ok && i < parts.size(); ++i) ok = parse_int(parts[i], 0, 1 << 20, o.approx[i]);
+            if (!ok || o.approx[2] > o.approx[1]) {
+                err = "--approx needs L,R or L,R,F: frames of context before and after each block and frames to fade over "
+                      "(integers >= 0, F <= R), got '" + v + "'";
+                return false;
+            }
+            break;
+        }
         case F_THREADS:
             if (!parse_int(v, 0, 4096, o.threads)) {
                 err = "--threads needs an integer in [0, 4096], got '" + v + "'";
@@ -241,6 +258,10 @@ ParseResult parse_args(int argc, char ** argv, int first, const Command & c, Opt
         if (!set_value(o, spec->id, value, err)) return ParseResult::Error;
     }
     o.given = seen;
+    if ((seen & F_APPROX) && o.one_shot) {
+        err = "--approx sets how a stream decodes in windows: it does not go with --one-shot";
+        return ParseResult::Error;
+    }
     // The several-files form stands in for the one-file one: --list for --in / --codes, --out-dir for --out.
     const unsigned alt = (seen & F_LIST ? F_IN | F_CODES : 0u) | (seen & F_OUT_DIR ? F_OUT : 0u);
     for (const FlagSpec & fl : kFlags) {
@@ -590,6 +611,12 @@ StreamPtr open_stream(codec_context * ctx, const codec_model * m, const Options 
     p.direction    = dir;
     p.n_q          = n_q;
     p.block_frames = block_frames(o, m);
+    if (o.approx[0] >= 0) {
+        p.approximate         = true;
+        p.approx_left_frames  = o.approx[0];
+        p.approx_right_frames = o.approx[1];
+        p.approx_fade_frames  = o.approx[2];
+    }
     StreamPtr s(codec_stream_new(ctx, p));
     if (!s) {
         std::fprintf(stderr, "note: no %s stream (%s): processing the whole input at once\n",
