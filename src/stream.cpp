@@ -144,7 +144,7 @@ codec_graph_request block_request(const codec_stream * s, int64_t n, int32_t fla
                          : (s->latent ? CODEC_GRAPH_DECODE_LATENT : CODEC_GRAPH_DECODE);
     (codec_graph_is_encode(req.kind) ? req.n_in : req.n_frames) = n;
     req.n_q = s->n_q;
-    req.hop = s->hop();
+    req.hop = s->encode ? s->model->hparams.encode_hop_size : s->model->hparams.hop_size;  // as the one-shot call's (codec.cpp)
     req.latent_dim = s->model->hparams.latent_dim;
     req.stream = flags;
     return req;
