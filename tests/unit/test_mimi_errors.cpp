@@ -259,8 +259,32 @@ TEST_F(MimiErrors, StreamEqualsOneShotAndRefusesBadInput) {
     EXPECT_EQ(codec_stream_pull_pcm(d.get(), &a), CODEC_OK);
     EXPECT_EQ(a.n_samples, 0);
 
-    // Creation errors name the problem.
+    // approx_* ask for approximate windows from the models that cannot stream exactly (XCodec2,
+    // WavTokenizer decode: tests/python/test_stream_approx.py): an exact stream ignores valid ones.
     codec_stream_params p = codec_stream_default_params();
+    EXPECT_FALSE(p.approximate);
+    p.n_q = 4;
+    p.approximate = true;
+    p.approx_left_frames = 3;
+    p.approx_right_frames = 2;
+    p.approx_fade_frames = 1;
+    StreamPtr x(codec_stream_new(ctx.get(), p));
+    ASSERT_NE(x, nullptr) << codec_context_last_error(ctx.get());
+    ASSERT_EQ(codec_stream_get_info(x.get(), &info), CODEC_OK);
+    EXPECT_TRUE(info.causal && !info.approximate);
+    EXPECT_EQ(info.fade_frames, 0);
+    EXPECT_EQ(stream_encode(x.get(), pcm, 13, n_frames), want);
+
+    // Creation errors name the problem.
+    for (const auto & bad : std::vector<std::array<int32_t, 3>>{{-1, 2, 0}, {3, -1, 0}, {3, 2, 3}, {3, 2, -1}}) {
+        p.approx_left_frames = bad[0];
+        p.approx_right_frames = bad[1];
+        p.approx_fade_frames = bad[2];
+        EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
+        EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("approx_fade_frames <= approx_right_frames"), std::string::npos)
+            << codec_context_last_error(ctx.get());
+    }
+    p = codec_stream_default_params();
     p.direction = CODEC_STREAM_DECODE;
     p.n_q = 5;
     EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
@@ -276,41 +300,6 @@ TEST_F(MimiErrors, StreamEqualsOneShotAndRefusesBadInput) {
 // Without a sliding window the transformers attend to every past frame: the stream's KV cache
 // grows (here from blocks of 2 frames, many times) and the codes still equal the one-shot call's;
 // a reset drops the grown cache.
-// approx_* ask for approximate windows from the models that cannot stream exactly (XCodec2,
-// WavTokenizer decode: tests/python/test_stream_approx.py); an exact stream ignores valid ones,
-// and bad ones are refused whatever the model.
-TEST_F(MimiErrors, StreamIgnoresApproxAndRefusesBadOnes) {
-    const LoadResult r = load_model(path_);
-    ASSERT_NE(r.model, nullptr) << r.message;
-    CtxPtr ctx = new_context(r.model.get());
-    const std::vector<float> pcm = make_signal(16 * 30 + 5, 3);
-    const std::vector<int32_t> want = one_shot_codes(ctx.get(), pcm, 4);
-    codec_stream_params p = codec_stream_default_params();
-    EXPECT_FALSE(p.approximate);
-    p.n_q = 4;
-    p.approximate = true;
-    p.approx_left_frames = 3;
-    p.approx_right_frames = 2;
-    p.approx_fade_frames = 1;
-    StreamPtr s(codec_stream_new(ctx.get(), p));
-    ASSERT_NE(s, nullptr) << codec_context_last_error(ctx.get());
-    codec_stream_info info{};
-    ASSERT_EQ(codec_stream_get_info(s.get(), &info), CODEC_OK);
-    EXPECT_FALSE(info.approximate);
-    EXPECT_TRUE(info.causal && info.carries_state);
-    EXPECT_EQ(info.fade_frames, 0);
-    int32_t n_frames = 0;
-    EXPECT_EQ(stream_encode(s.get(), pcm, 13, n_frames), want);
-    for (const auto & bad : std::vector<std::array<int32_t, 3>>{{-1, 2, 0}, {3, -1, 0}, {3, 2, 3}, {3, 2, -1}}) {
-        p.approx_left_frames = bad[0];
-        p.approx_right_frames = bad[1];
-        p.approx_fade_frames = bad[2];
-        EXPECT_EQ(codec_stream_new(ctx.get(), p), nullptr);
-        EXPECT_NE(std::string(codec_context_last_error(ctx.get())).find("approx_fade_frames <= approx_right_frames"), std::string::npos)
-            << codec_context_last_error(ctx.get());
-    }
-}
-
 TEST_F(MimiErrors, StreamWithoutWindowGrowsItsCache) {
     const std::string path = variant("nowindow", kv_edit([](gguf_context * g) { gguf_set_val_u32(g, "mimi.sliding_window", 0); }));
     const LoadResult r = load_model(path);
